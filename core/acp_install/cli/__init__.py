@@ -1,0 +1,1 @@
+"""The reference command line, ``acp-install``. Nothing here is public API."""

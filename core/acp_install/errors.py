@@ -1,0 +1,129 @@
+"""One error taxonomy, one exit code per class.
+
+Every failure a user can cause or meet is one of these classes, so the CLI can print a
+message without a traceback and exit with a code a pipeline can branch on. The table is
+documented in ``docs/exit-codes.md``; changing a number is a breaking change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from .records import Finding
+
+
+class AcpInstallError(Exception):
+    """Base class: anything acp-install raises on purpose."""
+
+    exit_code: ClassVar[int] = 1
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message if not self.hint else f"{self.message}\n  fix: {self.hint}"
+
+
+class UsageError(AcpInstallError):
+    """The command line itself is wrong (unknown option, missing argument)."""
+
+    exit_code = 2
+
+
+class SpecError(AcpInstallError):
+    """The install spec (or a manifest given to ``lint``) is invalid.
+
+    Carries every finding, so one run reports all problems at once.
+    """
+
+    exit_code = 3
+
+    def __init__(self, findings: Sequence[Finding], *, source: str | None = None) -> None:
+        self.findings = tuple(findings)
+        self.source = source
+        n = sum(1 for f in self.findings if f.severity == "error")
+        where = f" in {source}" if source else ""
+        super().__init__(f"{n} error(s){where}")
+
+    def __str__(self) -> str:
+        lines = [self.message]
+        lines.extend(f.format(self.source) for f in self.findings)
+        return "\n".join(lines)
+
+
+class LintError(SpecError):
+    """A manifest violates the global naming convention (``acp-install lint``)."""
+
+    exit_code = 4
+
+
+class PluginError(AcpInstallError):
+    """A provider plugin is missing, broken, or speaks another contract version."""
+
+    exit_code = 5
+
+    def __init__(
+        self, message: str, *, hint: str | None = None, distribution: str | None = None
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.distribution = distribution
+
+
+class SecretError(AcpInstallError):
+    """A secret reference cannot be resolved (file missing, env unset).
+
+    The message names the reference, never the value.
+    """
+
+    exit_code = 6
+
+
+class StateError(AcpInstallError):
+    """The work directory is locked by another run or its state file is unusable."""
+
+    exit_code = 7
+
+
+class ClusterError(AcpInstallError):
+    """Talking to the bootstrap cluster failed (API errors, rejected objects)."""
+
+    exit_code = 10
+
+
+class InstallerError(AcpInstallError):
+    """The cpaas-installer refused the request or reported a failure."""
+
+    exit_code = 11
+
+
+class WaitTimeout(AcpInstallError):
+    """A phase did not reach its goal before its deadline (a stall)."""
+
+    exit_code = 12
+
+
+class Interrupted(AcpInstallError):
+    """The user interrupted the run; state is saved and a re-run resumes."""
+
+    exit_code = 130
+
+
+EXIT_CODES: tuple[tuple[int, str, str], ...] = (
+    (0, "ok", "success"),
+    (1, "AcpInstallError", "unexpected error (a bug: please report it with --debug output)"),
+    (UsageError.exit_code, "UsageError", "bad command line"),
+    (SpecError.exit_code, "SpecError", "invalid install spec; nothing was applied"),
+    (LintError.exit_code, "LintError", "manifest violates the naming convention"),
+    (PluginError.exit_code, "PluginError", "provider plugin missing, broken or incompatible"),
+    (SecretError.exit_code, "SecretError", "a secret reference cannot be resolved"),
+    (StateError.exit_code, "StateError", "work directory locked or state unreadable"),
+    (ClusterError.exit_code, "ClusterError", "bootstrap cluster API failure"),
+    (InstallerError.exit_code, "InstallerError", "cpaas-installer refused or failed"),
+    (WaitTimeout.exit_code, "WaitTimeout", "a phase stalled past its deadline"),
+    (Interrupted.exit_code, "Interrupted", "interrupted; re-run to resume"),
+)
+
