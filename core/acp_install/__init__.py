@@ -1,0 +1,87 @@
+"""acp-install: install the Alauda Container Platform global cluster through Cluster API.
+
+This module is the whole public API: provider authors and embedding applications import from
+here, never from the private modules (which may move).
+"""
+
+from __future__ import annotations
+
+from . import netcheck, templating
+from .errors import (
+    AcpInstallError,
+    ClusterError,
+    InstallerError,
+    LintError,
+    PluginError,
+    SecretError,
+    SpecError,
+    StateError,
+    UsageError,
+    WaitTimeout,
+)
+from .hookspecs import CONTRACT_VERSION, hookimpl
+from .plan import InstallPlan, build_plan, write_plan
+from .plugins import Provider, installed, load_provider
+from .records import (
+    Diagnosis,
+    DRContribution,
+    Finding,
+    ImportEntry,
+    InstallerHA,
+    InstallerPayloadPart,
+    KubeadmContribution,
+    KubeadmFile,
+    ObjectRef,
+    ProviderInfo,
+    ProviderManifest,
+    ProviderPackage,
+    SpecExample,
+    WorkerGroup,
+)
+from .secrets import SecretRef, SecretValue
+from .spec.load import LoadedSpec, load_spec, parse
+from .spec.model import InstallSpec, doc
+
+__all__ = [
+    "CONTRACT_VERSION",
+    "AcpInstallError",
+    "ClusterError",
+    "DRContribution",
+    "Diagnosis",
+    "Finding",
+    "ImportEntry",
+    "InstallPlan",
+    "InstallSpec",
+    "InstallerError",
+    "InstallerHA",
+    "InstallerPayloadPart",
+    "KubeadmContribution",
+    "KubeadmFile",
+    "LintError",
+    "LoadedSpec",
+    "ObjectRef",
+    "PluginError",
+    "Provider",
+    "ProviderInfo",
+    "ProviderManifest",
+    "ProviderPackage",
+    "SecretError",
+    "SecretRef",
+    "SecretValue",
+    "SpecError",
+    "SpecExample",
+    "StateError",
+    "UsageError",
+    "WaitTimeout",
+    "WorkerGroup",
+    "build_plan",
+    "doc",
+    "hookimpl",
+    "installed",
+    "load_provider",
+    "load_spec",
+    "netcheck",
+    "parse",
+    "templating",
+    "write_plan",
+]

@@ -1,0 +1,113 @@
+"""Builders for the Step 3, 7 and 8 artifacts (AppReleases, import ConfigMap, installer body).
+
+Pure functions of the spec and the provider's records; the common AppRelease values and the
+common installer body are the procedure's, identical for every provider.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .records import ImportEntry, InstallerPayloadPart, KubeObject, ProviderPackage
+from .secrets import Base64Of
+from .spec.model import InstallSpec
+from .wiring import deep_merge
+from .yamlio import dump
+
+APPRELEASE_API = "operator.alauda.io/v1alpha1"
+REGISTRY_AUTH_SECRET = "global-registry-auth"
+EXTRA_RESOURCES_CONFIGMAP = "dcs-import-extra-resources"
+DEFAULT_ADMIN = "admin@cpaas.io"
+
+
+def common_values(spec: InstallSpec) -> dict[str, Any]:
+    """The ``values.global`` block every provider AppRelease carries."""
+    registry: dict[str, Any] = {"address": spec.bootstrapRegistryAddress}
+    if spec.credentials.registry is not None:
+        registry["imagePullSecrets"] = [REGISTRY_AUTH_SECRET]
+    return {
+        "global": {
+            "albName": spec.ingressClassName,
+            "auth": {"default_admin": DEFAULT_ADMIN},
+            # chart-internal classifier: Baremetal on every provider (not the IaaS name)
+            "cluster": {"isGlobal": True, "name": "global", "networkType": "kube-ovn",
+                        "type": "Baremetal"},
+            "host": spec.platformHost,
+            "ingress": {"ingressClassName": spec.ingressClassName},
+            "labelBaseDomain": "cpaas.io",
+            "namespace": spec.namespace,
+            "platformUrl": f"https://{spec.platformHost}",
+            "protectSecretFiles": {"enabled": False},
+            "region": "global",
+            "registry": registry,
+            "replicas": 1,
+            "scheme": "https",
+        }
+    }
+
+
+def apprelease(spec: InstallSpec, pkg: ProviderPackage) -> KubeObject:
+    """One AppRelease exactly as Step 3 writes it."""
+    source: dict[str, Any] = {}
+    if spec.credentials.registry is not None:
+        source["chartPullSecret"] = REGISTRY_AUTH_SECRET
+    source["charts"] = [{"name": pkg.chart, "releaseName": pkg.release_name,
+                         "targetRevision": pkg.version}]
+    source["repoURL"] = spec.bootstrapRegistryAddress
+    return {
+        "apiVersion": APPRELEASE_API,
+        "kind": "AppRelease",
+        "metadata": {
+            "annotations": {"auto-recycle": "true", "interval-sync": "true"},
+            "name": pkg.release_name,
+            "namespace": spec.namespace,
+        },
+        "spec": {
+            "destination": {"cluster": "", "namespace": ""},
+            "source": source,
+            "timeout": 120,
+            "values": deep_merge(common_values(spec), pkg.values),
+        },
+    }
+
+
+def extra_resources_configmap(spec: InstallSpec, entries: Sequence[ImportEntry]) -> KubeObject:
+    """The Step 7 ``dcs-import-extra-resources`` ConfigMap (the name is historical)."""
+    body = dump({"resources": [e.as_dict() for e in entries]})
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": EXTRA_RESOURCES_CONFIGMAP, "namespace": spec.namespace},
+        "data": {"resources.yaml": body},
+    }
+
+
+def installer_payload(spec: InstallSpec, part: InstallerPayloadPart) -> dict[str, Any]:
+    """The Step 8 request body; passwords are base64 of the secret, as the installer expects."""
+    registry: dict[str, Any] = {"domain": part.registry_domain or spec.registryDomain}
+    if spec.credentials.registry is not None:
+        registry["username"] = spec.credentials.registry.username
+        registry["password"] = Base64Of(spec.credentials.registry.password)
+    body: dict[str, Any] = {
+        "basic": {"username": spec.credentials.admin.username,
+                  "password": Base64Of(spec.credentials.admin.password)},
+        "registry": registry,
+        "console": {
+            "host": list(part.console_hosts),
+            "globalHost": spec.platformHost,
+            "httpPort": 80,
+            "httpsPort": 443,
+            "cert": {"selfSigned": {}},
+        },
+    }
+    if part.cluster:
+        cluster: dict[str, Any] = {"clusterCIDR": spec.clusterCIDR, "serviceCIDR": spec.serviceCIDR}
+        if part.ha is not None:
+            cluster["features"] = {"ha": {"vip": part.ha.vip, "vport": part.ha.vport,
+                                          "isThirdParty": part.ha.is_third_party}}
+        body["cluster"] = cluster
+    body["product"] = ["base", "acp"]
+    body["deployMode"] = "normal"
+    body["hostIP"] = spec.hostIP
+    return body

@@ -1,0 +1,44 @@
+"""``acp-install lint``: the naming convention on manifests a user wrote by hand."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import naming
+from .records import Finding
+from .yamlio import LineIndex, YamlSyntaxError, line_of, load_all
+
+
+def lint_files(files: Sequence[str]) -> list[Finding]:
+    """Findings for all files together (references may cross files), each with file:line."""
+    objects: list[dict[str, Any]] = []
+    where: list[tuple[str, LineIndex, int]] = []
+    findings: list[Finding] = []
+    for name in files:
+        try:
+            docs = load_all(Path(name).read_text())
+        except OSError as err:
+            findings.append(Finding("error", name, f"cannot read: {err.strerror}",
+                                    fix="check the path"))
+            continue
+        except YamlSyntaxError as err:
+            findings.append(Finding("error", f"{name}:{err.line}", f"not valid YAML: {err}",
+                                    fix="fix the YAML syntax"))
+            continue
+        for data, index, start in docs:
+            if isinstance(data, dict) and data.get("kind"):
+                objects.append(data)
+                where.append((name, index, start))
+
+    order: list[int] = []  # naming.check locates each finding once, in order
+
+    def locate(i: int, field: str) -> int | None:
+        order.append(i)
+        return line_of(where[i][1], field) or where[i][2]
+
+    for i, f in zip(order, naming.check(objects, locate), strict=False):
+        findings.append(Finding(f.severity, f"{where[i][0]}:{f.line} {f.path}", f.message,
+                                fix=f.fix, rule=f.rule))
+    return findings

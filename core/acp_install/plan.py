@@ -1,0 +1,165 @@
+"""spec + provider hooks -> :class:`InstallPlan`, and writing a plan to a directory.
+
+The plan is pure: no network, no clock, no randomness, so the same spec always gives
+byte-identical files. Everything the engine will apply or send is in it, so a reviewer can read
+it all in ``render``'s output before anything happens.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from . import artifacts, naming, wiring
+from .errors import SpecError
+from .records import Finding, KubeObject, ProviderInfo, ProviderPackage
+from .secrets import SecretText
+from .spec.load import LoadedSpec
+from .spec.model import InstallSpec
+from .templating import render
+from .yamlio import dump_all, has_secrets, resolve_secrets
+
+
+@attrs.frozen
+class InstallPlan:
+    """Every artifact of one install, in the order the engine uses them."""
+
+    spec: InstallSpec
+    provider: ProviderInfo
+    packages: tuple[ProviderPackage, ...]
+    appreleases: tuple[KubeObject, ...]
+    package_objects: tuple[KubeObject, ...]
+    manifest: tuple[KubeObject, ...]
+    extra_resources: KubeObject | None
+    installer_payload: dict[str, Any]
+    dr_files: tuple[tuple[str, Any], ...] = ()
+    warnings: tuple[Finding, ...] = ()
+
+    @property
+    def wait_crds(self) -> tuple[str, ...]:
+        return tuple(crd for p in self.packages for crd in p.wait_crds)
+
+    def files(self, *, include_secrets: bool = False) -> dict[str, tuple[str, bool]]:
+        """File name -> (content, holds a secret value). Secrets are placeholders unless asked."""
+
+        def text(data: Any, fmt: str) -> tuple[str, bool]:
+            secret = include_secrets and has_secrets(data)
+            resolved = resolve_secrets(data, reveal=include_secrets)
+            if fmt == "json":
+                return json.dumps(resolved, indent=2) + "\n", secret
+            return dump_all(resolved), secret
+
+        out = {
+            "appreleases.yaml": text([*self.package_objects, *self.appreleases], "yaml"),
+            "global.yaml": text(list(self.manifest), "yaml"),
+        }
+        if self.extra_resources is not None:
+            out["extra-resources.yaml"] = text([self.extra_resources], "yaml")
+        out["installer-config.json"] = text(self.installer_payload, "json")
+        for name, data in self.dr_files:
+            out[f"dr/{name}"] = (resolve_secrets(data, reveal=include_secrets),
+                                 include_secrets and has_secrets(data))
+        out["RUNBOOK.md"] = (render("RUNBOOK.md.j2", plan=self), False)
+        return out
+
+
+def build_plan(loaded: LoadedSpec) -> InstallPlan:
+    """Ask the provider for its parts and assemble the plan; naming is checked on the result."""
+    spec, provider = loaded.spec, loaded.provider
+    info = provider.info
+    packages = provider.packages(spec)
+    manifest_part = wiring.merge_manifests(provider.manifest(spec))
+    dr_objects: list[KubeObject] = []
+    dr_imports = []
+    if spec.dr is not None:
+        for dr in provider.dr_fields(spec, spec.dr.role):
+            manifest_part = attrs.evolve(manifest_part,
+                                         kubeadm=wiring.merge_kubeadm(manifest_part.kubeadm, dr.kubeadm),
+                                         objects=tuple(_patch_infra(manifest_part.objects, info,
+                                                                    dr.infra_cluster_spec)))
+            dr_objects.extend(dr.objects)
+            dr_imports.extend(dr.import_entries)
+
+    audit = (Path(spec.controlPlane.auditPolicyFile).read_text() if spec.controlPlane.auditPolicyFile
+             else render("files/audit-policy.yaml.j2"))
+    body = manifest_part.kubeadm
+    cp_base = wiring.baseline_kubeadm(spec, worker=False, kubelet_extra=body.kubelet_config,
+                                      audit_policy=audit)
+    worker_extra = {k: v for w in manifest_part.workers for k, v in w.kubeadm.kubelet_config.items()}
+    worker_base = wiring.baseline_kubeadm(spec, worker=True, kubelet_extra=worker_extra,
+                                          audit_policy=audit)
+    objects: list[KubeObject] = [*dr_objects, *manifest_part.objects]
+    objects.append(wiring.control_plane(spec, info, manifest_part,
+                                        wiring.merge_kubeadm(cp_base, body)))
+    objects.append(wiring.cluster(spec, info, manifest_part))
+    objects.extend(wiring.workers(spec, info, manifest_part.workers, worker_base))
+    objects.extend(manifest_part.trailing_objects)
+
+    problems = naming.check(objects)
+    if problems:
+        raise SpecError(problems, source=loaded.source)
+
+    entries = [*provider.extra_resources(spec, tuple(objects)), *dr_imports]
+    extra = artifacts.extra_resources_configmap(spec, entries) if entries else None
+    payload = artifacts.installer_payload(spec, provider.installer_payload(spec))
+    dr_files: list[tuple[str, Any]] = []
+    if spec.dr is not None:
+        dr_files.append(("encryption-provider.conf", encryption_config(spec)))
+    return InstallPlan(
+        spec=spec,
+        provider=info,
+        packages=tuple(packages),
+        appreleases=tuple(artifacts.apprelease(spec, p) for p in packages),
+        package_objects=tuple(o for p in packages for o in p.extra_objects),
+        manifest=tuple(objects),
+        extra_resources=extra,
+        installer_payload=payload,
+        dr_files=tuple(dr_files),
+        warnings=loaded.warnings,
+    )
+
+
+def encryption_config(spec: InstallSpec) -> SecretText:
+    """The DR EncryptionConfiguration shared by both sides (key from ``dr.encryptionKey``)."""
+    assert spec.dr is not None
+    return SecretText(render("files/encryption-provider.conf.j2", key="{key}"),
+                      {"key": spec.dr.encryptionKey})
+
+
+def _patch_infra(objects: tuple[KubeObject, ...], info: ProviderInfo,
+                 spec_patch: Any) -> list[KubeObject]:
+    if not spec_patch:
+        return list(objects)
+    out = []
+    for obj in objects:
+        if obj.get("kind") == info.infra_cluster_kind and obj["metadata"]["name"] == naming.GLOBAL:
+            obj = {**obj, "spec": wiring.deep_merge(obj.get("spec", {}), spec_patch)}
+        out.append(obj)
+    return out
+
+
+def write_plan(plan: InstallPlan, directory: str | os.PathLike[str], *,
+               include_secrets: bool = False) -> list[Path]:
+    """Write every file of the plan; a file holding a secret value is created 0600.
+
+    Contents are computed completely before the first write, so a failure (e.g. an unreadable
+    secret) leaves no half-written directory behind.
+    """
+    files = plan.files(include_secrets=include_secrets)
+    root = Path(directory)
+    written = []
+    for name, (content, secret) in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if secret else 0o644)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(content)
+        os.chmod(tmp, 0o600 if secret else 0o644)
+        os.replace(tmp, path)
+        written.append(path)
+    return written

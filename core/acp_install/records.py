@@ -1,0 +1,299 @@
+"""Typed records that hooks return and the plan is made of.
+
+Hooks never return loose dicts: a record documents what a provider may contribute, and mypy
+checks it. Kubernetes objects themselves are plain ``dict`` data (they are validated against the
+real CRDs instead); a place inside one that holds a secret holds a
+:class:`~acp_install.secrets.SecretRef` (or :class:`~acp_install.secrets.Base64Of`) that the
+renderer replaces with a placeholder or, when asked, the value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import attrs
+
+KubeObject = dict[str, Any]
+Severity = Literal["error", "warning"]
+
+
+def _frozen_map(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    return dict(value or {})
+
+
+@attrs.frozen
+class Finding:
+    """One validation result, reported with every other one before anything is applied.
+
+    Attributes:
+        severity: ``error`` stops the run; ``warning`` is printed and the run goes on.
+        path: the spec field (``platform.controlPlane.pool[2].ip``) or the object
+            (``KubeadmControlPlane/global-kcp``) the finding is about.
+        message: what is wrong, in the user's words.
+        fix: what to change so the finding goes away.
+        line: line in the source file, filled in by the core from ``path`` when known.
+        rule: short id of the rule, stable across releases (for docs and suppression).
+    """
+
+    severity: Severity
+    path: str
+    message: str
+    fix: str = ""
+    line: int | None = None
+    rule: str = ""
+
+    def format(self, source: str | None = None) -> str:
+        where = self.path
+        if source and self.line:
+            where = f"{source}:{self.line}: {self.path}"
+        elif self.line:
+            where = f"line {self.line}: {self.path}"
+        text = f"  {self.severity}: {where}: {self.message}"
+        if self.fix:
+            text += f"\n    fix: {self.fix}"
+        return text
+
+
+@attrs.frozen
+class ObjectRef:
+    """A typed reference to a rendered object (``infrastructureRef``, ``configRef``...)."""
+
+    api_version: str
+    kind: str
+    name: str
+
+    def as_ref(self) -> dict[str, str]:
+        return {"apiVersion": self.api_version, "kind": self.kind, "name": self.name}
+
+
+@attrs.frozen
+class ProviderInfo:
+    """Who a provider is. Returned by ``acp_provider_info``.
+
+    Attributes:
+        id: the entry-point name and the spec's ``provider:`` value.
+        display_name: for humans (``acp-install providers``, the runbook).
+        contract: the hook contract version the provider was written for (``"1"``).
+        infra_cluster_kind: the kind of the infrastructure cluster object named ``global``.
+        cluster_type: value of the ``cluster-type`` label on the CAPI ``Cluster``.
+        bootstrap_format: the ``kubeadmConfigSpec.format`` the provider accepts
+            (``ignition`` or ``cloud-config``); ``None`` leaves it unset.
+        platform_type: the attrs class of the spec's ``platform:`` section.
+        infra_api_version: apiVersion of the infrastructure kinds.
+        installer_endpoint: path of the installer config endpoint.
+    """
+
+    id: str
+    display_name: str
+    contract: str
+    infra_cluster_kind: str
+    cluster_type: str
+    bootstrap_format: str | None
+    platform_type: type
+    infra_api_version: str = "infrastructure.cluster.x-k8s.io/v1beta1"
+    installer_endpoint: str = "/cpaas-installer/api/config/dcs"
+
+
+@attrs.frozen
+class ProviderPackage:
+    """One chart package delivered in Step 3: pushed with packtool, installed by an AppRelease.
+
+    Attributes:
+        release_name: AppRelease ``metadata.name`` and chart ``releaseName``.
+        chart: chart name in the registry, e.g. ``ait/chart-<release_name>``.
+        version: chart ``targetRevision``.
+        tarball: path of the package on the bootstrap host (pushed with packtool).
+        wait_crds: CRD names Step 3 waits for before going on.
+        values: extra AppRelease values, deep-merged over the common ``global`` values.
+        extra_objects: objects applied together with the AppRelease (e.g. certificates).
+        order: packages are applied by ascending order (the kubeadm provider is 0).
+    """
+
+    release_name: str
+    chart: str
+    version: str
+    tarball: str
+    wait_crds: tuple[str, ...] = ()
+    values: Mapping[str, Any] = attrs.field(factory=dict, converter=_frozen_map)
+    extra_objects: tuple[KubeObject, ...] = ()
+    order: int = 100
+
+
+@attrs.frozen
+class KubeadmFile:
+    """An entry of ``kubeadmConfigSpec.files``.
+
+    ``content`` may be a :class:`~acp_install.secrets.SecretRef` (e.g. an encryption key file).
+    """
+
+    path: str
+    content: Any = None
+    owner: str = "root:root"
+    permissions: str = "0644"
+    append: bool | None = None
+    content_from: Mapping[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"path": self.path, "owner": self.owner, "permissions": self.permissions}
+        if self.append is not None:
+            out["append"] = self.append
+        if self.content_from is not None:
+            out["contentFrom"] = dict(self.content_from)
+        else:
+            out["content"] = self.content
+        return out
+
+
+@attrs.frozen
+class KubeadmContribution:
+    """What a provider adds to a kubeadm config body (KCP or a worker KubeadmConfigTemplate).
+
+    Mappings are deep-merged into the core's baseline; lists (files, commands, users) are
+    appended in contribution order, files replacing a baseline file of the same path.
+    ``kubelet_config`` holds keys added to the core's KubeletConfiguration patch file;
+    ``extra`` is deep-merged into the rendered body last (any other kubeadm field).
+    """
+
+    files: tuple[KubeadmFile, ...] = ()
+    pre_kubeadm_commands: tuple[str, ...] = ()
+    post_kubeadm_commands: tuple[str, ...] = ()
+    users: tuple[Mapping[str, Any], ...] = ()
+    cluster_configuration: Mapping[str, Any] = attrs.field(factory=dict, converter=_frozen_map)
+    init_configuration: Mapping[str, Any] = attrs.field(factory=dict, converter=_frozen_map)
+    join_configuration: Mapping[str, Any] = attrs.field(factory=dict, converter=_frozen_map)
+    extra: Mapping[str, Any] = attrs.field(factory=dict, converter=_frozen_map)
+    kubelet_config: Mapping[str, Any] = attrs.field(factory=dict, converter=_frozen_map)
+
+
+@attrs.frozen
+class WorkerGroup:
+    """A worker MachineDeployment the core wires (with its KubeadmConfigTemplate).
+
+    Attributes:
+        name: name of the MachineDeployment (``global-`` prefixed); the KubeadmConfigTemplate
+            is named ``<name>-bootstrap`` unless ``bootstrap_name`` is given.
+        replicas: MachineDeployment replicas.
+        infrastructure: the provider machine template the MachineDeployment references.
+        kubeadm: body of the worker KubeadmConfigTemplate.
+        max_surge / max_unavailable: rolling update strategy.
+        labels: extra labels on the machine template metadata.
+    """
+
+    name: str
+    replicas: int
+    infrastructure: ObjectRef
+    kubeadm: KubeadmContribution = KubeadmContribution()
+    bootstrap_name: str | None = None
+    max_surge: int = 0
+    max_unavailable: int = 1
+    labels: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_map)
+
+
+@attrs.frozen
+class ProviderManifest:
+    """A provider's share of the Step 4 global manifest. Returned by ``acp_manifest``.
+
+    The core builds the ``Cluster``, the ``KubeadmControlPlane`` and the worker
+    ``KubeadmConfigTemplate``/``MachineDeployment`` objects and wires them to what is here.
+
+    Attributes:
+        objects: provider objects applied before the control plane (credentials, pools,
+            machine templates, the infrastructure cluster ``global``), in apply order.
+        control_plane_template: the machine template the KubeadmControlPlane references.
+        kubeadm: the provider's contribution to the KCP ``kubeadmConfigSpec``.
+        kcp_annotations: extra annotations on the KubeadmControlPlane.
+        cluster_labels / cluster_annotations: extra labels/annotations on ``Cluster global``.
+        workers: worker groups; their provider objects belong in ``objects``.
+        trailing_objects: objects applied after the core objects (e.g. addon resource sets).
+        control_plane_rollout: override of the KCP ``rolloutStrategy`` (``None`` keeps the
+            core's ``maxSurge: 0``).
+    """
+
+    objects: tuple[KubeObject, ...] = ()
+    control_plane_template: ObjectRef | None = None
+    kubeadm: KubeadmContribution = KubeadmContribution()
+    kcp_annotations: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_map)
+    cluster_labels: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_map)
+    cluster_annotations: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_map)
+    workers: tuple[WorkerGroup, ...] = ()
+    trailing_objects: tuple[KubeObject, ...] = ()
+
+
+@attrs.frozen
+class ImportEntry:
+    """One entry of the Step 7 ``dcs-import-extra-resources`` ConfigMap."""
+
+    resource: str
+    method: Literal["kubectl", "etcdctl"] = "kubectl"
+    names: tuple[str, ...] | None = None
+    etcd_key_base: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"resource": self.resource}
+        if self.names is not None:
+            out["names"] = list(self.names)
+        if self.etcd_key_base is not None:
+            out["etcdKeyBase"] = self.etcd_key_base
+        out["method"] = self.method
+        return out
+
+
+@attrs.frozen
+class InstallerHA:
+    """``cluster.features.ha`` of the installer request."""
+
+    vip: str
+    vport: int = 6443
+    is_third_party: bool = True
+
+
+@attrs.frozen
+class InstallerPayloadPart:
+    """The provider-specific part of the Step 8 installer request (``acp_installer_payload``).
+
+    Attributes:
+        console_hosts: ``console.host`` (the local HA VIP list, or empty).
+        cluster: whether to send the ``cluster`` block (CIDRs + ``features.ha``).
+        ha: ``cluster.features.ha``, only meaningful with ``cluster``.
+        registry_domain: overrides ``registry.domain`` (default: the spec's registryDomain).
+    """
+
+    console_hosts: tuple[str, ...]
+    cluster: bool
+    ha: InstallerHA | None = None
+    registry_domain: str | None = None
+
+
+@attrs.frozen
+class DRContribution:
+    """What a provider adds for a disaster-recovery install (``acp_dr_fields``).
+
+    Attributes:
+        objects: objects applied before the manifest (e.g. the encryption config Secret).
+        kubeadm: KCP additions (e.g. the encryption file entry for providers that use one).
+        infra_cluster_spec: deep-merged into the infrastructure cluster's ``spec``.
+        import_entries: additions to the Step 7 ConfigMap.
+    """
+
+    objects: tuple[KubeObject, ...] = ()
+    kubeadm: KubeadmContribution = KubeadmContribution()
+    infra_cluster_spec: Mapping[str, Any] = attrs.field(factory=dict, converter=_frozen_map)
+    import_entries: tuple[ImportEntry, ...] = ()
+
+
+@attrs.frozen
+class Diagnosis:
+    """A provider's explanation of a stall, shown by the engine and ``gather``."""
+
+    title: str
+    detail: str
+    hint: str = ""
+    object: str = ""
+
+
+@attrs.frozen
+class SpecExample:
+    """The provider's commented ``platform:`` section for ``acp-install init``."""
+
+    platform_yaml: str

@@ -1,0 +1,123 @@
+"""Secrets are a type, not a string.
+
+A :class:`SecretRef` says *where* a secret lives (a file or an environment variable); it never
+holds a literal. :meth:`SecretRef.reveal` reads the value at the last moment and returns a
+:class:`SecretValue`, whose ``repr``/``str`` are redacted, so a secret that slips into a log line,
+an event, an exception or the state file shows as ``<redacted>``. Only code that must send or
+write the value calls :meth:`SecretValue.get`.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+
+import attrs
+
+from .errors import SecretError
+
+REDACTED = "<redacted>"
+
+
+@attrs.frozen(repr=False)
+class SecretValue:
+    """A revealed secret. Redacted in every textual form but :meth:`get`."""
+
+    _value: str = attrs.field(alias="value")
+    source: str = ""
+
+    def get(self) -> str:
+        """The plaintext; call only where the value is sent or written to a 0600 file."""
+        return self._value
+
+    def b64(self) -> str:
+        """Base64 of the plaintext (what the installer API expects for passwords)."""
+        return base64.b64encode(self._value.encode()).decode()
+
+    def __repr__(self) -> str:
+        return f"SecretValue({REDACTED}, source={self.source!r})"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return REDACTED
+
+
+@attrs.frozen
+class SecretRef:
+    """Where a secret is read from: exactly one of ``file`` or ``env``.
+
+    Attributes:
+        file: path of a file holding the value (one trailing newline is stripped).
+        env: name of an environment variable holding the value.
+    """
+
+    file: str | None = None
+    env: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if (self.file is None) == (self.env is None):
+            raise ValueError("give exactly one of 'file' or 'env'")
+
+    @property
+    def source(self) -> str:
+        """Human description of the reference, safe to print."""
+        return f"file {self.file}" if self.file is not None else f"env ${self.env}"
+
+    def placeholder(self, *, b64: bool = False) -> str:
+        """What rendered files show instead of the value when secrets are not included."""
+        kind = "base64 of secret" if b64 else "secret"
+        return f"<{kind} from {self.source}>"
+
+    def available(self) -> bool:
+        """Whether :meth:`reveal` would succeed, without reading the value into memory."""
+        if self.file is not None:
+            return Path(self.file).is_file()
+        return bool(os.environ.get(self.env or ""))
+
+    def reveal(self) -> SecretValue:
+        """Read the secret. Raises :class:`SecretError` naming the reference, never the value."""
+        if self.file is not None:
+            path = Path(self.file)
+            try:
+                raw = path.read_text()
+            except OSError as err:
+                raise SecretError(
+                    f"cannot read secret {self.source}: {err.strerror}",
+                    hint="create the file (mode 0600) or point the reference at an existing one",
+                ) from None
+            value = raw[:-1] if raw.endswith("\n") else raw
+        else:
+            value = os.environ.get(self.env or "", "")
+            if not value:
+                raise SecretError(
+                    f"secret {self.source} is not set",
+                    hint=f"export {self.env}=... before running, or use a file reference",
+                )
+        if not value:
+            raise SecretError(f"secret {self.source} is empty", hint="put the value in it")
+        return SecretValue(value, source=self.source)
+
+
+@attrs.frozen
+class Base64Of:
+    """Marks a place in rendered data that holds the base64 of a secret (installer passwords)."""
+
+    ref: SecretRef
+
+
+@attrs.frozen
+class SecretText:
+    """Text with secrets inside (e.g. an EncryptionConfiguration holding its key).
+
+    ``template`` is a ``str.format`` template; each field is filled from ``refs`` with the
+    value, or its placeholder when secrets are not revealed.
+    """
+
+    template: str
+    refs: dict[str, SecretRef] = attrs.field(factory=dict)
+
+    def render(self, *, reveal: bool) -> str:
+        values = {k: (r.reveal().get() if reveal else r.placeholder()) for k, r in self.refs.items()}
+        return self.template.format(**values)

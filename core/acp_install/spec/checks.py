@@ -1,0 +1,121 @@
+"""The core's own rules on a structurally valid spec (providers add theirs via ``acp_validate``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from .. import netcheck
+from ..records import Finding
+from .model import API_VERSION, KIND, InstallSpec
+
+
+def _err(path: str, message: str, fix: str, rule: str) -> Finding:
+    return Finding("error", path, message, fix=fix, rule=rule)
+
+
+def _warn(path: str, message: str, fix: str, rule: str) -> Finding:
+    return Finding("warning", path, message, fix=fix, rule=rule)
+
+
+def check(spec: InstallSpec) -> Iterator[Finding]:
+    """Every common rule; yields all findings rather than stopping at the first."""
+    if spec.apiVersion != API_VERSION:
+        yield _err("apiVersion", f"unsupported apiVersion {spec.apiVersion!r}",
+                   f"use apiVersion: {API_VERSION}", "spec-version")
+    if spec.kind != KIND:
+        yield _err("kind", f"unsupported kind {spec.kind!r}", f"use kind: {KIND}", "spec-kind")
+    if not netcheck.K8S_VERSION.match(spec.k8sVersion):
+        yield _err("k8sVersion", f"{spec.k8sVersion!r} is not a v-prefixed semantic version",
+                   "use the version of the OS image, e.g. v1.34.5-3", "k8s-version")
+
+    for field in ("hostIP", "controlPlaneVIP"):
+        problem = netcheck.ip_error(getattr(spec, field))
+        if problem:
+            yield _err(field, problem, "give an IPv4 or IPv6 address", "ip")
+    problem = netcheck.host_error(spec.platformHost)
+    if problem:
+        yield _err("platformHost", problem, "give the platform access domain or VIP", "host")
+
+    cidrs = {"clusterCIDR": spec.clusterCIDR, "serviceCIDR": spec.serviceCIDR}
+    if spec.kubeOvnJoinCIDR is not None:
+        cidrs["kubeOvnJoinCIDR"] = spec.kubeOvnJoinCIDR
+    valid = {}
+    for field, value in cidrs.items():
+        problem = netcheck.cidr_error(value)
+        if problem:
+            yield _err(field, problem, "write the network address with its prefix, e.g. 100.3.0.0/16",
+                       "cidr")
+        else:
+            valid[field] = value
+    names = list(valid)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            if netcheck.overlaps(valid[a], valid[b]):
+                yield _err(b, f"{b} {valid[b]} overlaps {a} {valid[a]}",
+                           "pick non-overlapping ranges for pods, services and the join network",
+                           "cidr-overlap")
+    for field, value in valid.items():
+        for ip_field in ("controlPlaneVIP", "hostIP"):
+            if netcheck.in_cidr(getattr(spec, ip_field), value):
+                yield _err(ip_field, f"{ip_field} {getattr(spec, ip_field)} lies inside {field} {value}",
+                           "node and VIP addresses must be outside the pod, service and join networks",
+                           "ip-in-cidr")
+
+    registries = {
+        "localRegistryAddress": spec.localRegistryAddress,
+        "bootstrapRegistryAddress": spec.bootstrapRegistryAddress,
+        "registryDomain": spec.registryDomain,
+    }
+    if spec.nodeRegistryAddress is not None:
+        registries["nodeRegistryAddress"] = spec.nodeRegistryAddress
+    for field, value in registries.items():
+        problem = netcheck.registry_address_error(value)
+        if problem:
+            yield _err(field, problem, "write host:port, e.g. 192.168.1.10:11443", "registry-address")
+
+    if not netcheck.DNS1123_LABEL.match(spec.ingressClassName):
+        yield _err("ingressClassName", f"{spec.ingressClassName!r} is not a DNS-1123 label",
+                   "use lowercase letters, digits and '-'", "dns1123")
+    if not netcheck.DNS1123_SUBDOMAIN.match(spec.providerSecretName):
+        yield _err("providerSecretName", f"{spec.providerSecretName!r} is not a valid object name",
+                   "use lowercase letters, digits, '-' and '.'", "dns1123")
+    elif not spec.providerSecretName.startswith("global-"):
+        yield _warn("providerSecretName",
+                    f"{spec.providerSecretName!r} does not start with 'global-'",
+                    "name global-owned credentials global-... so DR recognises them", "naming")
+
+    fmt = spec.controlPlane.format
+    if fmt is not None and fmt not in ("ignition", "cloud-config"):
+        hint = ("'cloud-init' is the guest software; the API value is cloud-config"
+                if fmt == "cloud-init" else "the Cluster API accepts only ignition or cloud-config")
+        yield _err("controlPlane.format", f"invalid format {fmt!r}: {hint}",
+                   "remove it to use the provider's format", "format")
+
+    replicas = spec.controlPlane.replicas
+    if replicas < 1:
+        yield _err("controlPlane.replicas", "must be at least 1", "use 3", "replicas")
+    elif replicas < 3:
+        yield _warn("controlPlane.replicas", f"{replicas} control plane node(s): the global "
+                    "cluster is not highly available", "use 3 replicas", "replicas")
+    elif replicas % 2 == 0:
+        yield _warn("controlPlane.replicas", f"{replicas} is even: etcd gains no fault tolerance "
+                    "over one fewer member", "use an odd number (3 or 5)", "replicas")
+
+    if spec.dr is not None:
+        dr = spec.dr
+        for field in ("primaryVIP", "standbyVIP"):
+            problem = netcheck.ip_error(getattr(dr, field))
+            if problem:
+                yield _err(f"dr.{field}", problem, "give the HA VIP of that side", "ip")
+        if dr.primaryVIP == dr.standbyVIP:
+            yield _err("dr.standbyVIP", "primary and standby VIPs are the same",
+                       "each side has its own HA VIP", "dr-vips")
+        local = dr.primaryVIP if dr.role == "primary" else dr.standbyVIP
+        if local != spec.controlPlaneVIP:
+            yield _err("controlPlaneVIP",
+                       f"this is the {dr.role} side, so controlPlaneVIP must be the {dr.role} VIP "
+                       f"{local}", f"set controlPlaneVIP: {local}", "dr-vips")
+        if netcheck.ip_error(spec.platformHost) is None:
+            yield _warn("platformHost", "DR needs the platform address to be a DNS name that is "
+                        "switched from the primary to the standby VIP",
+                        "use a domain name for platformHost", "dr-domain")

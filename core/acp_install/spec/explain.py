@@ -1,0 +1,71 @@
+"""``acp-install explain``: every spec field with its type, default and source variable."""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Iterator
+from typing import Any
+
+import attrs
+
+from .model import InstallSpec
+
+
+def _type_name(tp: Any) -> str:
+    text = str(tp).replace("typing.", "")
+    for prefix in ("acp_install.", "acp_install_"):
+        text = text.replace(prefix, "")
+    return text.split(".")[-1] if "[" not in text else text
+
+
+def _inner_attrs(tp: Any) -> type | None:
+    """The attrs class inside ``tp`` (``X``, ``X | None``, ``list[X]``), if any."""
+    if isinstance(tp, type) and attrs.has(tp):
+        return tp
+    for arg in typing.get_args(tp):
+        found = _inner_attrs(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def fields(cls: type, prefix: str = "") -> Iterator[tuple[str, Any, attrs.Attribute[Any]]]:
+    """(path, resolved type, attribute) for every field, depth first."""
+    hints = typing.get_type_hints(cls)
+    for a in attrs.fields(cls):
+        path = f"{prefix}.{a.name}" if prefix else a.name
+        tp = hints.get(a.name, a.type)
+        yield path, tp, a
+        inner = _inner_attrs(tp)
+        if inner is not None:
+            yield from fields(inner, path + ("[]" if typing.get_origin(tp) is list else ""))
+
+
+def describe(provider_id: str | None, field: str | None) -> list[str]:
+    """Text rows for ``explain``; with ``provider_id`` the platform section is included."""
+    rows = []
+    entries = list(fields(InstallSpec))
+    if provider_id:
+        from ..plugins import load_provider
+
+        platform = load_provider(provider_id).info.platform_type
+        entries += list(fields(platform, "platform"))
+    for path, tp, a in entries:
+        if field and not (path == field or path.startswith(field + ".") or path.startswith(field + "[")):
+            continue
+        if path == "platform" and provider_id:
+            continue
+        meta = a.metadata
+        if a.default is attrs.NOTHING:
+            default = "required"
+        elif isinstance(a.default, attrs.Factory):  # type: ignore[arg-type]
+            default = "default: {}"
+        else:
+            default = f"default: {a.default!r}"
+        line = f"{path}  ({_type_name(tp)}; {default})"
+        if meta.get("env"):
+            line += f"  [{meta['env']}]"
+        if meta.get("doc"):
+            line += f"\n    {meta['doc']}"
+        rows.append(line)
+    return rows

@@ -1,0 +1,208 @@
+"""The install spec: one YAML document describing one global cluster install.
+
+Field names are the YAML keys (camelCase on purpose), each mapping one-to-one to a Step 1 variable of
+the manual procedure; ``ENV`` records that mapping for ``init --from-env`` and ``explain``.
+Defaults are the procedure's own. The provider owns ``platform:`` (its attrs class comes from
+``ProviderInfo.platform_type``), so the core never learns a provider field.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import attrs
+
+from ..secrets import SecretRef
+
+API_VERSION = "acp-install/v1alpha1"
+KIND = "GlobalClusterInstall"
+NAMESPACE = "cpaas-system"
+REGISTRY_PORT = 11443
+
+
+def doc(text: str, env: str | None = None, **extra: Any) -> dict[str, Any]:
+    """Field metadata read by ``acp-install explain`` and the spec reference generator."""
+    meta: dict[str, Any] = {"doc": text}
+    if env:
+        meta["env"] = env
+    meta.update(extra)
+    return meta
+
+
+@attrs.frozen
+class Package:
+    """A provider package tarball and the chart version it delivers (Step 3)."""
+
+    path: str = attrs.field(metadata=doc("Path of the .tgz package on the bootstrap host."))
+    version: str = attrs.field(metadata=doc("Chart version (AppRelease targetRevision)."))
+
+
+@attrs.frozen
+class Packages:
+    """The two packages every install pushes: the kubeadm provider and the infra provider."""
+
+    kubeadm: Package = attrs.field(
+        metadata=doc("Kubeadm provider package.", env="KUBEADM_PROVIDER_PACK/_VERSION")
+    )
+    provider: Package = attrs.field(
+        metadata=doc("Infrastructure provider package.", env="<ID>_PROVIDER_PACK/_VERSION")
+    )
+    packtool: str = attrs.field(
+        default="/root/cpaas-install/installer/res/amd64/packtool",
+        metadata=doc("packtool binary from the Core Package."),
+    )
+
+
+@attrs.frozen
+class Account:
+    """A username and a password reference."""
+
+    username: str = attrs.field(metadata=doc("User name."))
+    password: SecretRef = attrs.field(
+        metadata=doc("Password reference: {file: PATH} or {env: NAME}; never a literal.")
+    )
+
+
+@attrs.frozen
+class Credentials:
+    """Platform admin and registry accounts sent in the Step 8 installer request."""
+
+    admin: Account = attrs.field(metadata=doc("Platform administrator (installer 'basic')."))
+    registry: Account | None = attrs.field(
+        default=None,
+        metadata=doc(
+            "Registry account. When set, the bootstrap registry is assumed to have been set up "
+            "with credentials, so AppReleases reference the global-registry-auth pull secret."
+        ),
+    )
+
+
+@attrs.frozen
+class ControlPlane:
+    """Control plane sizing shared by every provider."""
+
+    replicas: int = attrs.field(
+        default=3, metadata=doc("KubeadmControlPlane replicas; the global cluster needs >= 3.")
+    )
+    format: str | None = attrs.field(
+        default=None,
+        metadata=doc("kubeadmConfigSpec.format (ignition or cloud-config); unset uses the "
+                     "provider's required format."),
+    )
+    auditPolicyFile: str | None = attrs.field(
+        default=None,
+        metadata=doc("File with the apiserver audit Policy of your release manifest; "
+                     "unset uses acp-install's metadata-level default."),
+    )
+
+
+@attrs.frozen
+class DisasterRecovery:
+    """Optional disaster-recovery pair settings (both sides share the encryption key)."""
+
+    role: Literal["primary", "standby"] = attrs.field(
+        metadata=doc("Which side this install is.")
+    )
+    primaryVIP: str = attrs.field( metadata=doc("Primary HA VIP.", env="PRIMARY_CLUSTER_VIP")
+    )
+    standbyVIP: str = attrs.field( metadata=doc("Standby HA VIP.", env="STANDBY_CLUSTER_VIP")
+    )
+    encryptionKey: SecretRef = attrs.field(
+        metadata=doc("Shared base64 etcd encryption key.", env="ENCRYPTION_PROVIDER_SECRET_B64"),
+    )
+    etcdSyncVersion: str | None = attrs.field(
+        default=None,
+        metadata=doc("global-etcd-sync plugin version (standby).", env="ETCD_SYNC_VERSION"),
+    )
+
+
+@attrs.frozen
+class InstallSpec:
+    """Everything one install needs. Validated completely before any side effect."""
+
+    provider: str = attrs.field(metadata=doc("Provider id (see `acp-install providers`)."))
+    hostIP: str = attrs.field( metadata=doc("IP of the bootstrap (KIND) host.", env="HOST_IP")
+    )
+    controlPlaneVIP: str = attrs.field(
+        metadata=doc("Stable API endpoint of the global control plane.", env="CONTROL_PLANE_VIP"),
+    )
+    platformHost: str = attrs.field(
+        metadata=doc("Platform access domain or VIP.", env="PLATFORM_HOST"),
+    )
+    registryDomain: str = attrs.field(
+        metadata=doc("Platform registry domain or VIP with port (host:port).", env="REGISTRY_DOMAIN"),
+    )
+    k8sVersion: str = attrs.field(
+        metadata=doc("v-prefixed Kubernetes version of the OS image.", env="K8S_VERSION"),
+    )
+    packages: Packages = attrs.field(metadata=doc("Provider packages (Step 3)."))
+    credentials: Credentials = attrs.field(metadata=doc("Accounts for the installer request."))
+    platform: Any = attrs.field(metadata=doc("Provider-owned section; see the provider docs."))
+    localRegistryAddress: str = attrs.field(
+        default=f"127.0.0.1:{REGISTRY_PORT}",
+        metadata=doc("Registry as seen from the bootstrap host (packtool push).",
+                     env="LOCAL_REGISTRY_ADDRESS"),
+    )
+    bootstrapRegistryAddress: str = attrs.field(
+        default=f"172.18.0.1:{REGISTRY_PORT}",
+        metadata=doc("Registry as seen from inside the KIND network (AppRelease repoURL).",
+                     env="BOOTSTRAP_REGISTRY_ADDRESS"),
+    )
+    nodeRegistryAddress: str | None = attrs.field(
+        default=None,
+        metadata=doc("Registry as seen from the new nodes (cpaas.io/registry-address); "
+                     "derived as hostIP:11443 when unset.", env="NODE_REGISTRY_ADDRESS"),
+    )
+    clusterCIDR: str = attrs.field(
+        default="100.3.0.0/16",
+        metadata=doc("Pod CIDR.", env="CLUSTER_CIDR"),
+    )
+    serviceCIDR: str = attrs.field(
+        default="100.4.0.0/16",
+        metadata=doc("Service CIDR.", env="SERVICE_CIDR"),
+    )
+    kubeOvnJoinCIDR: str | None = attrs.field(
+        default=None,
+        metadata=doc("Kube-OVN join CIDR (cpaas.io/kube-ovn-join-cidr annotation).",
+                     env="KUBE_OVN_JOIN_CIDR"),
+    )
+    ingressClassName: str = attrs.field(
+        default="global-alb2",
+        metadata=doc("Ingress class / ALB name of the platform.", env="INGRESS_CLASS_NAME"),
+    )
+    providerSecretName: str = attrs.field(
+        default="global-secret",
+        metadata=doc("Name of the provider credential Secret (old name: hcsSecretName).",
+                     env="PROVIDER_SECRET_NAME"),
+    )
+    controlPlane: ControlPlane = attrs.field(
+        factory=ControlPlane, metadata=doc("Control plane settings.")
+    )
+    dr: DisasterRecovery | None = attrs.field(
+        default=None, metadata=doc("Disaster-recovery settings; omit for a normal install.")
+    )
+    apiVersion: str = attrs.field(default=API_VERSION,
+                                  metadata=doc("Spec format version."))
+    kind: str = attrs.field(default=KIND, metadata=doc("Always GlobalClusterInstall."))
+
+    @property
+    def node_registry_address(self) -> str:
+        """NODE_REGISTRY_ADDRESS: explicit, or derived from HOST_IP as the procedure does."""
+        return self.nodeRegistryAddress or f"{self.hostIP}:{REGISTRY_PORT}"
+
+    @property
+    def namespace(self) -> str:
+        return NAMESPACE
+
+    @property
+    def k8s_minor(self) -> tuple[int, int]:
+        """(major, minor) of ``k8sVersion``; (0, 0) when it does not parse (validation says why)."""
+        head = self.k8sVersion.lstrip("v").split("-")[0].split(".")
+        try:
+            return int(head[0]), int(head[1])
+        except (IndexError, ValueError):
+            return 0, 0
+
+
+# Old names accepted on load, with a warning naming the new one.
+ALIASES: dict[str, str] = {"hcsSecretName": "providerSecretName"}

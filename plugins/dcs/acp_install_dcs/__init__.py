@@ -1,0 +1,1 @@
+"""Huawei DCS provider for acp-install (entry point ``dcs``)."""
