@@ -23,6 +23,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "render": ("acp_install.cli.spec_cmds", "render", "Render every artifact into a directory."),
     "lint": ("acp_install.cli.spec_cmds", "lint", "Check manifests against the naming rule."),
     "providers": ("acp_install.cli.spec_cmds", "providers", "List installed providers."),
+    "install": ("acp_install.cli.install_cmds", "install", "Run the install (resumable)."),
+    "status": ("acp_install.cli.install_cmds", "status", "Show the phases of a work directory."),
     "sandbox": ("acp_install.cli.sandbox_cmds", "sandbox", "Run the emulated minialauda."),
 }
 
