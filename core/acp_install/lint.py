@@ -11,6 +11,18 @@ from .records import Finding
 from .yamlio import LineIndex, YamlSyntaxError, line_of, load_all
 
 
+def _owned_groups() -> set[str]:
+    """API groups every installed provider declares as owned by the global cluster."""
+    import warnings
+
+    from .plugins import load_all
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        loaded, _broken = load_all()
+    return {g for p in loaded for g in p.info.owned_api_groups}
+
+
 def lint_files(files: Sequence[str]) -> list[Finding]:
     """Findings for all files together (references may cross files), each with file:line."""
     objects: list[dict[str, Any]] = []
@@ -38,7 +50,8 @@ def lint_files(files: Sequence[str]) -> list[Finding]:
         order.append(i)
         return line_of(where[i][1], field) or where[i][2]
 
-    for i, f in zip(order, naming.check(objects, locate), strict=False):
+    for i, f in zip(order, naming.check(objects, locate, extra_groups=_owned_groups()),
+                    strict=False):
         findings.append(Finding(f.severity, f"{where[i][0]}:{f.line} {f.path}", f.message,
                                 fix=f.fix, rule=f.rule))
     return findings

@@ -16,7 +16,7 @@ from their API group, and which is the infrastructure cluster from ``Cluster.spe
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from typing import Any
 
 from .records import Finding
@@ -25,8 +25,6 @@ GLOBAL = "global"
 PREFIX = "global-"
 NAMESPACE = "cpaas-system"
 CAPI_GROUP_SUFFIX = "cluster.x-k8s.io"
-#: API groups, besides the Cluster API family, whose objects belong to the global cluster.
-OWNED_GROUPS = ("elemental.cattle.io",)
 
 WHY_GLOBAL = (
     "cpaas-installer looks it up by the literal name 'global': a different name silently "
@@ -45,10 +43,13 @@ def group_of(obj: Mapping[str, Any]) -> str:
     return api_version.split("/")[0] if "/" in api_version else ""
 
 
-def is_owned(obj: Mapping[str, Any]) -> bool:
-    """Whether the object is a Cluster API or provider object subject to the naming rule."""
+def is_owned(obj: Mapping[str, Any], extra_groups: Collection[str] = ()) -> bool:
+    """Whether the object is a Cluster API or provider object subject to the naming rule.
+
+    ``extra_groups`` are the API groups providers declare in ``ProviderInfo.owned_api_groups``.
+    """
     group = group_of(obj)
-    return group == CAPI_GROUP_SUFFIX or group.endswith("." + CAPI_GROUP_SUFFIX) or group in OWNED_GROUPS
+    return group == CAPI_GROUP_SUFFIX or group.endswith("." + CAPI_GROUP_SUFFIX) or group in extra_groups
 
 
 def _name(obj: Mapping[str, Any]) -> str:
@@ -91,7 +92,8 @@ def _is_infra_cluster(obj: Mapping[str, Any], referenced_kinds: set[str]) -> boo
     return group_of(obj).startswith("infrastructure.") and kind.endswith("Cluster")
 
 
-def check(objects: Sequence[Mapping[str, Any]], locate: Locate | None = None) -> list[Finding]:
+def check(objects: Sequence[Mapping[str, Any]], locate: Locate | None = None,
+          extra_groups: Collection[str] = ()) -> list[Finding]:
     """Every naming-convention violation in ``objects`` (all errors)."""
     findings: list[Finding] = []
 
@@ -104,7 +106,7 @@ def check(objects: Sequence[Mapping[str, Any]], locate: Locate | None = None) ->
     names = {(str(o.get("kind", "")), _name(o)) for o in objects}
     by_name = {_name(o) for o in objects}
     for i, obj in enumerate(objects):
-        if not is_owned(obj):
+        if not is_owned(obj, extra_groups):
             continue
         name = _name(obj)
         kind = str(obj.get("kind", ""))

@@ -99,7 +99,7 @@ def build_plan(loaded: LoadedSpec) -> InstallPlan:
     objects.extend(wiring.workers(spec, info, manifest_part.workers, worker_base))
     objects.extend(manifest_part.trailing_objects)
 
-    problems = naming.check(objects)
+    problems = naming.check(objects, extra_groups=info.owned_api_groups)
     if problems:
         raise SpecError(problems, source=loaded.source)
 

@@ -82,6 +82,8 @@ class ProviderInfo:
         platform_type: the attrs class of the spec's ``platform:`` section.
         infra_api_version: apiVersion of the infrastructure kinds.
         installer_endpoint: path of the installer config endpoint.
+        owned_api_groups: API groups besides the Cluster API family whose objects belong to
+            the global cluster and so obey the naming convention.
     """
 
     id: str
@@ -93,6 +95,7 @@ class ProviderInfo:
     platform_type: type
     infra_api_version: str = "infrastructure.cluster.x-k8s.io/v1beta1"
     installer_endpoint: str = "/cpaas-installer/api/config/dcs"
+    owned_api_groups: tuple[str, ...] = ()
 
 
 @attrs.frozen

@@ -23,7 +23,7 @@ def _warn(findings: tuple[Finding, ...] | list[Finding], source: str | None) -> 
 
 
 @click.command()
-@click.option("--provider", "provider_id", required=True, help="Provider id, e.g. dcs.")
+@click.option("--provider", "provider_id", required=True, help="Provider id (see `acp-install providers`).")
 @click.option("--from-env", is_flag=True, help="Take the Step 1 variables from the environment.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here (default stdout).")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")

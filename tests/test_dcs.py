@@ -1,0 +1,248 @@
+"""The DCS provider end to end, offline: render, CRD validity, golden files, the seed's rules."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import CANARIES, assert_valid_against_crds, objects_of
+from specs import example, setpath, write
+
+from acp_install.cli.main import main
+
+
+def render(tmp_path: Path, data: dict[str, Any], *extra: str) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    out = tmp_path / "out"
+    spec = write(tmp_path / "spec.yaml", data)
+    assert main(["render", "-f", str(spec), "-o", str(out), *extra]) == 0
+    return out
+
+
+def by_kind(objects: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [o for o in objects if o["kind"] == kind]
+
+
+@pytest.fixture
+def full_example() -> dict[str, Any]:
+    """The init example plus a worker group, a join CIDR and registry credentials."""
+    data = example("dcs")
+    data["kubeOvnJoinCIDR"] = "100.64.0.0/16"
+    data["credentials"]["registry"] = {"username": "registry-admin",
+                                       "password": {"env": "REGISTRY_PASSWORD"}}
+    cp = data["platform"]["controlPlane"]
+    worker = {k: v for k, v in cp.items() if k != "pool"}
+    worker["disks"] = [d for d in cp["disks"] if d.get("path") != "/var/lib/etcd"]
+    worker["pool"] = [{"ip": f"192.168.10.{30 + i}", "mask": "24", "gateway": "192.168.10.1",
+                       "hostname": f"global-worker-{i}"} for i in range(2)]
+    worker.update({"name": "global-worker", "replicas": 2})
+    data["platform"]["workers"] = [worker]
+    return data
+
+
+def test_every_object_validates_against_its_crd(tmp_path: Path, crd_registry: Any,
+                                                full_example: dict[str, Any]) -> None:
+    out = render(tmp_path, full_example)
+    objects = objects_of((out / "global.yaml").read_text())
+    kinds = {o["kind"] for o in objects}
+    assert {"DCSIpHostnamePool", "DCSMachineTemplate", "KubeadmControlPlane", "DCSCluster",
+            "Cluster", "KubeadmConfigTemplate", "MachineDeployment"} <= kinds
+    assert assert_valid_against_crds(crd_registry, objects) == len(objects) - 1  # all but Secret
+
+
+def test_crd_validation_can_fail(crd_registry: Any, tmp_path: Path) -> None:
+    out = render(tmp_path, example("dcs"))
+    kcp = by_kind(objects_of((out / "global.yaml").read_text()), "KubeadmControlPlane")[0]
+    kcp["spec"]["kubeadmConfigSpec"]["format"] = "cloud-init"
+    kcp["spec"]["bogus"] = 1
+    errors = " ".join(map(str, crd_registry.validate(kcp, unknown="error")))
+    assert "format" in errors and "bogus" in errors
+
+
+def test_golden_files(tmp_path: Path, golden: Any, full_example: dict[str, Any]) -> None:
+    out = render(tmp_path, full_example)
+    names = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    assert names == ["RUNBOOK.md", "appreleases.yaml", "extra-resources.yaml", "global.yaml",
+                     "installer-config.json"]
+    for name in names:
+        golden(f"dcs/{name}", (out / name).read_text())
+
+
+def test_render_is_deterministic(tmp_path: Path, full_example: dict[str, Any]) -> None:
+    a = render(tmp_path / "a", full_example)
+    b = render(tmp_path / "b", full_example)
+    for path in a.rglob("*"):
+        if path.is_file():
+            assert path.read_bytes() == (b / path.relative_to(a)).read_bytes(), path.name
+
+
+def test_seed_rules_on_rendered_manifest(tmp_path: Path, full_example: dict[str, Any]) -> None:
+    out = render(tmp_path, full_example)
+    objects = objects_of((out / "global.yaml").read_text())
+    cluster = by_kind(objects, "Cluster")[0]
+    assert cluster["metadata"]["name"] == "global"
+    assert by_kind(objects, "DCSCluster")[0]["metadata"]["name"] == "global"
+    for obj in objects:
+        assert obj["metadata"]["namespace"] == "cpaas-system"
+        if obj["kind"] not in ("Cluster", "DCSCluster", "Secret"):
+            assert obj["metadata"]["name"].startswith("global-"), obj["kind"]
+    assert cluster["metadata"]["labels"] == {"cluster-type": "DCS", "is-global": "true"}
+    ann = cluster["metadata"]["annotations"]
+    assert ann["capi.cpaas.io/resource-group-version"] == "infrastructure.cluster.x-k8s.io/v1beta1"
+    assert ann["capi.cpaas.io/resource-kind"] == "DCSCluster"
+    assert ann["cpaas.io/registry-address"] == "192.168.1.10:11443"  # NODE = HOST_IP:11443
+    assert ann["cpaas.io/kube-ovn-join-cidr"] == "100.64.0.0/16"
+    assert cluster["spec"]["controlPlaneRef"]["name"] == "global-kcp"
+    assert cluster["spec"]["infrastructureRef"] == {
+        "apiVersion": "infrastructure.cluster.x-k8s.io/v1beta1", "kind": "DCSCluster",
+        "name": "global"}
+    kcp = by_kind(objects, "KubeadmControlPlane")[0]
+    assert kcp["metadata"]["name"] == "global-kcp"
+    assert kcp["metadata"]["annotations"] == {"controlplane.cluster.x-k8s.io/skip-kube-proxy": ""}
+    assert kcp["spec"]["rolloutStrategy"]["rollingUpdate"]["maxSurge"] == 0
+    assert kcp["spec"]["version"] == "v1.34.5-3"
+    body = kcp["spec"]["kubeadmConfigSpec"]
+    assert body["format"] == "ignition"
+    sans = body["clusterConfiguration"]["etcd"]["local"]["serverCertSANs"]
+    assert sans == ["192.168.1.100", "platform.example.com"]
+    # non-DR: no encryption anywhere
+    assert "encryption" not in json.dumps(body)
+    assert "encryptionProviderConfigRef" not in by_kind(objects, "DCSCluster")[0]["spec"]
+    assert body["users"][0]["sshAuthorizedKeys"]
+    join_args = body["joinConfiguration"]["nodeRegistration"]["kubeletExtraArgs"]
+    assert join_args["provider-id"] == "PROVIDER_ID" and join_args["node-ip"] == "NODE_IP"
+    tmpl = kcp["spec"]["machineTemplate"]["infrastructureRef"]["name"]
+    assert tmpl in {o["metadata"]["name"] for o in by_kind(objects, "DCSMachineTemplate")}
+    md = by_kind(objects, "MachineDeployment")[0]
+    assert md["spec"]["clusterName"] == "global"
+    assert md["spec"]["template"]["spec"]["bootstrap"]["configRef"]["name"] in {
+        o["metadata"]["name"] for o in by_kind(objects, "KubeadmConfigTemplate")}
+    dcs = by_kind(objects, "DCSCluster")[0]["spec"]
+    assert dcs["controlPlaneLoadBalancer"] == {"type": "external", "host": "192.168.1.100",
+                                               "port": 6443}
+    assert dcs["credentialSecretRef"]["name"] == "global-secret"
+
+
+def test_three_registry_addresses_each_in_its_place(tmp_path: Path,
+                                                    full_example: dict[str, Any]) -> None:
+    full_example["bootstrapRegistryAddress"] = "172.18.0.1:11443"
+    full_example["localRegistryAddress"] = "127.0.0.1:11443"
+    out = render(tmp_path, full_example)
+    apps = objects_of((out / "appreleases.yaml").read_text())
+    assert [a["metadata"]["name"] for a in apps] == ["cluster-api-provider-kubeadm",
+                                                     "cluster-api-provider-dcs"]
+    for app in apps:
+        assert app["spec"]["source"]["repoURL"] == "172.18.0.1:11443"
+        assert app["spec"]["values"]["global"]["registry"]["address"] == "172.18.0.1:11443"
+        assert app["spec"]["values"]["global"]["cluster"]["type"] == "Baremetal"
+        assert app["spec"]["source"]["chartPullSecret"] == "global-registry-auth"
+    text = (out / "global.yaml").read_text()
+    assert "172.18.0.1" not in text and "127.0.0.1" not in text
+    runbook = (out / "RUNBOOK.md").read_text()
+    assert 'pack push -r "${LOCAL_REGISTRY_ADDRESS}"' in runbook
+    assert 'export LOCAL_REGISTRY_ADDRESS="127.0.0.1:11443"' in runbook
+
+
+def test_anonymous_registry_has_no_pull_secret(tmp_path: Path) -> None:
+    out = render(tmp_path, example("dcs"))
+    for app in objects_of((out / "appreleases.yaml").read_text()):
+        assert "chartPullSecret" not in app["spec"]["source"]
+        assert "imagePullSecrets" not in app["spec"]["values"]["global"]["registry"]
+
+
+def test_installer_payload(tmp_path: Path, canaries: dict[str, str],
+                           full_example: dict[str, Any]) -> None:
+    out = render(tmp_path, full_example, "--include-secrets")
+    body = json.loads((out / "installer-config.json").read_text())
+    assert body["console"]["host"] == ["192.168.1.100"]
+    assert body["console"]["globalHost"] == "platform.example.com"
+    assert body["cluster"] == {"clusterCIDR": "100.3.0.0/16", "serviceCIDR": "100.4.0.0/16",
+                               "features": {"ha": {"vip": "192.168.1.100", "vport": 6443,
+                                                   "isThirdParty": True}}}
+    assert body["hostIP"] == "192.168.1.10"
+    assert body["registry"]["domain"] == "platform.example.com:11443"
+    import base64
+    assert base64.b64decode(body["basic"]["password"]).decode() == CANARIES["ACP_ADMIN_PASSWORD"]
+    assert base64.b64decode(body["registry"]["password"]).decode() == CANARIES["REGISTRY_PASSWORD"]
+    assert body["product"] == ["base", "acp"] and body["deployMode"] == "normal"
+
+
+def test_extra_resources_follow_the_rendered_secret(tmp_path: Path) -> None:
+    data = example("dcs")
+    data["providerSecretName"] = "global-dcs-credentials"
+    out = render(tmp_path, data)
+    cm = objects_of((out / "extra-resources.yaml").read_text())[0]
+    assert cm["metadata"] == {"name": "dcs-import-extra-resources", "namespace": "cpaas-system"}
+    assert "names:\n      - global-dcs-credentials" in cm["data"]["resources.yaml"]
+
+
+def test_seed_no_configmap_option(tmp_path: Path) -> None:
+    data = setpath(example("dcs"), "platform.importExtraResources", False)
+    out = render(tmp_path, data)
+    assert not (out / "extra-resources.yaml").exists()
+    assert "No `dcs-import-extra-resources` ConfigMap" in (out / "RUNBOOK.md").read_text()
+
+
+def test_kubernetes_1_35_kubelet_policy(tmp_path: Path) -> None:
+    out = render(tmp_path, setpath(example("dcs"), "k8sVersion", "v1.35.6-acp.1"))
+    assert "imagePullCredentialsVerificationPolicy" in (out / "global.yaml").read_text()
+    out = render(tmp_path / "old", example("dcs"))
+    assert "imagePullCredentialsVerificationPolicy" not in (out / "global.yaml").read_text()
+
+
+def test_dr_primary_uses_secret_reference_not_file(tmp_path: Path, canaries: dict[str, str],
+                                                   crd_registry: Any) -> None:
+    data = example("dcs")
+    data["dr"] = {"role": "primary", "primaryVIP": "192.168.1.100", "standbyVIP": "192.168.2.100",
+                  "encryptionKey": {"env": "ENCRYPTION_KEY"}}
+    out = render(tmp_path, data)
+    objects = objects_of((out / "global.yaml").read_text())
+    dcs = by_kind(objects, "DCSCluster")[0]
+    assert dcs["spec"]["encryptionProviderConfigRef"] == {"name": "encryption-provider-config"}
+    kcp = by_kind(objects, "KubeadmControlPlane")[0]
+    files = [f["path"] for f in kcp["spec"]["kubeadmConfigSpec"]["files"]]
+    assert "/etc/kubernetes/encryption-provider.conf" not in files
+    sans = kcp["spec"]["kubeadmConfigSpec"]["clusterConfiguration"]["etcd"]["local"]["serverCertSANs"]
+    assert sans == ["192.168.1.100", "192.168.2.100", "platform.example.com", "etcd.kube-system"]
+    assert CANARIES["ENCRYPTION_KEY"] not in (out / "global.yaml").read_text()
+    assert (out / "dr" / "encryption-provider.conf").exists()
+    assert_valid_against_crds(crd_registry, objects)
+
+
+def test_secrets_only_in_0600_files(tmp_path: Path, canaries: dict[str, str],
+                                    full_example: dict[str, Any],
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    full_example["dr"] = {"role": "primary", "primaryVIP": "192.168.1.100",
+                          "standbyVIP": "192.168.2.100",
+                          "encryptionKey": {"env": "ENCRYPTION_KEY"}}
+    full_example["platformHost"] = "platform.example.com"
+    plain = render(tmp_path / "plain", full_example)
+    for path in plain.rglob("*"):
+        if path.is_file():
+            text = path.read_text()
+            for value in canaries.values():
+                assert value not in text, f"{value} leaked into {path.name}"
+    with_secrets = render(tmp_path / "secret", full_example, "--include-secrets")
+    holders = set()
+    for path in with_secrets.rglob("*"):
+        if not path.is_file():
+            continue
+        text = path.read_text()
+        if any(v in text or _b64(v) in text for v in canaries.values()):
+            holders.add(str(path.relative_to(with_secrets)))
+            assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path.name
+        else:
+            assert stat.S_IMODE(os.stat(path).st_mode) == 0o644, path.name
+    assert holders == {"global.yaml", "installer-config.json", "dr/encryption-provider.conf"}
+    out = capsys.readouterr()
+    for value in canaries.values():
+        assert value not in out.out + out.err
+
+
+def _b64(value: str) -> str:
+    import base64
+    return base64.b64encode(value.encode()).decode()
