@@ -1,0 +1,162 @@
+"""Bad input: the right exit code, a message naming the field (and line), no traceback, and
+nothing written."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from specs import DELETE, example, setpath, write
+
+from acp_install.cli.main import main
+
+Mutation = Callable[[dict[str, Any]], Any]
+
+
+def s(path: str, value: Any) -> Mutation:
+    return lambda d: setpath(d, path, value)
+
+
+def both(*ms: Mutation) -> Mutation:
+    def run(d: dict[str, Any]) -> None:
+        for m in ms:
+            m(d)
+    return run
+
+
+CP = "platform.controlPlane"
+# (id, mutation, exit code, text the error must contain)
+CASES: list[tuple[str, Mutation, int, str]] = [
+    ("k8s-no-v", s("k8sVersion", "1.34.5"), 3, "k8sVersion"),
+    ("k8s-garbage", s("k8sVersion", "latest"), 3, "not a v-prefixed"),
+    ("k8s-wrong-type", s("k8sVersion", 1.34), 3, "k8sVersion: expected a string"),
+    ("missing-host-ip", s("hostIP", DELETE), 3, "hostIP: required field missing"),
+    ("bad-host-ip", s("hostIP", "10.0.0.300"), 3, "hostIP"),
+    ("bad-vip", s("controlPlaneVIP", "vip.example"), 3, "controlPlaneVIP"),
+    ("cidr-no-prefix", s("clusterCIDR", "100.3.0.0"), 3, "clusterCIDR"),
+    ("cidr-host-bits", s("serviceCIDR", "100.4.0.1/16"), 3, "serviceCIDR"),
+    ("cidr-overlap", s("serviceCIDR", "100.3.128.0/17"), 3, "overlaps clusterCIDR"),
+    ("join-overlap", s("kubeOvnJoinCIDR", "100.4.0.0/24"), 3, "kubeOvnJoinCIDR"),
+    ("vip-in-pod-cidr", both(s("controlPlaneVIP", "100.3.0.9")), 3, "lies inside clusterCIDR"),
+    ("registry-v2", s("bootstrapRegistryAddress", "172.18.0.1:11443/v2/"), 3,
+     "bootstrapRegistryAddress"),
+    ("registry-scheme", s("registryDomain", "https://platform.example.com:11443"), 3,
+     "registryDomain"),
+    ("registry-no-port", s("nodeRegistryAddress", "192.168.1.10"), 3, "nodeRegistryAddress"),
+    ("unknown-top-key", s("hostIp", "192.168.1.10"), 3, "hostIp: unknown field"),
+    ("unknown-platform-key", s("platform.credentials.password", "x"), 3,
+     "platform.credentials.password: unknown field"),
+    ("literal-admin-secret", s("credentials.admin.password", "hunter2"), 3,
+     "credentials.admin.password: literal secrets are not allowed"),
+    ("literal-dcs-secret", s("platform.credentials.authKey", "hunter2"), 3,
+     "platform.credentials.authKey: literal secrets"),
+    ("secret-two-sources", s("credentials.admin.password", {"env": "A", "file": "/x"}), 3,
+     "exactly one"),
+    ("replicas-string", s("controlPlane.replicas", "3"), 3, "controlPlane.replicas: expected an integer"),
+    ("replicas-zero", s("controlPlane.replicas", 0), 3, "controlPlane.replicas"),
+    ("format-cloud-config", s("controlPlane.format", "cloud-config"), 3,
+     "invalid format, expected ignition, got cloud-config"),
+    ("format-cloud-init", s("controlPlane.format", "cloud-init"), 3, "cloud-init"),
+    ("mask-slash", s(f"{CP}.pool[0].mask", "/24"), 3, f"{CP}.pool[0].mask"),
+    ("mask-dotted", s(f"{CP}.pool[1].mask", "255.255.255.0"), 3, f"{CP}.pool[1].mask"),
+    ("pool-dup-ip", s(f"{CP}.pool[1].ip", "192.168.10.11"), 3, f"{CP}.pool[1].ip"),
+    ("vip-in-pool", s(f"{CP}.pool[2].ip", "192.168.1.100"), 3, "VIP must not be inside a node pool"),
+    ("pool-too-small", s(f"{CP}.pool", []), 3, "pool size >= replicas"),
+    ("two-system-volumes", s(f"{CP}.disks[1].systemVolume", True), 3, "systemVolume"),
+    ("missing-etcd-disk", s(f"{CP}.disks[1].path", "/data"), 3, "/var/lib/etcd"),
+    ("cpaas-on-template", s(f"{CP}.disks[1].path", "/var/cpaas"), 3, "pool persistentDisk"),
+    ("empty-ssh-keys", s("platform.sshAuthorizedKeys", []), 3, "platform.sshAuthorizedKeys"),
+    ("bad-ssh-key", s("platform.sshAuthorizedKeys", ["not a key"]), 3,
+     "platform.sshAuthorizedKeys[0]"),
+    ("internal-lb", s("platform.loadBalancer.type", "internal"), 3, "platform.loadBalancer.type"),
+    ("endpoint-no-scheme", s("platform.credentials.endpoint", "dcs.example:7443"), 3,
+     "platform.credentials.endpoint"),
+    ("bad-user-type", s("platform.credentials.userType", "1"), 3, "platform.credentials.userType"),
+    ("unknown-provider", s("provider", "nosuchcloud"), 5, "unknown provider 'nosuchcloud'"),
+    ("worker-no-prefix", lambda d: d["platform"].__setitem__("workers", [{
+        **{k: v for k, v in d["platform"]["controlPlane"].items() if k != "pool"},
+        "name": "worker", "replicas": 1,
+        "pool": [{"ip": "192.168.10.40", "mask": "24", "gateway": "192.168.10.1",
+                  "hostname": "w1"}]}]), 3, "lacks the 'global-' prefix"),
+    ("dr-wrong-local-vip", s("dr", {"role": "standby", "primaryVIP": "192.168.1.100",
+                                    "standbyVIP": "192.168.2.100",
+                                    "encryptionKey": {"env": "K"}}), 3,
+     "controlPlaneVIP must be the standby VIP"),
+]
+
+
+def test_table_is_large_enough() -> None:
+    assert len(CASES) >= 25
+
+
+@pytest.mark.parametrize(("mutate", "code", "needle"),
+                         [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_spec(tmp_path: Path, capsys: pytest.CaptureFixture[str], mutate: Mutation,
+                  code: int, needle: str) -> None:
+    data = example("dcs")
+    mutate(data)
+    spec = write(tmp_path / "spec.yaml", data)
+    out = tmp_path / "out"
+    assert main(["render", "-f", str(spec), "-o", str(out)]) == code
+    err = capsys.readouterr().err
+    assert needle in err
+    assert "Traceback" not in err
+    assert not out.exists(), "nothing may be written for a bad spec"
+    assert main(["validate", "-f", str(spec)]) == code
+
+
+def test_errors_point_at_the_yaml_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = tmp_path / "spec.yaml"
+    text = write(tmp_path / "base.yaml", example("dcs")).read_text()
+    text = text.replace("k8sVersion: v1.34.5-3", "k8sVersion: 1.34")
+    spec.write_text(text)
+    line = text.splitlines().index("k8sVersion: 1.34") + 1
+    assert main(["validate", "-f", str(spec)]) == 3
+    assert f"{spec}:{line}: k8sVersion" in capsys.readouterr().err
+
+
+def test_all_findings_reported_together(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = example("dcs")
+    setpath(data, "k8sVersion", "1.0")
+    setpath(data, "serviceCIDR", "100.3.0.0/16")
+    setpath(data, "platform.sshAuthorizedKeys", [])
+    assert main(["validate", "-f", str(write(tmp_path / "s.yaml", data))]) == 3
+    err = capsys.readouterr().err
+    assert "3 error(s)" in err
+    assert "k8sVersion" in err and "serviceCIDR" in err and "sshAuthorizedKeys" in err
+
+
+def test_not_yaml(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = tmp_path / "s.yaml"
+    spec.write_text("provider: dcs\nhostIP: [unclosed\n")
+    assert main(["validate", "-f", str(spec)]) == 3
+    err = capsys.readouterr().err
+    assert "not valid YAML" in err and "Traceback" not in err
+
+
+def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", "-f", str(tmp_path / "nope.yaml")]) == 3
+    assert "cannot read spec" in capsys.readouterr().err
+
+
+def test_old_secret_name_alias_accepted_with_warning(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    data = example("dcs")
+    data["hcsSecretName"] = data.pop("providerSecretName")
+    assert main(["validate", "-f", str(write(tmp_path / "s.yaml", data))]) == 0
+    assert "old name of providerSecretName" in capsys.readouterr().err
+
+
+def test_unresolvable_secret_with_include_secrets(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ACP_ADMIN_PASSWORD", raising=False)
+    monkeypatch.setenv("DCS_AUTH_KEY", "canary-dcs")
+    spec = write(tmp_path / "s.yaml", example("dcs"))
+    out = tmp_path / "out"
+    assert main(["render", "-f", str(spec), "-o", str(out), "--include-secrets"]) == 6
+    err = capsys.readouterr().err
+    assert "ACP_ADMIN_PASSWORD" in err and "Traceback" not in err
+    assert not out.exists()
