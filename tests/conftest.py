@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from acp_install.yamlio import load_all
 
 ROOT = Path(__file__).resolve().parent.parent

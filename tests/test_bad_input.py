@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from specs import DELETE, example, setpath, write
-
 from acp_install.cli.main import main
+from specs import DELETE, example, setpath, write
 
 Mutation = Callable[[dict[str, Any]], Any]
 

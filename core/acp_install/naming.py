@@ -114,7 +114,7 @@ def check(objects: Sequence[Mapping[str, Any]], locate: Locate | None = None,
         if ns is not None and ns != NAMESPACE:
             add(i, "metadata.namespace", f"namespace {ns!r}: global-cluster objects live in "
                 f"{NAMESPACE}", f"set metadata.namespace: {NAMESPACE}", "namespace")
-        if kind == "Cluster" and group_of(obj) == CAPI_GROUP_SUFFIX or _is_infra_cluster(
+        if (kind == "Cluster" and group_of(obj) == CAPI_GROUP_SUFFIX) or _is_infra_cluster(
             obj, referenced_kinds
         ):
             if name != GLOBAL:

@@ -16,7 +16,7 @@ import attrs
 
 from . import artifacts, naming, wiring
 from .errors import SpecError
-from .records import Finding, KubeObject, ProviderInfo, ProviderPackage
+from .records import Finding, ImportEntry, KubeObject, ProviderInfo, ProviderPackage
 from .secrets import SecretText
 from .spec.load import LoadedSpec
 from .spec.model import InstallSpec
@@ -74,7 +74,7 @@ def build_plan(loaded: LoadedSpec) -> InstallPlan:
     packages = provider.packages(spec)
     manifest_part = wiring.merge_manifests(provider.manifest(spec))
     dr_objects: list[KubeObject] = []
-    dr_imports = []
+    dr_imports: list[ImportEntry] = []
     if spec.dr is not None:
         for dr in provider.dr_fields(spec, spec.dr.role):
             manifest_part = attrs.evolve(manifest_part,

@@ -179,7 +179,7 @@ def load_provider(provider_id: str) -> Provider:
         )
     try:
         plugin = entry.entry_point.load()
-    except Exception as err:  # noqa: BLE001 - any import failure of a plugin is reported the same way
+    except Exception as err:
         raise PluginError(
             f"provider {provider_id!r} from {entry.distribution} {entry.version} failed to load: "
             f"{type(err).__name__}: {err}",

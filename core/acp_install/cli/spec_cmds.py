@@ -139,4 +139,4 @@ def providers(fmt: str) -> None:
         sys.exit(0)
 
 
-__all__ = ["explain", "init", "lint", "providers", "render", "validate", "SpecError"]
+__all__ = ["SpecError", "explain", "init", "lint", "providers", "render", "validate"]

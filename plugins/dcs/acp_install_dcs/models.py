@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Literal
 
 import attrs
-
 from acp_install import SecretRef
 from acp_install.spec.model import doc
 

@@ -13,7 +13,6 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
-
 from acp_install import (
     DRContribution,
     Finding,
@@ -55,7 +54,8 @@ KUBELET_ARGS = {
     "protect-kernel-defaults": "true",
 }
 SSH_KEY = re.compile(
-    r"^(ssh-(rsa|dss|ed25519)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com) [A-Za-z0-9+/]+={0,3}( .*)?$"
+    r"^(ssh-(rsa|dss|ed25519)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com)"
+    r" [A-Za-z0-9+/]+={0,3}( .*)?$"
 )
 
 
@@ -313,7 +313,7 @@ def _check_machines(spec: InstallSpec, m: Machines, path: str, required: Sequenc
             if bool(disk.datastoreName) == bool(disk.datastoreClusterName):
                 yield _e(dp, "give exactly one of datastoreName or datastoreClusterName",
                          "keep one datastore selector")
-            if disk.path is not None and not disk.path.startswith("/") or disk.path == "/":
+            if (disk.path is not None and not disk.path.startswith("/")) or disk.path == "/":
                 yield _e(f"{dp}.path", f"{disk.path!r} is not an absolute mount path",
                          "e.g. /var/cpaas; omit for a raw block device")
 
