@@ -1,0 +1,1 @@
+"""Huawei Cloud Stack (HCS) provider for acp-install (entry point ``hcs``)."""
