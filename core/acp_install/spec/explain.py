@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import typing
 from collections.abc import Iterator
 from typing import Any
@@ -12,10 +13,11 @@ from .model import InstallSpec
 
 
 def _type_name(tp: Any) -> str:
+    """``str``, ``list[PoolSlot]``, ``SecretRef | None``: the names a user sees in YAML terms."""
+    if isinstance(tp, type):
+        return tp.__name__
     text = str(tp).replace("typing.", "")
-    for prefix in ("acp_install.", "acp_install_"):
-        text = text.replace(prefix, "")
-    return text.split(".")[-1] if "[" not in text else text
+    return re.sub(r"[\w.]+\.(\w+)", r"\1", text)
 
 
 def _inner_attrs(tp: Any) -> type | None:

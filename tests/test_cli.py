@@ -1,0 +1,145 @@
+"""The command line: start-up imports, init/explain/lint/providers behaviour, exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from specs import example, write
+
+from acp_install.cli.main import main
+from acp_install.errors import EXIT_CODES
+
+HEAVY = ("kubernetes", "httpx")
+
+
+def imported_after(*argv: str) -> set[str]:
+    code = ("import sys\nfrom acp_install.cli.main import main\n"
+            f"rc = main({list(argv)!r})\n"
+            "print(' '.join(sorted(m.split('.')[0] for m in sys.modules)))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={"ACP_ADMIN_PASSWORD": "x", "DCS_AUTH_KEY": "y", "PATH": "/usr/bin"})
+    return set(out.stdout.split())
+
+
+def test_help_and_render_do_not_import_kubernetes_or_httpx(tmp_path: Path) -> None:
+    assert not set(HEAVY) & imported_after("--help")
+    spec = write(tmp_path / "s.yaml", example("dcs"))
+    assert not set(HEAVY) & imported_after("render", "-f", str(spec), "-o", str(tmp_path / "o"))
+    assert (tmp_path / "o" / "global.yaml").exists()
+
+
+def test_init_writes_a_valid_spec(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "spec.yaml"
+    assert main(["init", "--provider", "dcs", "-o", str(out)]) == 0
+    assert main(["validate", "-f", str(out)]) == 0
+    assert main(["init", "--provider", "dcs", "-o", str(out)]) == 2  # exists, no --force
+    assert "--force" in capsys.readouterr().err
+
+
+def test_init_from_env_takes_the_seed_variables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    env = {"HOST_IP": "10.1.1.5", "CONTROL_PLANE_VIP": "10.1.1.200", "PLATFORM_HOST": "acp.corp",
+           "REGISTRY_DOMAIN": "acp.corp:11443", "K8S_VERSION": "v1.33.7-4",
+           "CLUSTER_CIDR": "10.200.0.0/16", "SERVICE_CIDR": "10.201.0.0/16",
+           "KUBE_OVN_JOIN_CIDR": "100.64.0.0/16", "INGRESS_CLASS_NAME": "global-alb2",
+           "HCS_SECRET_NAME": "global-old", "PROVIDER_SECRET_NAME": "global-dcs",
+           "BOOTSTRAP_REGISTRY_ADDRESS": "172.19.0.1:11443",
+           "DCS_PROVIDER_PACK": "/root/dcs.tgz", "DCS_PROVIDER_VERSION": "v1.0.22",
+           "KUBEADM_PROVIDER_PACK": "/root/k.tgz", "KUBEADM_PROVIDER_VERSION": "v1.0.15"}
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    out = tmp_path / "spec.yaml"
+    assert main(["init", "--provider", "dcs", "--from-env", "-o", str(out)]) == 0
+    text = out.read_text()
+    for needle in ("hostIP: 10.1.1.5", "controlPlaneVIP: 10.1.1.200", "k8sVersion: v1.33.7-4",
+                   "providerSecretName: global-dcs", '"172.19.0.1:11443"', "path: /root/dcs.tgz",
+                   'version: "v1.0.22"', "kubeOvnJoinCIDR: 100.64.0.0/16"):
+        assert needle in text
+    assert main(["validate", "-f", str(out)]) == 0
+
+
+def test_explain(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["explain"]) == 0
+    out = capsys.readouterr().out
+    assert "hostIP  (str; required)  [HOST_IP]" in out
+    assert "localRegistryAddress  (str; default: '127.0.0.1:11443')  [LOCAL_REGISTRY_ADDRESS]" in out
+    assert main(["explain", "--provider", "dcs", "platform.controlPlane.pool"]) == 0
+    out = capsys.readouterr().out
+    assert "platform.controlPlane.pool[].mask" in out and "Prefix length" in out
+    assert main(["explain", "nosuchfield"]) == 2
+
+
+def test_lint_reports_file_line_rule_and_consequence(tmp_path: Path,
+                                                     capsys: pytest.CaptureFixture[str]) -> None:
+    manifest = tmp_path / "global.yaml"
+    manifest.write_text("""\
+apiVersion: cluster.x-k8s.io/v1beta1
+kind: Cluster
+metadata:
+  name: prod
+  namespace: cpaas-system
+spec:
+  controlPlaneRef: {apiVersion: controlplane.cluster.x-k8s.io/v1beta1, kind: KubeadmControlPlane, name: kcp}
+  infrastructureRef: {apiVersion: infrastructure.cluster.x-k8s.io/v1beta1, kind: DCSCluster, name: global}
+---
+apiVersion: controlplane.cluster.x-k8s.io/v1beta1
+kind: KubeadmControlPlane
+metadata:
+  name: kcp
+  namespace: cpaas-system
+spec: {}
+---
+apiVersion: infrastructure.cluster.x-k8s.io/v1beta1
+kind: DCSCluster
+metadata:
+  name: global
+  namespace: default
+""")
+    assert main(["lint", str(manifest)]) == 4
+    err = capsys.readouterr().err
+    assert f"{manifest}:4 Cluster/prod metadata.name" in err and "exactly 'global'" in err
+    assert f"{manifest}:13 KubeadmControlPlane/kcp metadata.name" in err
+    assert "deleted at the first failover" in err
+    assert f"{manifest}:21 DCSCluster/global metadata.namespace" in err
+    assert "Traceback" not in err
+
+
+def test_lint_accepts_rendered_manifest(tmp_path: Path) -> None:
+    spec = write(tmp_path / "s.yaml", example("dcs"))
+    assert main(["render", "-f", str(spec), "-o", str(tmp_path / "o")]) == 0
+    assert main(["lint", str(tmp_path / "o" / "global.yaml")]) == 0
+
+
+def test_lint_dangling_reference(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = write(tmp_path / "s.yaml", example("dcs"))
+    assert main(["render", "-f", str(spec), "-o", str(tmp_path / "o")]) == 0
+    path = tmp_path / "o" / "global.yaml"
+    path.write_text(path.read_text().replace("name: global-cp-pool\n---", "name: global-cp-pol\n---"))
+    assert main(["lint", str(path)]) == 4
+    assert "references global-cp-pol, which is not in the manifest" in capsys.readouterr().err
+
+
+def test_exit_code_table_is_documented() -> None:
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "exit-codes.md").read_text()
+    for code, name, _meaning in EXIT_CODES:
+        assert f"| {code} | `{name}` |" in doc
+
+
+def test_debug_shows_traceback(tmp_path: Path) -> None:
+    spec = tmp_path / "nope.yaml"
+    out = subprocess.run([sys.executable, "-m", "acp_install.cli.main", "--debug", "validate", "-f",
+                          str(spec)], capture_output=True, text=True)
+    assert out.returncode != 0 and "Traceback" in out.stderr
+    out = subprocess.run([sys.executable, "-m", "acp_install.cli.main", "validate", "-f", str(spec)],
+                         capture_output=True, text=True)
+    assert out.returncode == 3 and "Traceback" not in out.stderr
+
+
+def test_providers_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["providers", "-o", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    dcs = next(p for p in data["providers"] if p["id"] == "dcs")
+    assert dcs["distribution"] == "acp-install-dcs" and dcs["contract"] == data["contract"]
