@@ -1,0 +1,1 @@
+"""VMware vSphere provider for acp-install (entry point ``vsphere``)."""

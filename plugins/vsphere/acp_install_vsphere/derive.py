@@ -1,0 +1,67 @@
+"""Names and values derived from the spec, shared by rendering and the checks."""
+
+from __future__ import annotations
+
+from acp_install import InstallSpec, SecretRef
+
+from .keys import GeneratedKey
+from .models import Machines, VspherePlatform, WorkerMachines
+
+CP_POOL = "global-cp-pool"
+CP_TEMPLATE = "global-cp-machine-template"
+
+
+def _platform(spec: InstallSpec) -> VspherePlatform:
+    platform: VspherePlatform = spec.platform
+    return platform
+
+
+
+def pool_name(m: Machines) -> str:
+    if m.poolName:
+        return m.poolName
+    return f"{m.name}-pool" if isinstance(m, WorkerMachines) else CP_POOL
+
+
+def template_name(m: Machines) -> str:
+    if m.templateName:
+        return m.templateName
+    return f"{m.name}-machine-template" if isinstance(m, WorkerMachines) else CP_TEMPLATE
+
+
+def default_folder(spec: InstallSpec, m: Machines) -> str:
+    """``/<dc>/vm/global``, or ``.../global/<role>`` on a DR side."""
+    dc = _platform(spec).vcenter.datacenter
+    folder = f"/{dc}/vm/global"
+    return f"{folder}/{spec.dr.role}" if spec.dr is not None else folder
+
+
+def template_networks(m: Machines) -> list[str]:
+    """Port groups of the template NICs: explicit, or the first slot's NICs in order."""
+    if m.networks is not None:
+        return list(m.networks)
+    if not m.configs:
+        return []
+    net = m.configs[0].network
+    return [net.primary.networkName, *(n.networkName for n in net.additional or [])]
+
+
+def encryption_key(spec: InstallSpec) -> SecretRef:
+    """DR: the shared ``dr.encryptionKey``; else the given key; else one generated once."""
+    p = _platform(spec)
+    if spec.dr is not None:
+        return spec.dr.encryptionKey
+    if p.encryptionKey is not None:
+        return p.encryptionKey
+    return GeneratedKey(file=p.generatedKeyFile)
+
+
+def nameservers(spec: InstallSpec) -> list[str]:
+    p = _platform(spec)
+    if p.nameservers is not None:
+        return list(p.nameservers)
+    seen: dict[str, None] = {}
+    for slot in p.controlPlane.configs:
+        for ns in slot.network.primary.dns or []:
+            seen.setdefault(ns)
+    return list(seen)

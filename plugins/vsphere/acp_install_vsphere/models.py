@@ -1,0 +1,172 @@
+"""The ``platform:`` section of a VMware vSphere install spec.
+
+Field names follow the CAPV fork's CRDs (``VSphereMachineConfigPool``, ``VSphereMachineTemplate``,
+``VSphereCluster``) so the provider documentation applies as is; sizes use the CRD's units
+(memory in MiB, disks in GiB).
+"""
+
+from __future__ import annotations
+
+import attrs
+from acp_install import SecretRef
+from acp_install.spec.model import doc
+
+#: Where a fresh encryption key is generated when ``encryptionKey`` is not given (the work dir).
+DEFAULT_GENERATED_KEY_FILE = ".acp-install/global-encryption-key"
+
+
+@attrs.frozen
+class VCenter:
+    """The vCenter the global cluster runs on; its account goes into ``global-vsphere-credentials``."""
+
+    server: str = attrs.field(metadata=doc("vCenter IP or FQDN (port 443 assumed; no scheme)."))
+    thumbprint: str = attrs.field(
+        metadata=doc("SHA-1 fingerprint of the vCenter certificate, colon separated "
+                     "(openssl x509 -noout -fingerprint -sha1).")
+    )
+    username: str = attrs.field(metadata=doc("vCenter user, e.g. administrator@vsphere.local."))
+    password: SecretRef = attrs.field(metadata=doc("Password reference: {file: ...} or {env: ...}."))
+    datacenter: str = attrs.field(
+        metadata=doc("Default datacenter (pool datacenter, CPI datacenters, default folder).")
+    )
+
+
+@attrs.frozen
+class Nic:
+    """A NIC of a pool slot (``configs[].network.primary`` / ``additional[]``)."""
+
+    networkName: str = attrs.field(metadata=doc("vSphere port group; required by the pool webhook."))
+    ip: str | None = attrs.field(default=None, metadata=doc("Static address in CIDR form, e.g. 10.0.0.11/24."))
+    gateway: str | None = attrs.field(default=None, metadata=doc("Gateway (plain IP)."))
+    dns: list[str] | None = attrs.field(default=None, metadata=doc("DNS servers."))
+    deviceName: str | None = attrs.field(default=None, metadata=doc("Guest device name, e.g. eth0."))
+    ipv6: str | None = None
+    ipv6Gateway: str | None = None
+
+
+@attrs.frozen
+class SlotNetwork:
+    """``configs[].network``: the primary NIC (its IP feeds kubelet node-ip) and extra NICs in order."""
+
+    primary: Nic
+    additional: list[Nic] | None = None
+
+
+@attrs.frozen
+class PersistentDisk:
+    """A pool-managed disk that survives machine replacement (``configs[].persistentDisks[]``)."""
+
+    name: str = attrs.field(metadata=doc("Unique in the slot, e.g. var-lib-etcd."))
+    sizeGiB: int = attrs.field(metadata=doc("Size in GiB (>= 100 recommended)."))
+    mountPath: str | None = attrs.field(
+        default=None, metadata=doc("Mount path; unset = raw device /dev/disk/by-capv/<name>.")
+    )
+    fsFormat: str | None = attrs.field(default=None, metadata=doc("Filesystem (default ext4)."))
+    wipeFilesystem: bool | None = attrs.field(
+        default=None, metadata=doc("Wipe on reuse; must be true for /var/lib/etcd.")
+    )
+    datastore: str | None = None
+    mountOptions: list[str] | None = None
+    storagePolicy: str | None = None
+    unitNumber: int | None = attrs.field(default=None, metadata=doc("SCSI unit 0-15 except 7."))
+
+
+@attrs.frozen
+class Slot:
+    """One node slot of a ``VSphereMachineConfigPool`` (``configs[]``)."""
+
+    hostname: str = attrs.field(metadata=doc("DNS-1123 node name (also the kubelet cert SAN)."))
+    network: SlotNetwork = attrs.field(metadata=doc("Static network of the node."))
+    persistentDisks: list[PersistentDisk] = attrs.field(
+        factory=list, metadata=doc("Disks kept across machine replacement.")
+    )
+    datacenter: str | None = attrs.field(default=None, metadata=doc("Overrides vcenter.datacenter."))
+
+
+@attrs.frozen
+class Machines:
+    """A ``VSphereMachineTemplate`` and its ``VSphereMachineConfigPool``."""
+
+    template: str = attrs.field(metadata=doc("VM template (OVA image) name; must exist in each target DC."))
+    numCPUs: int = attrs.field(metadata=doc("vCPU count."))
+    memoryMiB: int = attrs.field(metadata=doc("Memory in MiB."))
+    datastore: str = attrs.field(metadata=doc("System-disk datastore."))
+    configs: list[Slot] = attrs.field(metadata=doc("One slot per node: hostname, IP, persistent disks."))
+    diskGiB: int | None = attrs.field(
+        default=None, metadata=doc("System disk only (>= template disk; fullClone only).")
+    )
+    folder: str | None = attrs.field(
+        default=None,
+        metadata=doc("VM folder /<dc>/vm/global (DR: .../global/primary|standby); derived when unset."),
+    )
+    cloneMode: str | None = attrs.field(default=None, metadata=doc("linkedClone (default) or fullClone."))
+    powerOffMode: str | None = attrs.field(default=None, metadata=doc("hard (default), soft or trySoft."))
+    networks: list[str] | None = attrs.field(
+        default=None,
+        metadata=doc("Template NIC port groups in slot NIC order; derived from the first slot when unset."),
+    )
+    resourcePool: str | None = None
+    storagePolicyName: str | None = None
+    releaseDelayHours: int | None = attrs.field(
+        default=None, metadata=doc("Reclaim delay for released slots (default 24).")
+    )
+    poolName: str | None = attrs.field(default=None, metadata=doc("VSphereMachineConfigPool name."))
+    templateName: str | None = attrs.field(default=None, metadata=doc("VSphereMachineTemplate name."))
+
+
+@attrs.frozen
+class WorkerMachines(Machines):
+    """A worker group: its MachineDeployment is ``name``; pool and template names derive from it."""
+
+    name: str = attrs.field(default="global-worker", metadata=doc("MachineDeployment name."))
+    replicas: int = attrs.field(default=1, metadata=doc("Worker count (<= slots)."))
+
+
+@attrs.frozen
+class Cpi:
+    """The vSphere cloud controller manager delivered by ClusterResourceSet."""
+
+    imageTag: str = attrs.field(metadata=doc("Tag of ait/cloud-provider-vsphere in the provider package."))
+    imageRegistry: str | None = attrs.field(
+        default=None, metadata=doc("Registry of the CPI image; default nodeRegistryAddress.")
+    )
+    imagePullSecrets: list[str] = attrs.field(
+        factory=list, metadata=doc("Pull secrets of the CPI DaemonSet in the new cluster's kube-system.")
+    )
+
+
+@attrs.frozen
+class VspherePlatform:
+    """Everything vSphere-specific."""
+
+    vcenter: VCenter = attrs.field(metadata=doc("vCenter endpoint and account."))
+    controlPlane: Machines = attrs.field(metadata=doc("Control plane machines."))
+    cpi: Cpi = attrs.field(metadata=doc("vSphere CPI (cloud controller manager)."))
+    sshAuthorizedKeys: list[str] = attrs.field(
+        factory=list, metadata=doc("Public keys for user 'boot'.")
+    )
+    workers: list[WorkerMachines] = attrs.field(factory=list, metadata=doc("Worker groups."))
+    nameservers: list[str] | None = attrs.field(
+        default=None,
+        metadata=doc("/etc/resolv.conf nameservers; default: the slots' primary DNS."),
+    )
+    imageRepository: str | None = attrs.field(
+        default=None,
+        metadata=doc("kubeadm imageRepository (must match the images preloaded in the template); "
+                     "default <nodeRegistryAddress>/tkestack."),
+    )
+    encryptionKey: SecretRef | None = attrs.field(
+        default=None,
+        metadata=doc("base64 aescbc key of /etc/kubernetes/encryption-provider.conf; unset = "
+                     "generated once into generatedKeyFile. Ignored with dr: (dr.encryptionKey)."),
+    )
+    generatedKeyFile: str = attrs.field(
+        default=DEFAULT_GENERATED_KEY_FILE,
+        metadata=doc("Where the key is generated (0600) on first use when encryptionKey is unset."),
+    )
+    kubeOvnVersion: str | None = attrs.field(
+        default=None, metadata=doc("cpaas.io/kube-ovn-version annotation (chart version).")
+    )
+    sentryDeployType: str | None = attrs.field(
+        default=None, metadata=doc("cpaas.io/sentry-deploy-type annotation (workload docs: Baremetal).")
+    )
