@@ -67,9 +67,7 @@ _OBJECT_META_FIELDS = frozenset(
         "managedFields",
     }
 )
-_DNS1123_SUBDOMAIN = re.compile(
-    r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
-)
+_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 _DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 _QUALIFIED_NAME = re.compile(
@@ -311,11 +309,7 @@ class CRDRegistry:
         crd = self.lookup(api_version, kind) if api_version and kind else None
         if crd is None:
             if api_version and kind:
-                errors.append(
-                    FieldError(
-                        "kind", f"no CRD serves {kind} in {api_version}", "FieldValueNotSupported"
-                    )
-                )
+                errors.append(FieldError("kind", f"no CRD serves {kind} in {api_version}", "FieldValueNotSupported"))
             return dict(copy.deepcopy(obj)), errors, []
         return _admit_with(crd.schema, obj, unknown, apply_defaults, check_meta, crd.namespaced)
 
@@ -336,9 +330,7 @@ def _admit_with(
         body = {k: v for k, v in result.items() if k not in ("apiVersion", "kind", "metadata")}
         root = {k: v for k, v in schema.items()}
         props = {
-            k: v
-            for k, v in (schema.get("properties") or {}).items()
-            if k not in ("apiVersion", "kind", "metadata")
+            k: v for k, v in (schema.get("properties") or {}).items() if k not in ("apiVersion", "kind", "metadata")
         }
         root["properties"] = props
         root["required"] = [r for r in schema.get("required") or () if r != "metadata"]
@@ -369,9 +361,7 @@ def validate_object_meta(meta: Any, *, namespaced: bool = True) -> list[FieldErr
                 "FieldValueRequired",
             )
         )
-    elif name is not None and (
-        not isinstance(name, str) or len(name) > 253 or not _DNS1123_SUBDOMAIN.match(name)
-    ):
+    elif name is not None and (not isinstance(name, str) or len(name) > 253 or not _DNS1123_SUBDOMAIN.match(name)):
         errs.append(
             FieldError(
                 "metadata.name",
@@ -381,14 +371,8 @@ def validate_object_meta(meta: Any, *, namespaced: bool = True) -> list[FieldErr
             )
         )
     ns = meta.get("namespace")
-    if ns not in (None, "") and (
-        not isinstance(ns, str) or not _DNS1123_LABEL.match(ns) or len(ns) > 63
-    ):
-        errs.append(
-            FieldError(
-                "metadata.namespace", f"Invalid value: {json.dumps(ns)}: must be a DNS-1123 label"
-            )
-        )
+    if ns not in (None, "") and (not isinstance(ns, str) or not _DNS1123_LABEL.match(ns) or len(ns) > 63):
+        errs.append(FieldError("metadata.namespace", f"Invalid value: {json.dumps(ns)}: must be a DNS-1123 label"))
     for field in ("labels", "annotations"):
         m = meta.get(field)
         if m is None:
@@ -484,11 +468,7 @@ def _walk(value: Any, schema: Mapping[str, Any], path: str, ctx: _Ctx) -> Any:
             return None
         # The API server drops nulls of non-nullable fields; a renderer emitting one has a bug.
         if ctx.unknown == "error":
-            ctx.errors.append(
-                FieldError(
-                    path, "Invalid value: null: field is not nullable", "FieldValueTypeInvalid"
-                )
-            )
+            ctx.errors.append(FieldError(path, "Invalid value: null: field is not nullable", "FieldValueTypeInvalid"))
         return None
     typ = schema.get("type")
     if schema.get("x-kubernetes-int-or-string"):
@@ -505,8 +485,7 @@ def _walk(value: Any, schema: Mapping[str, Any], path: str, ctx: _Ctx) -> Any:
         ctx.errors.append(
             FieldError(
                 path,
-                f"Invalid value: {_show(value)}: {path or 'body'} in "
-                f"body must be of type {typ}: {_type_name(value)}",
+                f"Invalid value: {_show(value)}: {path or 'body'} in body must be of type {typ}: {_type_name(value)}",
                 "FieldValueTypeInvalid",
             )
         )
@@ -549,11 +528,7 @@ def _walk_object(value: dict[str, Any], schema: Mapping[str, Any], path: str, ct
             out[key] = walked
         elif isinstance(addl, dict):
             out[key] = _walk(sub, addl, f"{path}[{key}]" if path else key, ctx)
-        elif (
-            addl is True
-            or preserve
-            or (not props and addl is None and schema.get("type") != "object")
-        ):
+        elif addl is True or preserve or (not props and addl is None and schema.get("type") != "object"):
             out[key] = sub
         else:
             ctx.unknown_paths.append(sub_path)
@@ -588,18 +563,10 @@ def _check_values(value: Any, schema: Mapping[str, Any], path: str, ctx: _Ctx) -
         lo, hi = schema.get("minimum"), schema.get("maximum")
         if lo is not None and (value < lo or (schema.get("exclusiveMinimum") and value == lo)):
             rel = "greater than" if schema.get("exclusiveMinimum") else "greater than or equal to"
-            add(
-                FieldError(
-                    path, f"Invalid value: {_show(value)}: {path} in body should be {rel} {lo}"
-                )
-            )
+            add(FieldError(path, f"Invalid value: {_show(value)}: {path} in body should be {rel} {lo}"))
         if hi is not None and (value > hi or (schema.get("exclusiveMaximum") and value == hi)):
             rel = "less than" if schema.get("exclusiveMaximum") else "less than or equal to"
-            add(
-                FieldError(
-                    path, f"Invalid value: {_show(value)}: {path} in body should be {rel} {hi}"
-                )
-            )
+            add(FieldError(path, f"Invalid value: {_show(value)}: {path} in body should be {rel} {hi}"))
         mult = schema.get("multipleOf")
         if mult and (value / mult) != int(value / mult):
             add(FieldError(path, f"Invalid value: {_show(value)}: must be a multiple of {mult}"))
@@ -609,8 +576,7 @@ def _check_values(value: Any, schema: Mapping[str, Any], path: str, ctx: _Ctx) -
             add(
                 FieldError(
                     path,
-                    f"Invalid value: {_show(value)}: {path} in body should be at "
-                    f"least {lo} chars long",
+                    f"Invalid value: {_show(value)}: {path} in body should be at least {lo} chars long",
                 )
             )
         if hi is not None and len(value) > hi:
@@ -630,8 +596,7 @@ def _check_values(value: Any, schema: Mapping[str, Any], path: str, ctx: _Ctx) -
             add(
                 FieldError(
                     path,
-                    f"Invalid value: {_show(value)}: {path} in body must be of "
-                    f"type {fmt}: {_show(value)}",
+                    f"Invalid value: {_show(value)}: {path} in body must be of type {fmt}: {_show(value)}",
                 )
             )
     elif isinstance(value, int) and not isinstance(value, bool):
@@ -657,19 +622,11 @@ def _check_values(value: Any, schema: Mapping[str, Any], path: str, ctx: _Ctx) -
                 )
             )
         if schema.get("uniqueItems") and len({_canon(v) for v in value}) != len(value):
-            add(
-                FieldError(
-                    path, "Duplicate value: shall not contain duplicates", "FieldValueDuplicate"
-                )
-            )
+            add(FieldError(path, "Duplicate value: shall not contain duplicates", "FieldValueDuplicate"))
     if isinstance(value, dict):
         lo, hi = schema.get("minProperties"), schema.get("maxProperties")
         if lo is not None and len(value) < lo:
-            add(
-                FieldError(
-                    path, f"Invalid value: {path} in body should have at least {lo} properties"
-                )
-            )
+            add(FieldError(path, f"Invalid value: {path} in body should have at least {lo} properties"))
         if hi is not None and len(value) > hi:
             add(
                 FieldError(
@@ -690,11 +647,7 @@ def _check_combinators(value: Any, schema: Mapping[str, Any], path: str, ctx: _C
     any_of = schema.get("anyOf")
     # int-or-string fields carry anyOf [integer, string] with value checks in the branches.
     if any_of and not any(ok(s) for s in any_of):
-        ctx.errors.append(
-            FieldError(
-                path, f"Invalid value: {_show(value)}: must validate at least one schema (anyOf)"
-            )
-        )
+        ctx.errors.append(FieldError(path, f"Invalid value: {_show(value)}: must validate at least one schema (anyOf)"))
     one_of = schema.get("oneOf")
     if one_of and sum(ok(s) for s in one_of) != 1:
         ctx.errors.append(
@@ -705,16 +658,10 @@ def _check_combinators(value: Any, schema: Mapping[str, Any], path: str, ctx: _C
         )
     for sub in schema.get("allOf") or ():
         if not ok(sub):
-            ctx.errors.append(
-                FieldError(
-                    path, f"Invalid value: {_show(value)}: must validate all the schemas (allOf)"
-                )
-            )
+            ctx.errors.append(FieldError(path, f"Invalid value: {_show(value)}: must validate all the schemas (allOf)"))
     neg = schema.get("not")
     if isinstance(neg, dict) and ok(neg):
-        ctx.errors.append(
-            FieldError(path, f"Invalid value: {_show(value)}: must not validate the schema (not)")
-        )
+        ctx.errors.append(FieldError(path, f"Invalid value: {_show(value)}: must not validate the schema (not)"))
 
 
 def _check_list_type(value: list[Any], schema: Mapping[str, Any], path: str, ctx: _Ctx) -> None:
@@ -724,11 +671,7 @@ def _check_list_type(value: list[Any], schema: Mapping[str, Any], path: str, ctx
         for i, item in enumerate(value):
             c = _canon(item)
             if c in seen:
-                ctx.errors.append(
-                    FieldError(
-                        f"{path}[{i}]", f"Duplicate value: {_show(item)}", "FieldValueDuplicate"
-                    )
-                )
+                ctx.errors.append(FieldError(f"{path}[{i}]", f"Duplicate value: {_show(item)}", "FieldValueDuplicate"))
             seen.add(c)
     elif list_type == "map":
         keys = schema.get("x-kubernetes-list-map-keys") or ()
@@ -739,11 +682,7 @@ def _check_list_type(value: list[Any], schema: Mapping[str, Any], path: str, ctx
             k = _canon({key: item.get(key) for key in keys})
             if k in seen_keys:
                 shown = ", ".join(f"{key}={_show(item.get(key))}" for key in keys)
-                ctx.errors.append(
-                    FieldError(
-                        f"{path}[{i}]", f"Duplicate value: {{{shown}}}", "FieldValueDuplicate"
-                    )
-                )
+                ctx.errors.append(FieldError(f"{path}[{i}]", f"Duplicate value: {{{shown}}}", "FieldValueDuplicate"))
             seen_keys.add(k)
 
 
@@ -781,9 +720,7 @@ def _format_ok(value: str, fmt: str) -> bool:
         elif fmt == "uuid":
             uuid.UUID(value)
         elif fmt == "hostname":
-            return (
-                bool(value) and len(value) <= 253 and bool(_DNS1123_SUBDOMAIN.match(value.lower()))
-            )
+            return bool(value) and len(value) <= 253 and bool(_DNS1123_SUBDOMAIN.match(value.lower()))
         return True
     except (ValueError, binascii.Error):
         return False

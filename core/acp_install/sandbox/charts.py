@@ -1,0 +1,127 @@
+"""What each provider chart installs: the one table that names providers in the sandbox.
+
+The sandbox emulates what the kubeadm and infrastructure provider charts do when their
+AppRelease is applied (seed Step 3: their CRDs appear). The rule "the core names no provider"
+does not apply to the sandbox, but the names live here only, as data.
+
+Each chart maps to a directory under the CRD directory (``../shared/crds`` layout) and, for
+runs without a CRD directory, to the kinds registered schemaless instead.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+__all__ = ["CHARTS", "ChartCRDs", "SchemalessKind", "chart_for"]
+
+CAPI = "cluster.x-k8s.io"
+INFRA = "infrastructure.cluster.x-k8s.io"
+
+
+@attrs.frozen
+class SchemalessKind:
+    group: str
+    version: str
+    kind: str
+    plural: str
+    namespaced: bool = True
+
+
+@attrs.frozen
+class ChartCRDs:
+    """The CRDs one chart installs."""
+
+    release: str  # AppRelease / chart release name, e.g. cluster-api-provider-dcs
+    crd_dir: str  # relative to the CRD directory
+    kinds: tuple[SchemalessKind, ...]
+
+
+def _k(group: str, kind: str, plural: str | None = None, version: str = "v1beta1") -> SchemalessKind:
+    return SchemalessKind(group, version, kind, plural or kind.lower() + "s")
+
+
+CHARTS: tuple[ChartCRDs, ...] = (
+    ChartCRDs(
+        "cluster-api-provider-kubeadm",
+        "cluster_api",
+        (
+            _k(CAPI, "Cluster"),
+            _k(CAPI, "ClusterClass", "clusterclasses"),
+            _k(CAPI, "Machine"),
+            _k(CAPI, "MachineSet"),
+            _k(CAPI, "MachineDeployment"),
+            _k(CAPI, "MachinePool"),
+            _k(CAPI, "MachineHealthCheck"),
+            _k(CAPI, "MachineDrainRule"),
+            _k("bootstrap." + CAPI, "KubeadmConfig"),
+            _k("bootstrap." + CAPI, "KubeadmConfigTemplate"),
+            _k("controlplane." + CAPI, "KubeadmControlPlane"),
+            _k("controlplane." + CAPI, "KubeadmControlPlaneTemplate"),
+            _k("addons." + CAPI, "ClusterResourceSet"),
+            _k("addons." + CAPI, "ClusterResourceSetBinding"),
+        ),
+    ),
+    ChartCRDs(
+        "cluster-api-provider-dcs",
+        "providers/huawei-dcs",
+        (
+            _k(INFRA, "DCSCluster"),
+            _k(INFRA, "DCSMachine"),
+            _k(INFRA, "DCSMachineTemplate"),
+            _k(INFRA, "DCSIpHostnamePool"),
+        ),
+    ),
+    ChartCRDs(
+        "cluster-api-provider-vsphere",
+        "providers/vmware-vsphere",
+        (
+            _k(INFRA, "VSphereCluster"),
+            _k(INFRA, "VSphereMachine"),
+            _k(INFRA, "VSphereMachineTemplate"),
+            _k(INFRA, "VSphereMachineConfigPool"),
+            _k(INFRA, "VSphereVM"),
+            _k(INFRA, "VSphereClusterTemplate"),
+            _k(INFRA, "VSphereDeploymentZone"),
+            _k(INFRA, "VSphereFailureDomain"),
+            SchemalessKind(INFRA, "v1beta1", "VSphereClusterIdentity", "vsphereclusteridentities", False),
+        ),
+    ),
+    ChartCRDs(
+        "cluster-api-provider-hcs",
+        "providers/huawei-cloud-stack",
+        (
+            _k(INFRA, "HCSCluster"),
+            _k(INFRA, "HCSMachine"),
+            _k(INFRA, "HCSMachineTemplate"),
+            _k(INFRA, "HCSMachineConfigPool"),
+        ),
+    ),
+    ChartCRDs(
+        "cluster-api-provider-baremetal",
+        "providers/bare-metal",
+        (
+            _k(INFRA, "BaremetalCluster"),
+            _k(INFRA, "BaremetalMachine"),
+            _k(INFRA, "BaremetalMachineTemplate"),
+            _k(INFRA, "MachineInventoryPool"),
+            _k("elemental.cattle.io", "MachineInventory", "machineinventories"),
+            _k("elemental.cattle.io", "MachineRegistration"),
+            _k("elemental.cattle.io", "SeedImage"),
+        ),
+    ),
+)
+
+# Kinds whose presence tells the CAPI simulator to wait for registered hosts first.
+INVENTORY_KIND = ("elemental.cattle.io", "MachineInventory")
+
+
+def chart_for(release: str) -> ChartCRDs | None:
+    """The chart an AppRelease installs, by release name (``spec.source.charts[].releaseName``
+    or the AppRelease name); chart names like ``ait/chart-cluster-api-provider-dcs`` also match."""
+    name = release.rsplit("/", 1)[-1].removeprefix("chart-")
+    return next((c for c in CHARTS if c.release == name), None)
+
+
+# Infrastructure cluster kinds whose machines need registered hosts (elemental
+# MachineInventory objects) before they can provision.
+INVENTORY_GATED_INFRA = frozenset({"BaremetalCluster"})

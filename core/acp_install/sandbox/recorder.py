@@ -1,0 +1,127 @@
+"""What the sandbox received, kept for tests and demos to inspect.
+
+Why bounded deques: a sandbox left running for hours under a polling engine must not grow
+without limit. Secret payloads are redacted at record time, so a recording can be printed or
+attached to a bug report safely.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from typing import Any
+
+import attrs
+
+__all__ = ["AppliedObject", "InstallerRequest", "RecordedRequest", "Recorder", "redact"]
+
+_REDACTED = "<redacted>"
+
+
+def redact(obj: dict[str, Any]) -> dict[str, Any]:
+    """A copy with Secret ``data``/``stringData`` values replaced."""
+    out = copy.deepcopy(obj)
+    if out.get("kind") == "Secret":
+        for field in ("data", "stringData"):
+            if isinstance(out.get(field), dict):
+                out[field] = {k: _REDACTED for k in out[field]}
+    return out
+
+
+@attrs.frozen
+class RecordedRequest:
+    """One HTTP request to the API server (no bodies: see :class:`AppliedObject`)."""
+
+    time: float
+    method: str
+    path: str
+    query: str
+    content_type: str
+    user_agent: str
+    status: int
+
+
+@attrs.frozen
+class AppliedObject:
+    """One successful write: verb (create/update/patch/apply/delete), what, and the result."""
+
+    time: float
+    verb: str
+    api_version: str
+    kind: str
+    namespace: str
+    name: str
+    manager: str
+    subresource: str
+    obj: dict[str, Any] = attrs.field(eq=False, repr=False)
+
+
+@attrs.frozen
+class InstallerRequest:
+    """One request to the simulated cpaas-installer."""
+
+    time: float
+    method: str
+    path: str
+    status: int
+    body: Any = attrs.field(eq=False, repr=False)
+
+
+class Recorder:
+    """Thread-safe, bounded recordings of requests, writes and installer calls."""
+
+    def __init__(self, limit: int = 5000) -> None:
+        self._lock = threading.Lock()
+        self._requests: deque[RecordedRequest] = deque(maxlen=limit)
+        self._writes: deque[AppliedObject] = deque(maxlen=limit)
+        self._installer: deque[InstallerRequest] = deque(maxlen=limit)
+
+    def request(self, method: str, path: str, query: str, content_type: str, user_agent: str, status: int) -> None:
+        with self._lock:
+            self._requests.append(RecordedRequest(time.time(), method, path, query, content_type, user_agent, status))
+
+    def write(self, verb: str, obj: dict[str, Any], *, manager: str = "", subresource: str = "") -> None:
+        meta = obj.get("metadata") or {}
+        rec = AppliedObject(
+            time.time(),
+            verb,
+            str(obj.get("apiVersion", "")),
+            str(obj.get("kind", "")),
+            str(meta.get("namespace", "")),
+            str(meta.get("name", "")),
+            manager,
+            subresource,
+            redact(obj),
+        )
+        with self._lock:
+            self._writes.append(rec)
+
+    def installer(self, method: str, path: str, status: int, body: Any) -> None:
+        with self._lock:
+            self._installer.append(InstallerRequest(time.time(), method, path, status, copy.deepcopy(body)))
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        with self._lock:
+            return list(self._requests)
+
+    @property
+    def writes(self) -> list[AppliedObject]:
+        with self._lock:
+            return list(self._writes)
+
+    @property
+    def installer_requests(self) -> list[InstallerRequest]:
+        with self._lock:
+            return list(self._installer)
+
+    @property
+    def installer_payloads(self) -> list[Any]:
+        """Bodies of accepted ``POST /cpaas-installer/api/config/dcs`` requests."""
+        return [r.body for r in self.installer_requests if r.method == "POST" and r.status < 300]
+
+    def writes_of(self, kind: str, name: str | None = None) -> Iterator[AppliedObject]:
+        return (w for w in self.writes if w.kind == kind and (name is None or w.name == name))

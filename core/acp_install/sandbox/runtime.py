@@ -1,0 +1,200 @@
+"""``Sandbox``: one emulated minialauda (API server, controllers, installer) on loopback.
+
+Usage::
+
+    with Sandbox(crds_dir="../shared/crds", scenario="happy", speed=20) as sb:
+        subprocess.run(["kubectl", "--kubeconfig", sb.kubeconfig_path, "get", "ns"])
+        httpx.get(sb.installer_url + "/cpaas-installer/api/progress")
+        sb.recorder.installer_payloads
+
+Everything runs in threads of the calling process, so start and stop take milliseconds and
+tests can inspect :attr:`Sandbox.recorder` and :attr:`Sandbox.api` directly.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import tempfile
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from .api import Api, FieldValidation
+from .apiserver import ApiServer
+from .catalog import Catalog
+from .controllers import Controllers
+from .installer import InstallerServer
+from .kinds import BUILTIN, Kinds
+from .kubeconfig import write_kubeconfig
+from .recorder import Recorder
+from .scenarios import Scenario, get_scenario
+from .schema import CRDRegistry
+from .store import Store
+from .tls import make_certificates
+
+__all__ = ["Sandbox"]
+
+NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease", "cpaas-system")
+
+
+class Sandbox:
+    """An emulated minialauda. Start with :meth:`start` or as a context manager.
+
+    Args:
+        crds_dir: directory of CRD YAML (``../shared/crds`` layout). Provider charts install
+            their CRDs from it and custom resources are validated against them. Without it,
+            CRDs are registered schemaless.
+        scenario: name of a controller/installer scenario (see :mod:`.scenarios`).
+        state_dir: where the kubeconfig (and pid file for the CLI) go; a temporary directory
+            removed on stop when not given.
+        speed: time scale of the simulated controllers (20 = twenty times faster).
+        address: loopback address to listen on (any 127.x.y.z).
+        api_port: API server port (0 = any free port).
+        installer_port: cpaas-installer port (the seed's 8080; 0 = any free port).
+        token: bearer token (random when not given).
+        preinstall_crds: install every CRD of ``crds_dir`` at start (as if every provider
+            chart had been installed), e.g. to apply rendered manifests directly.
+        field_validation: server default for requests without ``fieldValidation``.
+    """
+
+    def __init__(
+        self,
+        *,
+        crds_dir: str | Path | None = None,
+        scenario: str | Scenario = "happy",
+        state_dir: str | Path | None = None,
+        speed: float = 1.0,
+        address: str = "127.0.0.1",
+        api_port: int = 0,
+        installer_port: int = 8080,
+        token: str | None = None,
+        preinstall_crds: bool = False,
+        field_validation: FieldValidation = "Warn",
+    ) -> None:
+        self.scenario = scenario if isinstance(scenario, Scenario) else get_scenario(scenario)
+        self.speed = float(speed)
+        if self.speed <= 0:
+            raise ValueError("speed must be positive")
+        self.address = address
+        self.token = token or secrets.token_urlsafe(32)
+        self.catalog = Catalog(Path(crds_dir) if crds_dir else None)
+        self._own_state_dir = state_dir is None
+        self._state_dir_arg = Path(state_dir) if state_dir else None
+        self.state_dir: Path = self._state_dir_arg or Path(".")
+        self.recorder = Recorder()
+        self.store = Store()
+        self.kinds = Kinds(CRDRegistry())
+        self.api = Api(self.kinds, self.store, self.recorder, field_validation)
+        self._api_port = api_port
+        self._installer_port = installer_port
+        self._preinstall = preinstall_crds
+        self._server: ApiServer | None = None
+        self._installer: InstallerServer | None = None
+        self._controllers: Controllers | None = None
+        self.kubeconfig_path: Path = Path()
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> Sandbox:
+        if self._own_state_dir:
+            self.state_dir = Path(tempfile.mkdtemp(prefix="acp-sandbox-"))
+        else:
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self._bootstrap_objects()
+            certs = make_certificates(self.address)
+            self._server = ApiServer(
+                self.api, address=self.address, port=self._api_port, token=self.token, tls=certs.server_context()
+            )
+            self._installer = InstallerServer(
+                self.api,
+                self.recorder,
+                self.scenario,
+                address=self.address,
+                port=self._installer_port,
+                speed=self.speed,
+            )
+            self._server.start()
+            self._installer.start()
+            self._installer.publish_pod()
+            self.kubeconfig_path = write_kubeconfig(
+                self.state_dir / "kubeconfig", server=self.server_url, ca_pem=certs.ca_pem, token=self.token
+            )
+            (self.state_dir / "ca.crt").write_bytes(certs.ca_pem)
+            self._controllers = Controllers(
+                self.api, self.catalog, self.scenario, self.speed, self._installer.installer
+            )
+            self._controllers.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Stop every thread and close every socket; idempotent."""
+        if self._controllers:
+            self._controllers.stop()
+        if self._installer:
+            self._installer.stop()
+        self.store.close()
+        if self._server:
+            self._server.stop()
+        self._controllers = self._installer = self._server = None
+        if self._own_state_dir and self.state_dir != Path("."):
+            shutil.rmtree(self.state_dir, ignore_errors=True)
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    def _bootstrap_objects(self) -> None:
+        """What a freshly bootstrapped minialauda has before Step 3."""
+        ns_type = next(rt for rt in BUILTIN if rt.plural == "namespaces")
+        for ns in NAMESPACES:
+            self.api.create(ns_type, {"metadata": {"name": ns}}, manager="sandbox")
+        for crd in self.catalog.bootstrap_crds():
+            self.api.apply_object(crd, manager="sandbox")
+        if self._preinstall:
+            for crd in self.catalog.all_crds():
+                self.api.apply_object(crd, manager="sandbox")
+
+    # -- what users need ----------------------------------------------------------------------
+
+    @property
+    def server_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("sandbox not started")
+        return f"https://{self.address}:{self._server.port}"
+
+    @property
+    def installer_url(self) -> str:
+        """``http://<podIP>:<port>``; the seed's ``INSTALLER_IP:8080``."""
+        if self._installer is None:
+            raise RuntimeError("sandbox not started")
+        return f"http://{self.address}:{self._installer.port}"
+
+    @property
+    def installer_port(self) -> int:
+        if self._installer is None:
+            raise RuntimeError("sandbox not started")
+        return self._installer.port
+
+    @property
+    def ca_pem(self) -> bytes:
+        return (self.state_dir / "ca.crt").read_bytes()
+
+    def describe(self) -> dict[str, Any]:
+        """What ``acp-install sandbox up`` prints."""
+        return {
+            "kubeconfig": str(self.kubeconfig_path),
+            "server": self.server_url,
+            "installer": self.installer_url,
+            "scenario": self.scenario.name,
+            "speed": self.speed,
+            "state_dir": str(self.state_dir),
+        }

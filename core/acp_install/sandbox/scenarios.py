@@ -1,0 +1,74 @@
+"""Named scenarios: how the simulated controllers and installer behave in one run.
+
+Each fault scenario reproduces one row of the seed's "Common Stalls and Where to Look" table,
+observable through the API the way a user would see it with kubectl:
+
+================  ==================================================================
+happy             everything provisions; installer reaches Success/Complete
+machines-pending  Machines stay Pending; InfrastructureReady=False with a provider
+                  reason (quota) on each Machine, plus a Warning Event
+kcp-not-ready     Machines run, KubeadmControlPlane never Ready (etcd unhealthy)
+image-pull        kube-system Pod in ImagePullBackOff + Warning Event; installer
+                  stalls in "network and add-ons" with the pull error as message
+installer-stall   installer progress stops advancing in "platform installation"
+installer-5xx     progress API answers 503 a few times, then recovers (transient)
+installer-fail    installer ends with status Failed in "platform installation"
+================  ==================================================================
+
+Timings are in sandbox seconds; ``Sandbox(speed=...)`` divides them.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+__all__ = ["SCENARIOS", "Scenario", "Timing", "get_scenario"]
+
+
+@attrs.frozen
+class Timing:
+    apprelease: float = 2.0  # AppRelease applied -> CRDs served, Ready
+    machine_step: float = 3.0  # each Machine phase transition
+    machine_stagger: float = 1.0  # delay between consecutive control-plane machines
+    installer_phase: float = 5.0  # each installer phase
+
+
+@attrs.frozen
+class Scenario:
+    name: str
+    description: str
+    timing: Timing = Timing()
+    machines_stuck: bool = False
+    kcp_never_ready: bool = False
+    image_pull_failure: bool = False
+    installer_stall_at: str | None = None
+    installer_fail_at: str | None = None
+    installer_5xx: int = 0  # number of progress requests answered 503 after the POST
+
+
+SCENARIOS: dict[str, Scenario] = {
+    s.name: s
+    for s in (
+        Scenario("happy", "everything provisions; the installer completes"),
+        Scenario("machines-pending", "Machines stay Pending with a provider reason", machines_stuck=True),
+        Scenario("kcp-not-ready", "KubeadmControlPlane never becomes Ready", kcp_never_ready=True),
+        Scenario(
+            "image-pull",
+            "kube-system image pulls fail; installer stalls in add-ons",
+            image_pull_failure=True,
+            installer_stall_at="network",
+        ),
+        Scenario(
+            "installer-stall", "installer stops advancing in platform installation", installer_stall_at="platform"
+        ),
+        Scenario("installer-5xx", "progress API fails transiently with 503, then recovers", installer_5xx=3),
+        Scenario("installer-fail", "installer fails in platform installation", installer_fail_at="platform"),
+    )
+}
+
+
+def get_scenario(name: str) -> Scenario:
+    try:
+        return SCENARIOS[name]
+    except KeyError:
+        raise ValueError(f"unknown sandbox scenario {name!r}; known: {', '.join(SCENARIOS)}") from None
