@@ -100,6 +100,12 @@ class FooProvider:
                           hint="raise the quota")]
 
     @hookimpl
+    def acp_ready_gates(self, spec: InstallSpec, gate: str,
+                        snapshot: Mapping[str, Any]) -> Iterator[Finding]:
+        if gate == "control-plane" and len(snapshot.get("FooHost", [])) < spec.controlPlane.replicas:
+            yield Finding("error", "FooHost", "not enough hosts registered", fix="power them on")
+
+    @hookimpl
     def acp_spec_example(self) -> SpecExample:
         return SpecExample("platform:\n  region: eu-1\n  token: {env: FOO_TOKEN}\n")
 

@@ -133,6 +133,14 @@ def test_hook_acp_diagnose(foo: Provider) -> None:
     assert d.title == "Foo VM quota" and "2 machines" in d.detail
 
 
+def test_hook_acp_ready_gates(foo: Provider) -> None:
+    spec = parse(FOO_SPEC, provider=foo).spec
+    (blocked,) = foo.ready_gates(spec, "control-plane", {"FooHost": [{}]})
+    assert blocked.severity == "error" and "not enough hosts" in blocked.message
+    assert foo.ready_gates(spec, "control-plane", {"FooHost": [{}, {}, {}]}) == []
+    assert foo.ready_gates(spec, "handoff", {}) == []
+
+
 def test_hook_acp_spec_example(foo: Provider) -> None:
     example = foo.spec_example()
     assert example is not None and "region: eu-1" in example.platform_yaml

@@ -162,6 +162,11 @@ class Provider:
     def diagnose(self, snapshot: Mapping[str, Any]) -> list[Diagnosis]:
         return [d for batch in self.pm.hook.acp_diagnose(snapshot=snapshot) for d in batch]
 
+    def ready_gates(self, spec: InstallSpec, gate: str, snapshot: Mapping[str, Any]) -> list[Finding]:
+        """What still blocks ``gate``; the gate is open when no finding is an error."""
+        return [f for batch in self.pm.hook.acp_ready_gates(spec=spec, gate=gate, snapshot=snapshot)
+                for f in batch]
+
     def spec_example(self) -> SpecExample | None:
         example: SpecExample | None = self.pm.hook.acp_spec_example()
         return example
