@@ -1,0 +1,236 @@
+"""The embedded cpaas-installer REST API (seed Steps 8 and 9), through ``httpx``.
+
+Two calls: ``POST /cpaas-installer/api/config/dcs`` (the install request; NOT idempotent — the
+engine guards it) and ``GET /cpaas-installer/api/progress``. The progress response is not
+documented by the seed beyond "status: Success and type: Complete"; :func:`parse_progress` is
+the one place that knows its shape, so a real installer answering differently means one
+function to change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+import httpx
+
+from ..errors import ClusterError, InstallerError
+from .retry import Deadline, retry_call
+
+DEFAULT_PORT = 8080
+PROGRESS_PATH = "/cpaas-installer/api/progress"
+INSTALLER_NAMESPACE = "cpaas-system"
+INSTALLER_SELECTOR = "service_name=cpaas-installer"
+
+#: ``status`` values meaning the installer has not received a request yet.
+IDLE_STATUSES = frozenset({"", "idle", "notstarted", "not_started", "none", "pending",
+                           "waiting"})
+
+
+@attrs.frozen
+class Progress:
+    """One answer of the progress API, normalised.
+
+    Attributes:
+        status: ``Running``, ``Success``, ``Failed``... (as the installer says it).
+        type: ``Complete`` when the whole install is done; otherwise the stage type.
+        phase: the current phase / stage name, if the installer gives one.
+        message: the latest message (an error for ``Failed``).
+        percent: overall progress in percent, when given.
+        raw: the whole response, for diagnostics (it carries no secrets).
+    """
+
+    status: str
+    type: str = ""
+    phase: str = ""
+    message: str = ""
+    percent: float | None = None
+    raw: Any = attrs.field(default=None, eq=False, repr=False)
+
+    @property
+    def idle(self) -> bool:
+        """The installer has no install request (never received one, or lost it)."""
+        return (self.status.strip().lower() in IDLE_STATUSES
+                or self.type.strip().lower() in IDLE_STATUSES)
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status.lower() == "success" and self.type.lower() == "complete"
+
+    @property
+    def failed(self) -> bool:
+        return self.status.lower() in {"failed", "failure", "error"}
+
+    def fingerprint(self) -> tuple[str, str, str, float | None]:
+        """What must change for the install to count as advancing (stall detection)."""
+        return (self.status, self.type, self.phase, self.percent)
+
+    def summary(self) -> str:
+        parts = [self.status or "?"]
+        if self.type:
+            parts.append(f"type={self.type}")
+        if self.phase:
+            parts.append(f"phase={self.phase}")
+        if self.percent is not None:
+            parts.append(f"{self.percent:g}%")
+        text = " ".join(parts)
+        return f"{text}: {self.message}" if self.message else text
+
+
+def _first(data: Mapping[str, Any], *keys: str) -> Any:
+    for key in keys:
+        if data.get(key) not in (None, ""):
+            return data[key]
+    return None
+
+
+def parse_progress(data: Any) -> Progress:
+    """The progress response -> :class:`Progress`. The only place that knows its shape.
+
+    Assumption (documented by the sandbox, not by the seed): a JSON object with ``status`` and
+    ``type`` at the top level or under ``data``; a current stage as ``phase``/``stage``/``step``
+    (a string, or an object with ``name``), a ``message``/``reason``/``error`` and optionally
+    ``progress``/``percent``. A list of stages (``phases``/``stages``) falls back to its last
+    non-pending entry for the current stage.
+    """
+    if not isinstance(data, Mapping):
+        raise InstallerError(f"unexpected progress response: {type(data).__name__}",
+                             hint="the installer API may have changed; see docs/engine.md")
+    body: Mapping[str, Any] = data
+    inner = data.get("data")
+    if isinstance(inner, Mapping) and "status" in inner and "status" not in data:
+        body = inner
+    status = str(_first(body, "status", "state") or "")
+    type_ = str(_first(body, "type") or "")
+    phase_val = _first(body, "phase", "stage", "step", "currentPhase", "currentStage")
+    if isinstance(phase_val, Mapping):
+        phase_val = _first(phase_val, "name", "phase", "stage")
+    stages = _first(body, "phases", "stages", "steps")
+    if phase_val is None and isinstance(stages, list):
+        current = [s for s in stages if isinstance(s, Mapping)
+                   and str(s.get("status", "")).lower() not in IDLE_STATUSES]
+        if current:
+            phase_val = _first(current[-1], "name", "phase", "stage")
+    message = _first(body, "message", "reason", "error", "msg")
+    percent = _first(body, "progress", "percent", "percentage")
+    try:
+        pct = float(percent) if percent is not None else None
+    except (TypeError, ValueError):
+        pct = None
+    return Progress(status=status, type=type_, phase=str(phase_val or ""),
+                    message=str(message or ""), percent=pct, raw=data)
+
+
+class InstallerUnavailable(Exception):
+    """A transient installer failure (connection refused, 5xx): retried by the caller."""
+
+
+class InstallerClient:
+    """HTTP client of one installer address (``host:port``)."""
+
+    def __init__(self, address: str, *, timeout: float = 15.0,
+                 on_retry: Callable[[str], None] | None = None) -> None:
+        self.address = address
+        self.base_url = f"http://{address}"
+        self.on_retry = on_retry
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout,
+                                  headers={"User-Agent": "acp-install"})
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> InstallerClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _retrying(self, fn: Callable[[], Any], what: str, deadline: Deadline) -> Any:
+        def on_retry(err: BaseException, sleep: float) -> None:
+            if self.on_retry is not None:
+                self.on_retry(f"{what}: {err}; retrying in {sleep:.1f}s")
+
+        try:
+            return retry_call(fn, transient=lambda e: isinstance(e, InstallerUnavailable),
+                              deadline=deadline, on_retry=on_retry)
+        except InstallerUnavailable as err:
+            raise InstallerError(f"{what}: installer at {self.base_url} unavailable: {err}",
+                                 hint="check the cpaas-installer pod in cpaas-system "
+                                      "(kubectl get pods -n cpaas-system -l "
+                                      "service_name=cpaas-installer) and "
+                                      "/var/cpaas/data/installer.log") from None
+
+    def _send(self, method: str, path: str, json: Any = None) -> httpx.Response:
+        try:
+            resp = self._http.request(method, path, json=json)
+        except httpx.TransportError as err:
+            raise InstallerUnavailable(f"{type(err).__name__}: {err}") from None
+        if resp.status_code >= 500 or resp.status_code == 429:
+            raise InstallerUnavailable(f"HTTP {resp.status_code}")
+        return resp
+
+    def progress(self, *, deadline: Deadline) -> Progress:
+        """GET the progress API; transient failures retried until ``deadline``."""
+
+        def get() -> Progress:
+            resp = self._send("GET", PROGRESS_PATH)
+            if resp.status_code == 404:
+                # Some installer builds answer 404 until they have a request.
+                return Progress(status="", message="no install request", raw=None)
+            if resp.status_code >= 400:
+                raise InstallerError(f"progress API answered HTTP {resp.status_code}: "
+                                     f"{resp.text[:300]}")
+            try:
+                data = resp.json()
+            except ValueError:
+                raise InstallerError("progress API answered with something that is not JSON",
+                                     hint="check the installer address") from None
+            return parse_progress(data)
+
+        return self._retrying(get, "GET progress", deadline)  # type: ignore[no-any-return]
+
+    def submit(self, endpoint: str, payload: Mapping[str, Any], *, deadline: Deadline) -> Any:
+        """POST the install request once. Never retried here: the engine decides (see state).
+
+        A connection failure before any answer is reported as :class:`InstallerUnavailable`
+        so the caller can check the progress API before trying again.
+        """
+        resp = self._send("POST", endpoint, json=dict(payload))
+        if resp.status_code >= 400:
+            # The body is the installer's complaint about our request; it echoes no password
+            # (passwords are sent base64 and the installer reports field names).
+            raise InstallerError(f"installer refused the request: HTTP {resp.status_code}: "
+                                 f"{_safe_text(resp)}",
+                                 hint="fix the spec (acp-install render shows the payload) "
+                                      "and re-run")
+        try:
+            return resp.json()
+        except ValueError:
+            return resp.text
+
+
+def _safe_text(resp: httpx.Response) -> str:
+    return resp.text[:300].replace("\n", " ")
+
+
+def discover_address(kube: Any, *, port: int | None = None, deadline: Deadline) -> str:
+    """The seed's ``INSTALLER_IP``: podIP of the pod labelled ``service_name=cpaas-installer``.
+
+    The port is ``port`` when given, else the pod's first declared container port, else 8080.
+    """
+    pods, _rv = kube.list("v1", "Pod", INSTALLER_NAMESPACE, label_selector=INSTALLER_SELECTOR,
+                          deadline=deadline)
+    ips = [p.get("status", {}).get("podIP") for p in pods]
+    ips = [ip for ip in ips if ip]
+    if not ips:
+        raise ClusterError(
+            f"no cpaas-installer pod with a podIP in {INSTALLER_NAMESPACE} "
+            f"(label {INSTALLER_SELECTOR})",
+            hint="check the bootstrap (kubectl get pods -n cpaas-system) or pass "
+                 "--installer-address HOST:PORT")
+    if port is None:
+        declared = [cp.get("containerPort") for c in pods[0].get("spec", {}).get("containers", [])
+                    for cp in c.get("ports") or []]
+        port = next((p for p in declared if isinstance(p, int)), DEFAULT_PORT)
+    return f"{ips[0]}:{port}"

@@ -1,0 +1,296 @@
+"""The bootstrap cluster (minialauda), through the official ``kubernetes`` client.
+
+Objects are written with server-side apply (field manager ``acp-install``), so a re-run is a
+no-op and a human's ``kubectl apply`` next to ours does not fight it. Waits use the watch API
+with a resync (a fresh list) every ``resync`` seconds and after any broken or expired watch:
+no fixed sleep loops. Transient failures (connection errors, 429, 5xx, expired watches) are
+retried with backoff and jitter inside the caller's deadline; anything else becomes a
+:class:`~acp_install.errors.ClusterError` that names the object and the server's reason.
+
+Objects handed to :meth:`KubeClient.apply` must already hold plain values: the engine reveals
+secrets just before the call and drops the revealed copy right after. Error messages never carry
+an object body.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import urllib3
+from kubernetes import config, dynamic, watch
+from kubernetes.client.exceptions import ApiException
+from kubernetes.dynamic.exceptions import DynamicApiError, ResourceNotFoundError
+
+from ..errors import ClusterError
+from .retry import Deadline, retry_call
+
+FIELD_MANAGER = "acp-install"
+TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
+
+Obj = dict[str, Any]
+Predicate = Callable[[Obj | None], bool]
+
+log = logging.getLogger(__name__)
+
+
+def _status(err: BaseException) -> int | None:
+    status = getattr(err, "status", None)
+    return status if isinstance(status, int) else None
+
+
+def is_transient(err: BaseException) -> bool:
+    """Connection trouble, throttling, server errors and expired watches are worth retrying."""
+    if isinstance(err, DynamicApiError | ApiException):
+        return _status(err) in TRANSIENT_STATUS or _status(err) == 410
+    return isinstance(err, urllib3.exceptions.HTTPError | ConnectionError | TimeoutError)
+
+
+def _reason(err: BaseException) -> str:
+    if isinstance(err, DynamicApiError):
+        summary = err.summary() if hasattr(err, "summary") else str(err)
+        return summary.strip() or f"HTTP {_status(err)}"
+    if isinstance(err, ApiException):
+        return f"HTTP {err.status}: {err.reason}"
+    return f"{type(err).__name__}: {err}"
+
+
+def describe(obj: Mapping[str, Any]) -> str:
+    """``Kind/namespace/name`` of an object, for messages."""
+    meta = obj.get("metadata") or {}
+    ns = meta.get("namespace")
+    return f"{obj.get('kind')}/{ns + '/' if ns else ''}{meta.get('name')}"
+
+
+class KubeClient:
+    """A thin, typed façade over ``kubernetes.dynamic.DynamicClient``.
+
+    Args:
+        kubeconfig: path of the kubeconfig of minialauda (the seed's
+            ``/var/cpaas/data/alauda.kubeconfig``).
+        context: kubeconfig context; default is the current one.
+        request_timeout: per-request socket timeout in seconds.
+        on_retry: called with a short message whenever a transient error is retried.
+    """
+
+    def __init__(self, kubeconfig: str | os.PathLike[str], *, context: str | None = None,
+                 request_timeout: float = 30.0,
+                 on_retry: Callable[[str], None] | None = None) -> None:
+        self.kubeconfig = str(kubeconfig)
+        self.request_timeout = request_timeout
+        self.on_retry = on_retry
+        try:
+            self.api_client = config.new_client_from_config(config_file=self.kubeconfig,
+                                                            context=context)
+        except (config.ConfigException, OSError) as err:
+            raise ClusterError(f"cannot load kubeconfig {self.kubeconfig}: {err}",
+                               hint="pass --kubeconfig with the minialauda kubeconfig "
+                                    "(/var/cpaas/data/alauda.kubeconfig)") from None
+        # A private discovery cache: the default one in /tmp is keyed by host:port only, and
+        # a sandbox reusing a port would otherwise see another run's kinds.
+        self._cache_dir = tempfile.TemporaryDirectory(prefix="acp-install-discovery-")
+        self._dyn: dynamic.DynamicClient | None = None
+
+    def close(self) -> None:
+        self.api_client.close()
+        self._cache_dir.cleanup()
+
+    def __enter__(self) -> KubeClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    @property
+    def server(self) -> str:
+        return str(self.api_client.configuration.host)
+
+    def _call(self, fn: Callable[[], Any], what: str, deadline: Deadline | None) -> Any:
+        def on_retry(err: BaseException, sleep: float) -> None:
+            if self.on_retry is not None:
+                self.on_retry(f"{what}: {_reason(err)}; retrying in {sleep:.1f}s")
+
+        try:
+            return retry_call(fn, transient=is_transient, deadline=deadline or Deadline(60),
+                              on_retry=on_retry)
+        except (DynamicApiError, ApiException, urllib3.exceptions.HTTPError, OSError) as err:
+            raise ClusterError(f"{what} failed: {_reason(err)}",
+                               hint=f"check that {self.server} is minialauda and reachable "
+                                    "(kubectl get nodes)") from None
+
+    @property
+    def dyn(self) -> dynamic.DynamicClient:
+        if self._dyn is None:
+            cache = os.path.join(self._cache_dir.name, "discovery.json")
+            self._dyn = self._call(lambda: dynamic.DynamicClient(self.api_client,
+                                                                 cache_file=cache),
+                                   f"API discovery at {self.server}", None)
+        return self._dyn
+
+    def resource(self, api_version: str, kind: str) -> Any:
+        """The API resource serving a kind, rediscovering once (a CRD may be new)."""
+        try:
+            return self.dyn.resources.get(api_version=api_version, kind=kind)
+        except ResourceNotFoundError:
+            raise ClusterError(f"the API server does not serve {kind} ({api_version})",
+                               hint="its CRD is missing: did the provider packages install? "
+                                    "(kubectl get apprelease -n cpaas-system)") from None
+
+    def has_kind(self, api_version: str, kind: str) -> bool:
+        try:
+            self.dyn.resources.get(api_version=api_version, kind=kind)
+            return True
+        except ResourceNotFoundError:
+            return False
+
+    def find_kind(self, kind: str) -> Any | None:
+        """The resource serving ``kind`` in any group (``ClusterModule`` has no fixed one here)."""
+        try:
+            found = self.dyn.resources.search(kind=kind)
+        except ResourceNotFoundError:
+            return None
+        found = [r for r in found if getattr(r, "kind", None) == kind and "/" not in r.name]
+        return found[0] if found else None
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def get(self, api_version: str, kind: str, name: str, namespace: str | None = None, *,
+            deadline: Deadline | None = None) -> Obj | None:
+        """The object, or ``None`` when it does not exist."""
+        res = self.resource(api_version, kind)
+        return self._get(res, name, namespace, deadline)
+
+    def _get(self, res: Any, name: str, namespace: str | None,
+             deadline: Deadline | None) -> Obj | None:
+        def fetch() -> Obj | None:
+            try:
+                out: Obj = res.get(name=name, namespace=namespace,
+                                   _request_timeout=self.request_timeout).to_dict()
+                return out
+            except DynamicApiError as err:
+                if _status(err) == 404:
+                    return None
+                raise
+
+        return self._call(fetch, f"get {res.kind}/{name}", deadline)  # type: ignore[no-any-return]
+
+    def list(self, api_version: str, kind: str, namespace: str | None = None, *,
+             label_selector: str | None = None, field_selector: str | None = None,
+             deadline: Deadline | None = None) -> tuple[list[Obj], str]:
+        """Items and the list's resourceVersion (to start a watch from)."""
+        res = self.resource(api_version, kind)
+        return self._list(res, namespace, label_selector, field_selector, deadline)
+
+    def _list(self, res: Any, namespace: str | None, label_selector: str | None,
+              field_selector: str | None, deadline: Deadline | None) -> tuple[list[Obj], str]:
+        def fetch() -> tuple[list[Obj], str]:
+            out = res.get(namespace=namespace, label_selector=label_selector,
+                          field_selector=field_selector,
+                          _request_timeout=self.request_timeout).to_dict()
+            return list(out.get("items") or []), str((out.get("metadata") or {})
+                                                      .get("resourceVersion", ""))
+
+        return self._call(fetch, f"list {res.kind}", deadline)  # type: ignore[no-any-return]
+
+    # -- writes --------------------------------------------------------------------------------
+
+    def apply(self, obj: Mapping[str, Any], *, deadline: Deadline | None = None) -> Obj:
+        """Server-side apply one object (field manager ``acp-install``, conflicts forced)."""
+        body = dict(obj)
+        meta = body.get("metadata") or {}
+        res = self.resource(str(body.get("apiVersion")), str(body.get("kind")))
+        what = f"apply {describe(body)}"
+
+        def send() -> Obj:
+            out: Obj = self.dyn.server_side_apply(
+                res, body=body, name=meta.get("name"),
+                namespace=meta.get("namespace") if res.namespaced else None,
+                field_manager=FIELD_MANAGER, force_conflicts=True,
+                _request_timeout=self.request_timeout).to_dict()
+            return out
+
+        return self._call(send, what, deadline)  # type: ignore[no-any-return]
+
+    def ensure_namespace(self, name: str, *, deadline: Deadline | None = None) -> bool:
+        """Create the namespace when missing (never touch an existing one). True if created."""
+        if self.get("v1", "Namespace", name, deadline=deadline) is not None:
+            return False
+        self.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}},
+                   deadline=deadline)
+        return True
+
+    # -- waits ---------------------------------------------------------------------------------
+
+    def wait_for(self, api_version: str, kind: str, name: str, namespace: str | None,
+                 done: Predicate, *, deadline: Deadline, resync: float = 30.0,
+                 on_change: Callable[[Obj | None], None] | None = None) -> tuple[bool, Obj | None]:
+        """Watch one object until ``done(obj)`` (``obj`` is ``None`` while it is absent).
+
+        Returns ``(True, obj)`` when done, ``(False, last seen)`` when the deadline passes:
+        the caller knows what a stall of this object means and raises the right error.
+        """
+        last: Obj | None = None
+        for obj in self.observe(api_version, kind, name, namespace, deadline=deadline,
+                                resync=resync):
+            last = obj
+            if on_change is not None:
+                on_change(obj)
+            if done(obj):
+                return True, obj
+        return False, last
+
+    def observe(self, api_version: str, kind: str, name: str, namespace: str | None, *,
+                deadline: Deadline, resync: float = 30.0) -> Iterator[Obj | None]:
+        """Yield the object's state on start, on every change, and at every resync.
+
+        Ends when the deadline passes. A list gives the state and a resourceVersion; a watch from
+        there gives changes until its server-side timeout (``resync``); then we list again, which
+        also repairs a watch that broke or expired (410 Gone).
+        """
+        selector = f"metadata.name={name}"
+        kind_known = False
+        while not deadline.expired:
+            if not kind_known:
+                # The kind itself may not exist yet (its CRD is on its way).
+                if not self.has_kind(api_version, kind):
+                    yield None
+                    self._pause(deadline.within(min(resync, 2.0)))
+                    continue
+                kind_known = True
+            res = self.resource(api_version, kind)
+            items, rv = self._list(res, namespace, None, selector, deadline)
+            yield items[0] if items else None
+            timeout = int(max(1, min(resync, deadline.remaining())))
+            try:
+                for event in watch.Watch().stream(
+                        res.get, namespace=namespace, field_selector=selector,
+                        resource_version=rv, timeout_seconds=timeout, serialize=False,
+                        allow_watch_bookmarks=True,
+                        _request_timeout=(self.request_timeout, timeout + 5)):
+                    etype = event.get("type")
+                    if etype == "BOOKMARK":
+                        continue
+                    raw = event.get("raw_object") or event.get("object")
+                    yield None if etype == "DELETED" else raw
+                    if deadline.expired:
+                        return
+            except (DynamicApiError, ApiException, urllib3.exceptions.HTTPError,
+                    OSError) as err:
+                if not is_transient(err):
+                    raise ClusterError(f"watch {kind}/{name} failed: {_reason(err)}") from None
+                if self.on_retry is not None and _status(err) != 410:
+                    self.on_retry(f"watch {kind}/{name}: {_reason(err)}; resyncing")
+                self._pause(deadline.within(0.5))
+
+    @staticmethod
+    def _pause(deadline: Deadline) -> None:
+        # Only between resyncs of a kind that does not exist yet or after a broken watch:
+        # an Event gives an interruptible, bounded wait.
+        import threading
+
+        threading.Event().wait(deadline.remaining())

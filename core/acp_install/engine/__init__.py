@@ -1,0 +1,41 @@
+"""The install engine: named, checkpointed phases over a plan, emitting typed events.
+
+Public names: :class:`Engine`, :class:`Timeouts`, :class:`InstallResult`, the event records,
+:data:`PHASE_NAMES` and :func:`read_state`. See ``docs/engine.md``.
+"""
+
+from __future__ import annotations
+
+from .core import DEFAULT_TIMEOUTS, Engine, InstallResult, PhaseResult, Timeouts, plan_digest
+from .events import (
+    Event,
+    PhaseFinished,
+    PhaseProgress,
+    PhaseStarted,
+    Subscriber,
+    Warning,
+    event_name,
+    to_dict,
+)
+from .phases import PHASE_NAMES
+from .state import read_state, state_path
+
+__all__ = [
+    "DEFAULT_TIMEOUTS",
+    "PHASE_NAMES",
+    "Engine",
+    "Event",
+    "InstallResult",
+    "PhaseFinished",
+    "PhaseProgress",
+    "PhaseResult",
+    "PhaseStarted",
+    "Subscriber",
+    "Timeouts",
+    "Warning",
+    "event_name",
+    "plan_digest",
+    "read_state",
+    "state_path",
+    "to_dict",
+]

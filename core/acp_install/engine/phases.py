@@ -1,0 +1,497 @@
+"""The named phases of an install (seed Steps 3-9), each with ``check`` and ``run``.
+
+``check(ctx)`` answers "is this phase's goal already true in the world?" without changing
+anything; ``run(ctx)`` makes it true. The engine calls ``check`` before ``run`` for every phase
+not finished in the state file, so a phase interrupted halfway is re-examined, never blindly
+repeated. Only the installer POST is not idempotent, and its check asks the progress API.
+
+The core names no provider: provider kinds are whatever the plan's objects say; the core kinds
+used here (Cluster, KubeadmControlPlane, Machine, ClusterModule) are Cluster API's and the
+platform's.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+import attrs
+
+from ..errors import InstallerError, WaitTimeout
+from ..records import KubeObject
+from ..yamlio import resolve_secrets
+from . import stalls
+from .events import PhaseProgress, Warning
+
+if TYPE_CHECKING:
+    from ..clients.installer import InstallerClient, Progress
+    from ..clients.kube import KubeClient
+    from ..clients.retry import Deadline
+    from ..plan import InstallPlan
+    from ..plugins import Provider
+    from .events import Event
+    from .state import StateStore
+
+CRD_API = "apiextensions.k8s.io/v1"
+CAPI = "cluster.x-k8s.io/v1beta1"
+CLUSTER_NAME_LABEL = "cluster.x-k8s.io/cluster-name"
+
+
+@attrs.define
+class Context:
+    """What a phase may use. Built by the :class:`~acp_install.engine.Engine` per run."""
+
+    plan: InstallPlan
+    kube: KubeClient
+    state: StateStore
+    emit: Callable[[Event], None]
+    installer_factory: Callable[[Context], InstallerClient]
+    provider: Provider | None = None
+    poll_interval: float = 5.0
+    resync: float = 30.0
+    stall_after: float = 900.0
+    phase: str = ""
+    deadline: Deadline | None = None
+    cancel: threading.Event = attrs.field(factory=threading.Event)
+    _installer: InstallerClient | None = None
+
+    def progress(self, message: str) -> None:
+        elapsed = self.deadline.elapsed() if self.deadline is not None else 0.0
+        self.emit(PhaseProgress(self.phase, message, elapsed))
+
+    def warn(self, message: str) -> None:
+        self.emit(Warning(message, self.phase))
+
+    @property
+    def dl(self) -> Deadline:
+        assert self.deadline is not None
+        return self.deadline
+
+    @property
+    def installer(self) -> InstallerClient:
+        if self._installer is None:
+            self._installer = self.installer_factory(self)
+        return self._installer
+
+    def close(self) -> None:
+        if self._installer is not None:
+            self._installer.close()
+
+    def sleep(self, seconds: float) -> None:
+        """Between installer polls only (HTTP has no watch); interruptible by ``cancel``."""
+        self.cancel.wait(min(seconds, self.dl.remaining()))
+
+
+class Phase(Protocol):
+    name: ClassVar[str]
+    title: ClassVar[str]
+
+    def check(self, ctx: Context) -> bool: ...
+
+    def run(self, ctx: Context) -> None: ...
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _meta(obj: Mapping[str, Any]) -> Mapping[str, Any]:
+    meta: Mapping[str, Any] = obj.get("metadata") or {}
+    return meta
+
+
+def _ref(obj: Mapping[str, Any]) -> str:
+    meta = _meta(obj)
+    return f"{obj.get('kind')}/{meta.get('name')}"
+
+
+def _exists(ctx: Context, objects: Iterable[KubeObject]) -> bool:
+    for obj in objects:
+        meta = _meta(obj)
+        api_version, kind = str(obj["apiVersion"]), str(obj["kind"])
+        if not ctx.kube.has_kind(api_version, kind):
+            return False
+        if ctx.kube.get(api_version, kind, str(meta["name"]), meta.get("namespace"),
+                        deadline=ctx.deadline) is None:
+            return False
+    return True
+
+
+def _apply_all(ctx: Context, objects: Iterable[KubeObject]) -> int:
+    objects = list(objects)
+    for ns in sorted({str(_meta(o)["namespace"]) for o in objects if _meta(o).get("namespace")}):
+        if ctx.kube.ensure_namespace(ns, deadline=ctx.deadline):
+            ctx.progress(f"created namespace {ns}")
+    for obj in objects:
+        # Secrets are revealed here, for this one call, and the plain copy is dropped after.
+        revealed = resolve_secrets(obj, reveal=True)
+        try:
+            ctx.kube.apply(revealed, deadline=ctx.deadline)
+        finally:
+            del revealed
+        ctx.progress(f"applied {_ref(obj)}")
+    return len(objects)
+
+
+def condition(obj: Mapping[str, Any] | None, type_: str) -> str | None:
+    """``status`` of condition ``type_`` ("True"/"False"/"Unknown"), None if absent."""
+    if not obj:
+        return None
+    for cond in (obj.get("status") or {}).get("conditions") or []:
+        if cond.get("type") == type_:
+            return str(cond.get("status"))
+    return None
+
+
+def _one(plan: InstallPlan, kind: str) -> KubeObject:
+    found = [o for o in plan.manifest if o.get("kind") == kind]
+    if len(found) != 1:
+        raise InstallerError(f"the plan has {len(found)} {kind} objects, expected one")
+    return found[0]
+
+
+# -- phases ----------------------------------------------------------------------------------
+
+
+class Packages:
+    """Step 3: the provider packages' AppReleases are applied and their CRDs exist."""
+
+    name: ClassVar[str] = "packages"
+    title: ClassVar[str] = "install provider packages (AppReleases) and wait for their CRDs"
+
+    def _objects(self, ctx: Context) -> list[KubeObject]:
+        return [*ctx.plan.package_objects, *ctx.plan.appreleases]
+
+    def check(self, ctx: Context) -> bool:
+        return _exists(ctx, self._objects(ctx)) and all(
+            _crd_established(ctx.kube.get(CRD_API, "CustomResourceDefinition", crd,
+                                          deadline=ctx.deadline))
+            for crd in ctx.plan.wait_crds)
+
+    def run(self, ctx: Context) -> None:
+        _apply_all(ctx, self._objects(ctx))
+        for crd in ctx.plan.wait_crds:
+            ok, _ = ctx.kube.wait_for(CRD_API, "CustomResourceDefinition", crd, None,
+                                      _crd_established, deadline=ctx.dl, resync=ctx.resync)
+            if not ok:
+                names = ", ".join(_meta(a)["name"] for a in ctx.plan.appreleases)
+                raise WaitTimeout(stalls.report(
+                    stalls.PACKAGES_PENDING,
+                    what=f"CRD {crd} did not appear within {ctx.dl.seconds:.0f}s",
+                    observed=[f"AppReleases applied: {names}"]))
+            ctx.progress(f"CRD {crd} established")
+
+
+def _crd_established(obj: Mapping[str, Any] | None) -> bool:
+    if obj is None:
+        return False
+    established = condition(obj, "Established")
+    # An API server that does not publish conditions serves a CRD as soon as it exists.
+    return established is None or established == "True"
+
+
+class Manifest:
+    """Steps 4-5: the global manifest is server-side applied."""
+
+    name: ClassVar[str] = "manifest"
+    title: ClassVar[str] = "apply the global manifest"
+
+    def check(self, ctx: Context) -> bool:
+        return _exists(ctx, ctx.plan.manifest)
+
+    def run(self, ctx: Context) -> None:
+        n = _apply_all(ctx, ctx.plan.manifest)
+        ctx.progress(f"{n} objects applied")
+
+
+def kcp_ready(obj: Mapping[str, Any] | None) -> bool:
+    if obj is None:
+        return False
+    ready = condition(obj, "Ready")
+    if ready is not None:
+        return ready == "True"
+    return bool((obj.get("status") or {}).get("ready"))
+
+
+def cluster_provisioned(obj: Mapping[str, Any] | None) -> bool:
+    return obj is not None and (obj.get("status") or {}).get("phase") == "Provisioned"
+
+
+class ControlPlane:
+    """Step 6: KubeadmControlPlane Ready and Cluster Provisioned (watched, not polled)."""
+
+    name: ClassVar[str] = "control-plane"
+    title: ClassVar[str] = "wait for the control plane (KCP Ready, Cluster Provisioned)"
+
+    def check(self, ctx: Context) -> bool:
+        kcp, cluster = _one(ctx.plan, "KubeadmControlPlane"), _one(ctx.plan, "Cluster")
+        return kcp_ready(self._get(ctx, kcp)) and cluster_provisioned(self._get(ctx, cluster))
+
+    @staticmethod
+    def _get(ctx: Context, obj: KubeObject) -> KubeObject | None:
+        meta = _meta(obj)
+        return ctx.kube.get(str(obj["apiVersion"]), str(obj["kind"]), str(meta["name"]),
+                            meta.get("namespace"), deadline=ctx.deadline)
+
+    def run(self, ctx: Context) -> None:
+        kcp, cluster = _one(ctx.plan, "KubeadmControlPlane"), _one(ctx.plan, "Cluster")
+        last_line: list[str] = [""]
+
+        def report_kcp(obj: KubeObject | None) -> None:
+            line = _kcp_line(obj) + "; " + _machines_line(ctx, cluster)
+            if line != last_line[0]:
+                last_line[0] = line
+                ctx.progress(line)
+
+        def report_cluster(obj: KubeObject | None) -> None:
+            phase = (obj or {}).get("status", {}).get("phase") or "unknown"
+            line = f"Cluster {_meta(cluster)['name']}: phase {phase}"
+            if line != last_line[0]:
+                last_line[0] = line
+                ctx.progress(line)
+
+        for obj, done, report in ((kcp, kcp_ready, report_kcp),
+                                  (cluster, cluster_provisioned, report_cluster)):
+            meta = _meta(obj)
+            ok, _last = ctx.kube.wait_for(str(obj["apiVersion"]), str(obj["kind"]),
+                                          str(meta["name"]), meta.get("namespace"), done,
+                                          deadline=ctx.dl, resync=ctx.resync, on_change=report)
+            if not ok:
+                raise WaitTimeout(self._stall_message(ctx, kcp, cluster))
+
+    def _stall_message(self, ctx: Context, kcp: KubeObject, cluster: KubeObject) -> str:
+        snapshot = snapshot_cluster(ctx)
+        machines = snapshot.get("Machine", [])
+        pending = [m for m in machines
+                   if (m.get("status") or {}).get("phase") in (None, "Pending", "Provisioning")
+                   or not (m.get("status") or {}).get("nodeRef")]
+        stall = stalls.MACHINES_PENDING if (not machines or pending) else stalls.KCP_NOT_READY
+        observed = [_kcp_line(_first_of(snapshot, "KubeadmControlPlane"))]
+        cl = _first_of(snapshot, "Cluster")
+        observed.append(f"Cluster {_meta(cluster)['name']}: phase "
+                        f"{(cl or {}).get('status', {}).get('phase') or 'unknown'}")
+        if not machines:
+            observed.append("no Machine objects in cpaas-system")
+        observed.extend(_machine_detail(m) for m in machines)
+        diagnoses = ctx.provider.diagnose(snapshot) if ctx.provider is not None else []
+        return stalls.report(stall, what=f"the control plane was not ready within "
+                                         f"{ctx.dl.seconds:.0f}s", diagnoses=diagnoses,
+                             observed=observed)
+
+
+def _first_of(snapshot: Mapping[str, list[KubeObject]], kind: str) -> KubeObject | None:
+    items = snapshot.get(kind) or []
+    return items[0] if items else None
+
+
+def _kcp_line(obj: KubeObject | None) -> str:
+    if obj is None:
+        return "KubeadmControlPlane: not found"
+    status = obj.get("status") or {}
+    want = (obj.get("spec") or {}).get("replicas", "?")
+    return (f"KubeadmControlPlane {_meta(obj).get('name')}: {status.get('readyReplicas', 0)}/"
+            f"{want} ready, Ready={condition(obj, 'Ready') or 'unknown'}")
+
+
+def _machines(ctx: Context, cluster: KubeObject) -> list[KubeObject]:
+    if not ctx.kube.has_kind(CAPI, "Machine"):
+        return []
+    items, _rv = ctx.kube.list(CAPI, "Machine", _meta(cluster).get("namespace"),
+                               label_selector=f"{CLUSTER_NAME_LABEL}={_meta(cluster)['name']}",
+                               deadline=ctx.deadline)
+    return items
+
+
+def _machines_line(ctx: Context, cluster: KubeObject) -> str:
+    machines = _machines(ctx, cluster)
+    if not machines:
+        return "no machines yet"
+    phases: dict[str, int] = {}
+    for m in machines:
+        phase = (m.get("status") or {}).get("phase") or "Pending"
+        phases[phase] = phases.get(phase, 0) + 1
+    return "machines: " + ", ".join(f"{n} {p}" for p, n in sorted(phases.items()))
+
+
+def _machine_detail(m: KubeObject) -> str:
+    status = m.get("status") or {}
+    bad = [f"{c.get('type')}={c.get('status')}"
+           + (f" ({c.get('reason')}: {c.get('message')})" if c.get("reason") else "")
+           for c in status.get("conditions") or [] if c.get("status") != "True"]
+    return (f"Machine {_meta(m).get('name')}: phase {status.get('phase') or 'Pending'}"
+            + (f"; {'; '.join(bad)}" if bad else ""))
+
+
+def snapshot_cluster(ctx: Context) -> dict[str, list[KubeObject]]:
+    """Kind -> objects in the plan's namespaces: what ``acp_diagnose`` hooks look at."""
+    kinds: dict[str, str] = {"Machine": CAPI}
+    for obj in ctx.plan.manifest:
+        if obj.get("kind") != "Secret" and obj.get("apiVersion") != "v1":
+            kinds.setdefault(str(obj["kind"]), str(obj["apiVersion"]))
+    # The provider's machine kind is not in the manifest (its controller creates it): derive
+    # it from the machine template kinds the manifest does have.
+    for kind, api_version in list(kinds.items()):
+        if kind.endswith("MachineTemplate"):
+            kinds.setdefault(kind[: -len("Template")], api_version)
+    namespaces = {str(_meta(o).get("namespace") or "") for o in ctx.plan.manifest} - {""}
+    out: dict[str, list[KubeObject]] = {}
+    for kind, api_version in kinds.items():
+        if not ctx.kube.has_kind(api_version, kind):
+            continue
+        items: list[KubeObject] = []
+        for ns in sorted(namespaces) or [None]:
+            try:
+                got, _rv = ctx.kube.list(api_version, kind, ns, deadline=ctx.dl.within(10))
+            except Exception:
+                continue
+            items.extend(got)
+        out[kind] = items
+    return out
+
+
+class ExtraResources:
+    """Step 7: the ``dcs-import-extra-resources`` ConfigMap, when the provider has entries."""
+
+    name: ClassVar[str] = "extra-resources"
+    title: ClassVar[str] = "import provider resources (extra-resources ConfigMap)"
+
+    def check(self, ctx: Context) -> bool:
+        extra = ctx.plan.extra_resources
+        return extra is None or _exists(ctx, [extra])
+
+    def run(self, ctx: Context) -> None:
+        if ctx.plan.extra_resources is not None:
+            _apply_all(ctx, [ctx.plan.extra_resources])
+
+
+class Installer:
+    """Step 8: the install request, POSTed at most once per accepted request.
+
+    The state file records the intent before the POST and the answer after it; ``check`` asks
+    the progress API whether the installer already has a request, so a re-run after a crash
+    between the POST and the state write does not send it twice.
+    """
+
+    name: ClassVar[str] = "installer"
+    title: ClassVar[str] = "submit the platform installation request"
+
+    def check(self, ctx: Context) -> bool:
+        progress = ctx.installer.progress(deadline=ctx.dl)
+        note = ctx.state.get_note("installer")
+        if not progress.idle:
+            if not note.get("sent"):
+                ctx.warn("the installer already has an install request (sent by an earlier run "
+                         "or by hand); not sending another one")
+            ctx.progress(f"installer already working: {progress.summary()}")
+            return True
+        if note.get("sent"):
+            ctx.warn("the state says the request was sent, but the installer reports none "
+                     "(restarted?); sending it again")
+        return False
+
+    def run(self, ctx: Context) -> None:
+        from ..clients.installer import InstallerUnavailable
+
+        endpoint = ctx.plan.provider.installer_endpoint
+        ctx.state.note("installer", sending=True, endpoint=endpoint, address=ctx.installer.address)
+        # The payload is revealed here, serialised by httpx, and dropped.
+        payload = resolve_secrets(ctx.plan.installer_payload, reveal=True)
+        while True:
+            try:
+                ctx.installer.submit(endpoint, payload, deadline=ctx.dl)
+                break
+            except InstallerUnavailable as err:
+                # No answer: the request may or may not have arrived. Ask before resending.
+                progress = ctx.installer.progress(deadline=ctx.dl)
+                if not progress.idle:
+                    ctx.warn(f"POST got no answer ({err}) but the installer has the request")
+                    break
+                if ctx.dl.expired:
+                    raise InstallerError(f"cannot submit the install request: {err}",
+                                         hint="check the cpaas-installer pod and "
+                                              "/var/cpaas/data/installer.log") from None
+                ctx.warn(f"POST {endpoint} failed ({err}); the installer has no request, "
+                         "retrying")
+                ctx.sleep(min(2.0, ctx.poll_interval))
+        del payload
+        ctx.state.note("installer", sent=True, sending=False)
+        ctx.progress(f"install request accepted by {ctx.installer.address}")
+
+
+class Monitor:
+    """Step 9: follow the progress API until ``status: Success``, ``type: Complete``."""
+
+    name: ClassVar[str] = "monitor"
+    title: ClassVar[str] = "monitor the platform installation"
+
+    def check(self, ctx: Context) -> bool:
+        return ctx.installer.progress(deadline=ctx.dl).succeeded
+
+    def run(self, ctx: Context) -> None:
+        import time
+
+        last: Progress | None = None
+        changed_at = time.monotonic()
+        while True:
+            progress = ctx.installer.progress(deadline=ctx.dl)
+            if last is None or progress.fingerprint() != last.fingerprint() \
+                    or progress.message != last.message:
+                ctx.progress(f"installer: {progress.summary()}")
+                if last is None or progress.fingerprint() != last.fingerprint():
+                    changed_at = time.monotonic()
+                last = progress
+            if progress.succeeded:
+                return
+            if progress.failed:
+                raise InstallerError(
+                    f"the installer reports failure: {progress.summary()}",
+                    hint="read /var/cpaas/data/installer.log (most recent phase line and "
+                         "error); fix the cause, then re-run to resume")
+            stalled_for = time.monotonic() - changed_at
+            if stalled_for >= ctx.stall_after or ctx.dl.expired:
+                what = (f"installer progress has not changed for {stalled_for:.0f}s"
+                        if stalled_for >= ctx.stall_after else
+                        f"the installation did not complete within {ctx.dl.seconds:.0f}s")
+                raise WaitTimeout(stalls.report(stalls.INSTALLER_STALLED, what=what,
+                                                observed=[f"progress: {progress.summary()}"]))
+            ctx.sleep(ctx.poll_interval)
+
+
+class Verify:
+    """Completion: ``ClusterModule/global`` exists (the installer writes the final state there)."""
+
+    name: ClassVar[str] = "verify"
+    title: ClassVar[str] = "verify ClusterModule/global"
+
+    def _resource(self, ctx: Context) -> Any:
+        return ctx.kube.find_kind("ClusterModule")
+
+    def check(self, ctx: Context) -> bool:
+        res = self._resource(ctx)
+        return res is not None and ctx.kube.get(res.group_version, "ClusterModule", "global",
+                                                deadline=ctx.deadline) is not None
+
+    def run(self, ctx: Context) -> None:
+        res = self._resource(ctx)
+        while res is None and not ctx.dl.expired:
+            ctx.sleep(min(ctx.poll_interval, 2.0))  # the kind itself has not appeared yet
+            res = self._resource(ctx)
+        ok = False
+        last: KubeObject | None = None
+        if res is not None:
+            ok, last = ctx.kube.wait_for(res.group_version, "ClusterModule", "global", None,
+                                         lambda o: o is not None, deadline=ctx.dl,
+                                         resync=ctx.resync)
+        if not ok:
+            raise WaitTimeout(stalls.report(
+                stalls.CLUSTERMODULE_UNHEALTHY,
+                what="ClusterModule/global does not exist"
+                     + ("" if res is not None else " (the kind is not served)")))
+        phase = (last or {}).get("status", {}).get("phase") or (last or {}).get(
+            "status", {}).get("base", "")
+        ctx.progress("ClusterModule/global exists" + (f", phase {phase}" if phase else ""))
+
+
+PHASES: tuple[Phase, ...] = (Packages(), Manifest(), ControlPlane(), ExtraResources(),
+                             Installer(), Monitor(), Verify())
+PHASE_NAMES: tuple[str, ...] = tuple(p.name for p in PHASES)
