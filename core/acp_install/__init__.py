@@ -20,6 +20,7 @@ from .errors import (
     WaitTimeout,
 )
 from .hookspecs import CONTRACT_VERSION, hookimpl
+from .objects import crd_data, object_meta, provider_package
 from .plan import InstallPlan, build_plan, write_plan
 from .plugins import Provider, installed, load_provider
 from .records import (
@@ -75,13 +76,16 @@ __all__ = [
     "WaitTimeout",
     "WorkerGroup",
     "build_plan",
+    "crd_data",
     "doc",
     "hookimpl",
     "installed",
     "load_provider",
     "load_spec",
     "netcheck",
+    "object_meta",
     "parse",
+    "provider_package",
     "templating",
     "write_plan",
 ]

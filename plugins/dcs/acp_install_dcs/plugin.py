@@ -12,7 +12,6 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-import attrs
 from acp_install import (
     DRContribution,
     Finding,
@@ -27,8 +26,11 @@ from acp_install import (
     ProviderPackage,
     SpecExample,
     WorkerGroup,
+    crd_data,
     hookimpl,
     netcheck,
+    object_meta,
+    provider_package,
     templating,
 )
 
@@ -64,16 +66,6 @@ def _platform(spec: InstallSpec) -> DcsPlatform:
     return platform
 
 
-def _clean(value: Any) -> Any:
-    """attrs record -> CRD data, dropping unset (None) fields."""
-    if attrs.has(type(value)):
-        return {f.name: _clean(getattr(value, f.name)) for f in attrs.fields(type(value))
-                if getattr(value, f.name) is not None}
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    return value
-
-
 @hookimpl
 def acp_provider_info() -> ProviderInfo:
     return ProviderInfo(
@@ -89,22 +81,12 @@ def acp_provider_info() -> ProviderInfo:
 
 @hookimpl
 def acp_packages(spec: InstallSpec) -> list[ProviderPackage]:
-    return [ProviderPackage(
-        release_name=RELEASE,
-        chart=f"ait/chart-{RELEASE}",
-        version=spec.packages.provider.version,
-        tarball=spec.packages.provider.path,
-        wait_crds=("dcsclusters.infrastructure.cluster.x-k8s.io",),
-    )]
-
-
-def _meta(spec: InstallSpec, name: str, **extra: Any) -> dict[str, Any]:
-    return {"name": name, "namespace": spec.namespace, **extra}
+    return [provider_package(spec, RELEASE, "dcsclusters.infrastructure.cluster.x-k8s.io")]
 
 
 def _pool(spec: InstallSpec, name: str, machines: Machines) -> dict[str, Any]:
-    return {"apiVersion": INFRA, "kind": "DCSIpHostnamePool", "metadata": _meta(spec, name),
-            "spec": {"pool": _clean(machines.pool)}}
+    return {"apiVersion": INFRA, "kind": "DCSIpHostnamePool", "metadata": object_meta(spec, name),
+            "spec": {"pool": crd_data(machines.pool)}}
 
 
 def _template(spec: InstallSpec, name: str, pool: str, m: Machines) -> dict[str, Any]:
@@ -115,15 +97,15 @@ def _template(spec: InstallSpec, name: str, pool: str, m: Machines) -> dict[str,
             vm[key] = getattr(m, key)
     vm["dcsMachineCpuSpec"] = {"quantity": m.cpu}
     vm["dcsMachineMemorySpec"] = {"quantity": m.memoryMB}
-    vm["dcsMachineDiskSpec"] = _clean(m.disks)
+    vm["dcsMachineDiskSpec"] = crd_data(m.disks)
     body: dict[str, Any] = {"vmTemplateName": m.vmTemplateName}
     if m.location is not None:
-        body["location"] = _clean(m.location)
+        body["location"] = crd_data(m.location)
     if m.resource is not None:
-        body["resource"] = _clean(m.resource)
+        body["resource"] = crd_data(m.resource)
     body["vmConfig"] = vm
     body["ipHostPoolRef"] = {"name": pool}
-    return {"apiVersion": INFRA, "kind": "DCSMachineTemplate", "metadata": _meta(spec, name),
+    return {"apiVersion": INFRA, "kind": "DCSMachineTemplate", "metadata": object_meta(spec, name),
             "spec": {"template": {"spec": body}}}
 
 
@@ -134,7 +116,7 @@ def _secret(spec: InstallSpec) -> dict[str, Any]:
         data["site"] = c.site
     if c.userType is not None:
         data["userType"] = c.userType
-    return {"apiVersion": "v1", "kind": "Secret", "metadata": _meta(spec, spec.providerSecretName),
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": object_meta(spec, spec.providerSecretName),
             "type": c.secretType, "stringData": data}
 
 
@@ -153,7 +135,7 @@ def _cluster(spec: InstallSpec) -> dict[str, Any]:
         body["controlPlaneHA"] = {"enabled": p.controlPlaneHA}
     annotations = {"cpaas.io/registry-address": spec.node_registry_address}
     return {"apiVersion": INFRA, "kind": "DCSCluster",
-            "metadata": _meta(spec, "global", annotations=annotations), "spec": body}
+            "metadata": object_meta(spec, "global", annotations=annotations), "spec": body}
 
 
 def _kubeadm(p: DcsPlatform, *, worker: bool) -> KubeadmContribution:
@@ -236,7 +218,7 @@ def acp_dr_fields(spec: InstallSpec, role: str) -> DRContribution:
     """DCS delivers the shared encryption config by Secret reference, never as a KCP file."""
     from acp_install.plan import encryption_config
 
-    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": _meta(spec, ENCRYPTION_SECRET),
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": object_meta(spec, ENCRYPTION_SECRET),
               "type": "Opaque", "stringData": {"encryption-provider.conf": encryption_config(spec)}}
     return DRContribution(
         objects=(secret,),

@@ -1,0 +1,37 @@
+"""Small builders every provider needs when it turns its spec section into objects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+
+from .records import ProviderPackage
+from .spec.model import InstallSpec
+
+
+def crd_data(value: Any) -> Any:
+    """An attrs record (or list of them) as CRD data, dropping unset (``None``) fields.
+
+    Spec records whose field names are the CRD's become the object body directly.
+    """
+    if attrs.has(type(value)):
+        return {f.name: crd_data(getattr(value, f.name)) for f in attrs.fields(type(value))
+                if getattr(value, f.name) is not None}
+    if isinstance(value, list):
+        return [crd_data(v) for v in value]
+    return value
+
+
+def object_meta(spec: InstallSpec, name: str, **extra: Any) -> dict[str, Any]:
+    """``metadata`` of a global-cluster object: name, the install namespace, anything else."""
+    return {"name": name, "namespace": spec.namespace, **extra}
+
+
+def provider_package(spec: InstallSpec, release_name: str, *wait_crds: str,
+                     **options: Any) -> ProviderPackage:
+    """The infrastructure provider's package as Step 3 delivers it: chart ``ait/chart-<release>``,
+    version and tarball from ``spec.packages.provider``."""
+    return ProviderPackage(release_name=release_name, chart=f"ait/chart-{release_name}",
+                           version=spec.packages.provider.version,
+                           tarball=spec.packages.provider.path, wait_crds=wait_crds, **options)
