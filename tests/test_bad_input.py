@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from acp_install.cli.main import main
+
 from specs import DELETE, example, setpath, write
 
 Mutation = Callable[[dict[str, Any]], Any]

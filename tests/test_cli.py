@@ -8,10 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from specs import example, write
 
 from acp_install.cli.main import main
 from acp_install.errors import EXIT_CODES
+
+from specs import example, write
 
 HEAVY = ("kubernetes", "httpx")
 
@@ -143,3 +144,19 @@ def test_providers_json(capsys: pytest.CaptureFixture[str]) -> None:
     data = json.loads(capsys.readouterr().out)
     dcs = next(p for p in data["providers"] if p["id"] == "dcs")
     assert dcs["distribution"] == "acp-install-dcs" and dcs["contract"] == data["contract"]
+
+
+def test_json_schema_accepts_the_example_and_rejects_typos(capsys: pytest.CaptureFixture[str]) -> None:
+    import jsonschema
+
+    assert main(["schema", "--provider", "dcs"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    data = example("dcs")
+    jsonschema.validate(data, schema)
+    data["hostIp"] = data.pop("hostIP")
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, schema)
+    data = example("dcs")
+    data["credentials"]["admin"]["password"] = "literal"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, schema)

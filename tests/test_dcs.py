@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from acp_install.cli.main import main
+
 from conftest import CANARIES, assert_valid_against_crds, objects_of
 from specs import example, setpath, write
 

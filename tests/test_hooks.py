@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakeprovider import FooProvider
 
 from acp_install import PluginError, Provider, hookimpl, load_provider, parse
 from acp_install.cli.main import main
 from acp_install.plan import build_plan
 from acp_install.plugins import PluginWarning, iter_hook_names, load_all
+
+from fakeprovider import FooProvider
 
 FOO_SPEC: dict[str, Any] = {
     "apiVersion": "acp-install/v1alpha1", "kind": "GlobalClusterInstall", "provider": "foo",

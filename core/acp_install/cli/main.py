@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "explain": ("acp_install.cli.spec_cmds", "explain", "Describe spec fields."),
     "render": ("acp_install.cli.spec_cmds", "render", "Render every artifact into a directory."),
     "lint": ("acp_install.cli.spec_cmds", "lint", "Check manifests against the naming rule."),
+    "schema": ("acp_install.cli.spec_cmds", "schema", "Print the spec's JSON Schema for editors."),
     "providers": ("acp_install.cli.spec_cmds", "providers", "List installed providers."),
     "install": ("acp_install.cli.install_cmds", "install", "Run the install (resumable)."),
     "status": ("acp_install.cli.install_cmds", "status", "Show the phases of a work directory."),

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from ..errors import LintError, SpecError, UsageError
+from ..errors import LintError, UsageError
 from ..records import Finding
 
 
@@ -92,6 +92,20 @@ def render(spec_file: str, out_dir: str, include_secrets: bool) -> None:
 
 
 @click.command()
+@click.option("--provider", "provider_id", help="Include the provider's platform section.")
+def schema(provider_id: str | None) -> None:
+    """Print the JSON Schema of the spec (for editors such as yaml-language-server)."""
+    from ..spec.jsonschema import spec_schema
+
+    platform = None
+    if provider_id:
+        from ..plugins import load_provider
+
+        platform = load_provider(provider_id).info.platform_type
+    click.echo(json.dumps(spec_schema(provider_id, platform), indent=2))
+
+
+@click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
 def lint(files: tuple[str, ...]) -> None:
     """Check hand-written manifests against the global naming convention."""
@@ -139,4 +153,3 @@ def providers(fmt: str) -> None:
         sys.exit(0)
 
 
-__all__ = ["SpecError", "explain", "init", "lint", "providers", "render", "validate"]
