@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import attrs
+
 from acp_install import SecretRef
 from acp_install.spec.model import doc
 

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import attrs
+
 from acp_install import (
     Diagnosis,
     DRContribution,
