@@ -1,0 +1,58 @@
+"""Start-up cost of the CLI, as ratios against baselines measured in the same run.
+
+    .venv/bin/python bench/startup.py [-n 10]
+
+Baseline: a bare interpreter (``python -c pass``). Compared: ``acp-install --help``,
+``acp-install render`` of the DCS example, and importing ``kubernetes`` + ``httpx`` (what the lazy
+imports avoid). Prints median wall time and the ratio to the baseline; claims in docs quote the
+ratios, never absolute numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def timed(argv: list[str], env: dict[str, str], n: int) -> float:
+    samples = []
+    for _ in range(n):
+        start = time.perf_counter()
+        subprocess.run(argv, env=env, check=True, capture_output=True)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("-n", type=int, default=10)
+    n = parser.parse_args().n
+    py = sys.executable
+    env = {**os.environ, "ACP_ADMIN_PASSWORD": "bench", "DCS_AUTH_KEY": "bench"}
+    with tempfile.TemporaryDirectory() as tmp:
+        spec = Path(tmp) / "spec.yaml"
+        cli = [py, "-m", "acp_install.cli.main"]
+        subprocess.run([*cli, "init", "--provider", "dcs", "-o", str(spec)], env=env, check=True,
+                       capture_output=True)
+        cases = {
+            "python -c pass (baseline)": [py, "-c", "pass"],
+            "acp-install --help": [*cli, "--help"],
+            "acp-install render (DCS example)": [*cli, "render", "-f", str(spec), "-o", f"{tmp}/out"],
+            "import kubernetes, httpx": [py, "-c", "import kubernetes, httpx"],
+        }
+        results = {name: timed(argv, env, n) for name, argv in cases.items()}
+    base = results["python -c pass (baseline)"]
+    print(f"{'case':<36} {'median s':>9} {'x baseline':>11}")
+    for name, value in results.items():
+        print(f"{name:<36} {value:9.3f} {value / base:11.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
