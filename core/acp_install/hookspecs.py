@@ -201,6 +201,36 @@ def acp_diagnose(snapshot: Mapping[str, Any]) -> Iterable[Diagnosis]:  # type: i
     """
 
 
+#: Gate names the engine asks ``acp_ready_gates`` about, in the order it reaches them.
+READY_GATES = ("packages", "control-plane", "handoff")
+
+
+@hookspec
+def acp_ready_gates(  # type: ignore[empty-body]
+    spec: InstallSpec, gate: str, snapshot: Mapping[str, Any]
+) -> Iterable[Finding]:
+    """Say what still blocks a gate of the procedure, from a snapshot of objects.
+
+    **When:** the engine polls a gate while it waits, and before an irreversible step:
+    ``packages`` (package objects applied, before the AppReleases), ``control-plane``
+    (manifest applied: what must exist before progress can be expected, e.g. hosts that
+    register themselves), ``handoff`` (before the bootstrap cluster is deleted; ``snapshot`` is
+    taken from the final global cluster). ``snapshot`` maps a kind to its list of objects, as
+    for ``acp_diagnose``; an implementation is a pure function of its arguments.
+    **Kind:** collecting; the gate is open when no implementation yields an ``error`` finding
+    (``warning`` findings are shown). Unknown gate names yield nothing.
+    **Mandatory:** no (without it every gate is open).
+
+    Example::
+
+        @hookimpl
+        def acp_ready_gates(spec, gate, snapshot):
+            if gate == "control-plane" and not snapshot.get("FooHost"):
+                yield Finding("error", "FooHost", "no host registered yet",
+                              fix="power on the hosts")
+    """
+
+
 @hookspec(firstresult=True)
 def acp_spec_example() -> SpecExample:  # type: ignore[empty-body]
     """Give a commented, valid ``platform:`` section for ``acp-install init``.
