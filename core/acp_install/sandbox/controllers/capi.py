@@ -332,6 +332,14 @@ class ClusterApiController(Controller):
 
     def _kcp_status(self, rt: ResourceType, kcp: dict[str, Any], machines: list[dict[str, Any]], running: int) -> None:
         meta = kcp["metadata"]
+        cluster_name = machines[0]["metadata"]["labels"][CLUSTER_LABEL] if machines else ""
+        if cluster_name and (meta.get("labels") or {}).get(CLUSTER_LABEL) != cluster_name:
+            # the real KCP controller labels its KCP; kubectl's CLUSTER column reads it
+            live = self.api.store.try_get(rt, meta["namespace"], meta["name"])
+            if live is not None:
+                live["metadata"].setdefault("labels", {})[CLUSTER_LABEL] = cluster_name
+                kcp, _ = self.api.replace(rt, meta["namespace"], meta["name"], live, manager=MANAGER, check_rv=False)
+                meta = kcp["metadata"]
         replicas = len(machines)
         want = int(kcp["spec"].get("replicas") or 1)
         ready = running >= want and not self.scenario.kcp_never_ready

@@ -1,0 +1,166 @@
+"""``acp-install sandbox up|down``: run the emulated minialauda in the foreground.
+
+``up`` prints the kubeconfig path and installer address and serves until Ctrl-C or SIGTERM;
+it writes ``sandbox.pid`` and ``sandbox.json`` into the state directory so ``down`` (from another
+shell, or after ``up &``) can stop it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import click
+
+from ..errors import StateError, UsageError
+
+DEFAULT_STATE_DIR = ".acp-sandbox"
+
+
+@click.group()
+def sandbox() -> None:
+    """Run the emulated minialauda (Kubernetes API, CAPI controllers, cpaas-installer)."""
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@sandbox.command()
+@click.option(
+    "--crds",
+    "crds",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="CRD directory (e.g. ../shared/crds); validates custom resources.",
+)
+@click.option(
+    "--scenario",
+    default="happy",
+    show_default=True,
+    help="Controller/installer scenario (happy, machines-pending, kcp-not-ready, "
+    "image-pull, installer-stall, installer-5xx, installer-fail).",
+)
+@click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_STATE_DIR,
+    show_default=True,
+    help="Where the kubeconfig and pid file are written.",
+)
+@click.option(
+    "--address",
+    default="127.0.0.1",
+    show_default=True,
+    help="Loopback address (any 127.x.y.z) for the API server and installer.",
+)
+@click.option("--port", default=6443, show_default=True, help="API server port (0 = any).")
+@click.option("--installer-port", default=8080, show_default=True, help="cpaas-installer port (0 = any).")
+@click.option("--speed", default=1.0, show_default=True, help="Time scale of the simulation.")
+@click.option(
+    "--preinstall-crds", is_flag=True, help="Serve every CRD at start, as if all provider charts were installed."
+)
+def up(
+    crds: Path | None,
+    scenario: str,
+    state_dir: Path,
+    address: str,
+    port: int,
+    installer_port: int,
+    speed: float,
+    preinstall_crds: bool,
+) -> None:
+    """Start a sandbox and serve until interrupted."""
+    from ..sandbox import SCENARIOS, Sandbox
+
+    if scenario not in SCENARIOS:
+        raise UsageError(f"unknown scenario {scenario!r}", hint=f"choose one of: {', '.join(SCENARIOS)}")
+    if crds is not None and not crds.is_dir():
+        raise UsageError(f"CRD directory not found: {crds}")
+    pid_file = state_dir / "sandbox.pid"
+    if pid_file.exists():
+        try:
+            pid = int(pid_file.read_text().strip())
+        except ValueError:
+            pid = 0
+        if pid and _pid_alive(pid):
+            raise StateError(
+                f"a sandbox is already running (pid {pid}) in {state_dir}",
+                hint=f"acp-install sandbox down --state-dir {state_dir}",
+            )
+    try:
+        sb = Sandbox(
+            crds_dir=crds,
+            scenario=scenario,
+            state_dir=state_dir,
+            speed=speed,
+            address=address,
+            api_port=port,
+            installer_port=installer_port,
+            preinstall_crds=preinstall_crds,
+        ).start()
+    except OSError as err:
+        raise StateError(
+            f"cannot listen on {address}: {err.strerror or err}", hint="pick another --address (127.x.y.z) or --port"
+        ) from None
+    stop = threading.Event()
+
+    def _on_signal(signum: int, frame: object) -> None:
+        stop.set()
+
+    previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        pid_file.write_text(str(os.getpid()))
+        info = sb.describe()
+        (state_dir / "sandbox.json").write_text(json.dumps(info, indent=2))
+        click.echo(f"kubeconfig: {info['kubeconfig']}")
+        click.echo(f"server:     {info['server']}")
+        click.echo(f"installer:  {info['installer']}")
+        click.echo(f"scenario:   {info['scenario']} (speed {speed:g})")
+        click.echo(f"export KUBECONFIG={info['kubeconfig']}")
+        click.echo("serving; Ctrl-C or `acp-install sandbox down` to stop", err=True)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        sb.stop()
+        pid_file.unlink(missing_ok=True)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        click.echo("sandbox stopped", err=True)
+
+
+@sandbox.command()
+@click.option(
+    "--state-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_STATE_DIR, show_default=True
+)
+@click.option("--timeout", default=10.0, show_default=True, help="Seconds to wait for exit.")
+def down(state_dir: Path, timeout: float) -> None:
+    """Stop the sandbox started with the same --state-dir."""
+    pid_file = state_dir / "sandbox.pid"
+    try:
+        pid = int(pid_file.read_text().strip())
+    except (OSError, ValueError):
+        raise StateError(
+            f"no running sandbox found in {state_dir}", hint="pass the --state-dir used with `sandbox up`"
+        ) from None
+    if not _pid_alive(pid):
+        pid_file.unlink(missing_ok=True)
+        click.echo(f"sandbox (pid {pid}) was not running; cleaned up {pid_file}")
+        return
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _pid_alive(pid) or not pid_file.exists():
+            click.echo(f"sandbox (pid {pid}) stopped")
+            return
+        time.sleep(0.1)
+    raise StateError(f"sandbox (pid {pid}) did not stop within {timeout:g}s")
