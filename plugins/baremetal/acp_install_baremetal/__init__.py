@@ -1,0 +1,1 @@
+"""Bare Metal provider for acp-install (entry point ``baremetal``)."""

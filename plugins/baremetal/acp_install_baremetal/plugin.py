@@ -1,0 +1,214 @@
+"""Bare Metal provider: hook implementations.
+
+Alauda's ``cluster-api-provider-baremetal`` composed with its fork of ``elemental-operator``:
+hosts boot a seed ISO, register as ``MachineInventory`` objects, and pools hand them to
+``BaremetalMachine`` objects. This module wires the pure builders of :mod:`.render`, the rules
+of :mod:`.validate` and the gates of :mod:`.gates` into the hook contract.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from acp_install import (
+    DRContribution,
+    Finding,
+    ImportEntry,
+    InstallerHA,
+    InstallerPayloadPart,
+    InstallSpec,
+    ObjectRef,
+    ProviderInfo,
+    ProviderManifest,
+    ProviderPackage,
+    SpecExample,
+    WorkerGroup,
+    hookimpl,
+    templating,
+)
+
+from . import gates, render, validate
+from .models import BaremetalPlatform
+from .render import CP_POOL, CP_TEMPLATE, ELEMENTAL_GROUP, INFRA, RELEASE, platform_of
+
+FORMAT = "cloud-config"
+REGISTRY_PORT = 11443
+
+
+@hookimpl
+def acp_provider_info() -> ProviderInfo:
+    return ProviderInfo(
+        id="baremetal",
+        display_name="Bare Metal",
+        contract="1",
+        infra_cluster_kind="BaremetalCluster",
+        cluster_type="ProviderBaremetal",
+        bootstrap_format=FORMAT,
+        platform_type=BaremetalPlatform,
+        owned_api_groups=(ELEMENTAL_GROUP,),
+    )
+
+
+@hookimpl
+def acp_packages(spec: InstallSpec) -> list[ProviderPackage]:
+    """The umbrella chart (manager + elemental-operator) and its bootstrap TLS (§5.2)."""
+    return [ProviderPackage(
+        release_name=RELEASE,
+        chart=f"ait/chart-{RELEASE}",
+        version=spec.packages.provider.version,
+        tarball=spec.packages.provider.path,
+        wait_crds=render.WAIT_CRDS,
+        values=render.apprelease_values(spec),
+        extra_objects=render.bootstrap_certificates(spec),
+    )]
+
+
+def _worker_pool(w_name: str) -> tuple[str, str]:
+    return f"{w_name}-pool", f"{w_name}-template"
+
+
+def manifest_objects(spec: InstallSpec) -> tuple[list[dict[str, Any]], list[WorkerGroup]]:
+    """Provider objects in the §5.3 order, and the worker groups the core wires."""
+    p = platform_of(spec)
+    objects = [
+        render.machine_registration(spec),
+        render.seed_image(spec),
+        render.inventory_pool(spec, CP_POOL, p.controlPlane),
+        render.baremetal_cluster(spec),
+        render.machine_template(spec, CP_TEMPLATE, CP_POOL),
+    ]
+    groups = []
+    for w in p.workers:
+        pool, template = _worker_pool(w.name)
+        objects += [render.inventory_pool(spec, pool, w),
+                    render.machine_template(spec, template, pool)]
+        groups.append(WorkerGroup(
+            name=w.name, replicas=w.replicas,
+            infrastructure=ObjectRef(INFRA, "BaremetalMachineTemplate", template),
+            kubeadm=render.kubeadm(spec, worker=True), labels={"pool.name": pool},
+            max_surge=0, max_unavailable=1))
+    return objects, groups
+
+
+@hookimpl
+def acp_manifest(spec: InstallSpec) -> ProviderManifest:
+    p = platform_of(spec)
+    objects, groups = manifest_objects(spec)
+    annotations = {"cpaas.io/sentry-deploy-type": "Baremetal",
+                   "cpaas.io/alb-address-type": "ClusterAddress"}
+    if p.kubeOvnVersion:
+        annotations["cpaas.io/kube-ovn-version"] = p.kubeOvnVersion
+    kcp_annotations = ({"controlplane.cluster.x-k8s.io/skip-kube-proxy": ""}
+                       if (p.networkType or "kube-ovn") == "kube-ovn" else {})
+    return ProviderManifest(
+        objects=tuple(objects),
+        control_plane_template=ObjectRef(INFRA, "BaremetalMachineTemplate", CP_TEMPLATE),
+        kubeadm=render.kubeadm(spec, worker=False),
+        kcp_annotations=kcp_annotations,
+        cluster_annotations=annotations,
+        workers=tuple(groups),
+    )
+
+
+@hookimpl
+def acp_extra_resources(spec: InstallSpec,
+                        objects: Sequence[Mapping[str, Any]]) -> list[ImportEntry]:
+    """§5.6 derived from ``objects`` (rendered at plan time; plus live objects at runtime)."""
+    return render.import_entries(objects, runtime_secrets=platform_of(spec).importRuntimeSecrets)
+
+
+def registry_domain(spec: InstallSpec) -> str:
+    """§5.7: ``PLATFORM_HOST:11443`` for DR (both sides), the spec's domain otherwise."""
+    if spec.dr is not None:
+        return f"{render.url_host(spec.platformHost)}:{REGISTRY_PORT}"
+    return spec.registryDomain
+
+
+@hookimpl
+def acp_installer_payload(spec: InstallSpec) -> InstallerPayloadPart:
+    # Same shape as DCS: VIP in console.host, cluster block with isThirdParty true for both
+    # Internal (Alive) and External endpoints.
+    port = platform_of(spec).endpoint.port
+    return InstallerPayloadPart(console_hosts=(spec.controlPlaneVIP,), cluster=True,
+                                ha=InstallerHA(vip=spec.controlPlaneVIP, vport=port),
+                                registry_domain=registry_domain(spec))
+
+
+@hookimpl
+def acp_dr_fields(spec: InstallSpec, role: str) -> DRContribution:
+    """§5.8: encryption Secret + BaremetalCluster ref (never a KCP file), shared SA signing key."""
+    from acp_install.plan import encryption_config
+
+    p = platform_of(spec)
+    ns = spec.namespace
+    objects: list[dict[str, Any]] = [
+        {"apiVersion": "v1", "kind": "Secret",
+         "metadata": {"name": render.ENCRYPTION_SECRET, "namespace": ns}, "type": "Opaque",
+         "stringData": {"encryption-provider.conf": encryption_config(spec)}},
+    ]
+    if p.dr is not None:
+        objects.append({"apiVersion": "v1", "kind": "Secret",
+                        "metadata": {"name": render.SA_KEY_SECRET, "namespace": ns},
+                        "type": "Opaque",
+                        "stringData": {"sa.key": p.dr.serviceAccountKey,
+                                       "sa.pub": p.dr.serviceAccountPublicKey}})
+    infra: dict[str, Any] = {}
+    if p.documentedFields.encryptionProviderConfigRef:
+        infra["encryptionProviderConfigRef"] = {"name": render.ENCRYPTION_SECRET}
+    return DRContribution(
+        objects=tuple(objects),
+        kubeadm=render.dr_kubeadm(),
+        infra_cluster_spec=infra,
+        import_entries=(ImportEntry("secrets", names=(render.ENCRYPTION_SECRET,)),),
+    )
+
+
+@hookimpl
+def acp_validate(spec: InstallSpec) -> Iterator[Finding]:
+    yield from validate.check(spec)
+
+
+def expected_inventories(spec: InstallSpec) -> list[gates.ExpectedInventory]:
+    p = platform_of(spec)
+    pools = [(CP_POOL, p.controlPlane), *((_worker_pool(w.name)[0], w) for w in p.workers)]
+    return [gates.ExpectedInventory(inv.name, pool, inv.ip)
+            for pool, members in pools for inv in members.inventories]
+
+
+def handoff_targets(spec: InstallSpec) -> list[tuple[str, str]]:
+    """(kind, name) the final global must hold: CRDs and every named object Step 7 imports."""
+    objects, _ = manifest_objects(spec)
+    out = [("CustomResourceDefinition", crd) for crd in render.PROVIDER_CRDS]
+    for entry in render.import_entries(objects, runtime_secrets=False):
+        kind = KIND_OF.get(entry.resource)
+        if kind and entry.names:
+            out += [(kind, n) for n in entry.names]
+    out += [(o["kind"], o["metadata"]["name"]) for o in objects
+            if o["kind"] in ("MachineInventoryPool", "BaremetalMachineTemplate")]
+    return out
+
+
+KIND_OF = {
+    "baremetalclusters.infrastructure.cluster.x-k8s.io": "BaremetalCluster",
+    "machineinventories.elemental.cattle.io": "MachineInventory",
+    "machineregistrations.elemental.cattle.io": "MachineRegistration",
+}
+
+
+@hookimpl
+def acp_ready_gates(spec: InstallSpec, gate: str,
+                    snapshot: Mapping[str, Any]) -> list[Finding]:
+    if gate == "packages":
+        return gates.certificates_gate(snapshot)
+    if gate == "control-plane":
+        return gates.registration_gate(snapshot, expected_inventories(spec))
+    if gate == "handoff":
+        return gates.handoff_gate(snapshot, expected=handoff_targets(spec))
+    return []
+
+
+@hookimpl
+def acp_spec_example() -> SpecExample:
+    return SpecExample(templating.render("platform-example.yaml.j2",
+                                         package="acp_install_baremetal"))
