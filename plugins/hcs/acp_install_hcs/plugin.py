@@ -13,8 +13,6 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-import attrs
-
 from acp_install import (
     Diagnosis,
     DRContribution,
@@ -30,8 +28,11 @@ from acp_install import (
     ProviderPackage,
     SpecExample,
     WorkerGroup,
+    crd_data,
     hookimpl,
     netcheck,
+    object_meta,
+    provider_package,
     templating,
 )
 
@@ -67,16 +68,6 @@ def _platform(spec: InstallSpec) -> HcsPlatform:
     return platform
 
 
-def _clean(value: Any) -> Any:
-    """attrs record -> CRD data, dropping unset (None) fields."""
-    if attrs.has(type(value)):
-        return {f.name: _clean(getattr(value, f.name)) for f in attrs.fields(type(value))
-                if getattr(value, f.name) is not None}
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    return value
-
-
 @hookimpl
 def acp_provider_info() -> ProviderInfo:
     return ProviderInfo(
@@ -92,20 +83,10 @@ def acp_provider_info() -> ProviderInfo:
 
 @hookimpl
 def acp_packages(spec: InstallSpec) -> list[ProviderPackage]:
-    return [ProviderPackage(
-        release_name=RELEASE,
-        chart=f"ait/chart-{RELEASE}",
-        version=spec.packages.provider.version,
-        tarball=spec.packages.provider.path,
-        wait_crds=("hcsclusters.infrastructure.cluster.x-k8s.io",),
-    )]
+    return [provider_package(spec, RELEASE, "hcsclusters.infrastructure.cluster.x-k8s.io")]
 
 
 # --- Step 4 -------------------------------------------------------------------------------------
-
-
-def _meta(spec: InstallSpec, name: str, **extra: Any) -> dict[str, Any]:
-    return {"name": name, "namespace": spec.namespace, **extra}
 
 
 def _secret(spec: InstallSpec) -> dict[str, Any]:
@@ -121,27 +102,27 @@ def _secret(spec: InstallSpec) -> dict[str, Any]:
         data["schema"] = c.schema
     labels = {"capi.cpaas.io/provider": RELEASE}  # the web UI lists credentials by this label
     return {"apiVersion": "v1", "kind": "Secret",
-            "metadata": _meta(spec, spec.providerSecretName, labels=labels),
+            "metadata": object_meta(spec, spec.providerSecretName, labels=labels),
             "type": "Opaque", "stringData": data}
 
 
 def _pool(spec: InstallSpec, name: str, m: Machines) -> dict[str, Any]:
     return {"apiVersion": INFRA, "kind": "HCSMachineConfigPool",
-            "metadata": _meta(spec, name, labels={"cluster.x-k8s.io/cluster-name": CLUSTER_NAME}),
-            "spec": {"configs": _clean(m.pool)}}
+            "metadata": object_meta(spec, name, labels={"cluster.x-k8s.io/cluster-name": CLUSTER_NAME}),
+            "spec": {"configs": crd_data(m.pool)}}
 
 
 def _template(spec: InstallSpec, name: str, pool: str, m: Machines) -> dict[str, Any]:
     body: dict[str, Any] = {"imageName": m.imageName, "flavorName": m.flavorName}
     if m.availabilityZone is not None:
         body["availabilityZone"] = m.availabilityZone
-    body["rootVolume"] = _clean(m.rootVolume)
+    body["rootVolume"] = crd_data(m.rootVolume)
     if m.dataVolumes:
-        body["dataVolumes"] = _clean(m.dataVolumes)
+        body["dataVolumes"] = crd_data(m.dataVolumes)
     if m.keyPairName is not None:
         body["keyPairName"] = m.keyPairName
     body["configPoolRef"] = {"name": pool}
-    return {"apiVersion": INFRA, "kind": "HCSMachineTemplate", "metadata": _meta(spec, name),
+    return {"apiVersion": INFRA, "kind": "HCSMachineTemplate", "metadata": object_meta(spec, name),
             "spec": {"template": {"spec": body}}}
 
 
@@ -151,18 +132,18 @@ def _cluster(spec: InstallSpec) -> dict[str, Any]:
     elb: dict[str, Any] = {"vipAddress": spec.controlPlaneVIP, "vipSubnetName": lb.vipSubnetName}
     if lb.vipDomainName is not None:
         elb["vipDomainName"] = lb.vipDomainName
-    elb["elbVirsubnetL4Ips"] = _clean(lb.elbVirsubnetL4Ips)
-    elb["elbVirsubnetL7Ips"] = _clean(lb.elbVirsubnetL7Ips)
+    elb["elbVirsubnetL4Ips"] = crd_data(lb.elbVirsubnetL4Ips)
+    elb["elbVirsubnetL7Ips"] = crd_data(lb.elbVirsubnetL7Ips)
     body: dict[str, Any] = {
         "identityRef": {"name": spec.providerSecretName},
         "networkType": "kube-ovn",
-        "network": _clean(p.network),
+        "network": crd_data(p.network),
         "controlPlaneLoadBalancer": elb,
     }
     if p.controlPlaneHA is not None:
-        body["controlPlaneHA"] = _clean(p.controlPlaneHA)
+        body["controlPlaneHA"] = crd_data(p.controlPlaneHA)
     # never controlPlaneEndpoint: the controller fills it once the ELB is ready (§4.3)
-    return {"apiVersion": INFRA, "kind": "HCSCluster", "metadata": _meta(spec, CLUSTER_NAME),
+    return {"apiVersion": INFRA, "kind": "HCSCluster", "metadata": object_meta(spec, CLUSTER_NAME),
             "spec": body}
 
 
