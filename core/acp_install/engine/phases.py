@@ -169,7 +169,10 @@ class Packages:
             for crd in ctx.plan.wait_crds)
 
     def run(self, ctx: Context) -> None:
-        _apply_all(ctx, self._objects(ctx))
+        _apply_all(ctx, ctx.plan.package_objects)
+        if ctx.plan.package_objects:
+            wait_gate(ctx, "packages")
+        _apply_all(ctx, ctx.plan.appreleases)
         for crd in ctx.plan.wait_crds:
             ok, _ = ctx.kube.wait_for(CRD_API, "CustomResourceDefinition", crd, None,
                                       _crd_established, deadline=ctx.dl, resync=ctx.resync)
@@ -235,6 +238,7 @@ class ControlPlane:
 
     def run(self, ctx: Context) -> None:
         kcp, cluster = _one(ctx.plan, "KubeadmControlPlane"), _one(ctx.plan, "Cluster")
+        wait_gate(ctx, "control-plane")
         last_line: list[str] = [""]
 
         def report_kcp(obj: KubeObject | None) -> None:
@@ -322,18 +326,70 @@ def _machine_detail(m: KubeObject) -> str:
             + (f"; {'; '.join(bad)}" if bad else ""))
 
 
-def snapshot_cluster(ctx: Context) -> dict[str, list[KubeObject]]:
-    """Kind -> objects in the plan's namespaces: what ``acp_diagnose`` hooks look at."""
+def wait_gate(ctx: Context, gate: str) -> None:
+    """Until the provider's ``acp_ready_gates`` yields no error for ``gate`` (or the deadline).
+
+    Gates are judged on a snapshot of several kinds, so this re-takes the snapshot every
+    ``poll_interval`` instead of watching one object; without an implementation it returns at
+    once and takes no snapshot.
+    """
+    provider = ctx.provider
+    if provider is None or "acp_ready_gates" not in provider.hooks_implemented():
+        return
+    shown = ""
+    while True:
+        findings = provider.ready_gates(ctx.plan.spec, gate, snapshot_cluster(ctx, secrets=True))
+        errors = [f for f in findings if f.severity == "error"]
+        text = "; ".join(f"{f.path}: {f.message}" for f in findings)
+        if text != shown:
+            shown = text
+            for f in findings:
+                (ctx.progress if f.severity == "error" else ctx.warn)(
+                    f"gate {gate}: {f.path}: {f.message}" + (f" (fix: {f.fix})" if f.fix else ""))
+        if not errors:
+            if findings or shown:
+                ctx.progress(f"gate {gate} open")
+            return
+        if ctx.dl.expired:
+            raise WaitTimeout(f"gate {gate!r} still blocked after {ctx.dl.seconds:.0f}s:\n"
+                              + "\n".join(f.format() for f in errors))
+        ctx.sleep(ctx.poll_interval)
+
+
+def _crd_kinds(ctx: Context) -> dict[str, str]:
+    """Kinds of the CRDs the packages install (e.g. host inventories no manifest names)."""
+    out: dict[str, str] = {}
+    for crd in ctx.plan.wait_crds:
+        obj = ctx.kube.get(CRD_API, "CustomResourceDefinition", crd, deadline=ctx.dl.within(10))
+        if obj is None:
+            continue
+        spec = obj.get("spec") or {}
+        versions = [v.get("name") for v in spec.get("versions") or [] if v.get("served", True)]
+        kind = (spec.get("names") or {}).get("kind")
+        if kind and versions:
+            out[str(kind)] = f"{spec.get('group')}/{versions[0]}"
+    return out
+
+
+def snapshot_cluster(ctx: Context, *, secrets: bool = False) -> dict[str, list[KubeObject]]:
+    """Kind -> objects in the plan's namespaces: what ``acp_diagnose``/gate hooks look at.
+
+    Secrets are included only for gates (which check keys exist); the snapshot is handed to the
+    provider in memory and never written or emitted.
+    """
     kinds: dict[str, str] = {"Machine": CAPI}
-    for obj in ctx.plan.manifest:
-        if obj.get("kind") != "Secret" and obj.get("apiVersion") != "v1":
+    for obj in [*ctx.plan.package_objects, *ctx.plan.manifest]:
+        if obj.get("kind") != "Secret" or secrets:
             kinds.setdefault(str(obj["kind"]), str(obj["apiVersion"]))
+    for kind, api_version in _crd_kinds(ctx).items():
+        kinds.setdefault(kind, api_version)
     # The provider's machine kind is not in the manifest (its controller creates it): derive
     # it from the machine template kinds the manifest does have.
     for kind, api_version in list(kinds.items()):
         if kind.endswith("MachineTemplate"):
             kinds.setdefault(kind[: -len("Template")], api_version)
-    namespaces = {str(_meta(o).get("namespace") or "") for o in ctx.plan.manifest} - {""}
+    namespaces = {str(_meta(o).get("namespace") or "")
+                  for o in [*ctx.plan.package_objects, *ctx.plan.manifest]} - {""}
     out: dict[str, list[KubeObject]] = {}
     for kind, api_version in kinds.items():
         if not ctx.kube.has_kind(api_version, kind):

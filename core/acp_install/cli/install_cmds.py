@@ -1,0 +1,330 @@
+"""``acp-install install`` and ``acp-install status``: the engine, rendered for a terminal.
+
+``kubernetes`` and ``httpx`` are imported by the engine only when a run starts, never when this
+module is imported, so ``acp-install --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+import click
+
+from ..errors import AcpInstallError, UsageError
+
+if TYPE_CHECKING:
+    from ..engine import Event, InstallResult
+    from ..plan import InstallPlan
+
+#: Timeout scale used with ``--sandbox`` unless given: the sandbox runs ~20x faster than life.
+SANDBOX_TIMEOUT_SCALE = 0.02
+DEMO_PROVIDER = "dcs"
+
+
+class TextRenderer:
+    """Events as progress lines with the elapsed time of the whole run."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.start = time.monotonic()
+
+    def __call__(self, event: Event) -> None:
+        from ..engine import PhaseFinished, PhaseProgress, PhaseStarted, Warning
+
+        stamp = f"[{time.monotonic() - self.start:7.1f}s]"
+        if isinstance(event, PhaseStarted):
+            from ..engine.phases import PHASES
+
+            title = next((p.title for p in PHASES if p.name == event.phase), "")
+            line = f"{stamp} ==> {event.phase} ({event.index}/{event.total}): {title}"
+        elif isinstance(event, PhaseProgress):
+            line = f"{stamp}     {event.message}"
+        elif isinstance(event, PhaseFinished):
+            words = {"done": "done", "already-done": "already done, nothing changed",
+                     "skipped": "finished in an earlier run, skipped"}
+            took = f" in {event.elapsed:.1f}s" if event.outcome != "skipped" else ""
+            line = f"{stamp} ok  {event.phase}: {words.get(event.outcome, event.outcome)}{took}"
+        elif isinstance(event, Warning):
+            line = f"{stamp} !!  {event.phase + ': ' if event.phase else ''}{event.message}"
+        else:  # pragma: no cover - a new event type the renderer does not know yet
+            line = f"{stamp} {event}"
+        click.echo(line, file=self.out)
+
+
+class JsonRenderer:
+    """Events as JSON lines (``-o json``), for pipelines."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+
+    def __call__(self, event: Event) -> None:
+        from ..engine import to_dict
+
+        self.emit(to_dict(event))
+
+    def emit(self, data: dict[str, Any]) -> None:
+        self.out.write(json.dumps(data, sort_keys=True) + "\n")
+        self.out.flush()
+
+
+def _parse_timeouts(values: tuple[str, ...]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for item in values:
+        phase, sep, seconds = item.partition("=")
+        try:
+            if not sep:
+                raise ValueError
+            out[phase.strip()] = float(seconds)
+        except ValueError:
+            raise UsageError(f"--timeout {item!r}: expected PHASE=SECONDS",
+                             hint="e.g. --timeout control-plane=5400") from None
+    return out
+
+
+def _demo_secrets(spec: Any) -> list[str]:
+    """Give every unset ``{env: NAME}`` secret of the spec a demo value (this process only)."""
+    import attrs
+
+    from ..secrets import SecretRef
+
+    names: list[str] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, SecretRef):
+            if value.env and not os.environ.get(value.env):
+                os.environ[value.env] = f"demo-{value.env.lower().replace('_', '-')}"
+                names.append(value.env)
+        elif attrs.has(type(value)):
+            for field in attrs.fields(type(value)):
+                walk(getattr(value, field.name))
+        elif isinstance(value, dict):
+            for v in value.values():
+                walk(v)
+        elif isinstance(value, list | tuple):
+            for v in value:
+                walk(v)
+
+    walk(spec)
+    return names
+
+
+@contextmanager
+def _sandbox(crds: str | None, scenario: str, speed: float, tmp: Path) -> Iterator[Any]:
+    from ..sandbox.runtime import Sandbox
+
+    with Sandbox(crds_dir=crds, scenario=scenario, speed=speed, installer_port=0,
+                 state_dir=tmp / "sandbox") as sb:
+        yield sb
+
+
+def _default_crds() -> str | None:
+    for candidate in (Path.cwd() / ".." / "shared" / "crds",
+                      Path(__file__).resolve().parents[3] / ".." / "shared" / "crds"):
+        if candidate.is_dir():
+            return str(candidate.resolve())
+    return None
+
+
+@click.command()
+@click.option("-f", "--file", "spec_file", type=click.Path(dir_okay=False),
+              help="Install spec (with --sandbox: default is the `init` example of dcs).")
+@click.option("--kubeconfig", envvar="KUBECONFIG", type=click.Path(dir_okay=False),
+              help="Kubeconfig of minialauda (default: $KUBECONFIG).")
+@click.option("--workdir", type=click.Path(file_okay=False),
+              help="Work directory holding .acp-install/state.json (default: current directory).")
+@click.option("--installer-address", metavar="HOST:PORT",
+              help="cpaas-installer address (default: podIP of the cpaas-installer pod, port 8080).")
+@click.option("-o", "--output", "fmt", type=click.Choice(["text", "json"]), default="text",
+              help="text: progress lines; json: one JSON event per line.")
+@click.option("--timeout-scale", type=float, default=None,
+              help="Multiply every phase timeout (2 on a slow IaaS).")
+@click.option("--timeout", "timeouts", multiple=True, metavar="PHASE=SECONDS",
+              help="Deadline of one phase, e.g. control-plane=5400 (repeatable).")
+@click.option("--until", "until", metavar="PHASE", help="Stop after this phase.")
+@click.option("--restart", is_flag=True,
+              help="Forget finished phases and re-check all (the installer POST stays guarded).")
+@click.option("--poll-interval", type=float, default=None,
+              help="Seconds between installer progress polls (default 5; 0.2 with --sandbox).")
+@click.option("--sandbox", "use_sandbox", is_flag=True,
+              help="Run against an embedded sandbox (emulated minialauda) started for this run.")
+@click.option("--crds", type=click.Path(file_okay=False),
+              help="With --sandbox: CRD directory (default ../shared/crds when present).")
+@click.option("--scenario", default="happy", show_default=True,
+              help="With --sandbox: sandbox scenario (happy, machines-pending, installer-fail...).")
+@click.option("--speed", type=float, default=20.0, show_default=True,
+              help="With --sandbox: how much faster than life the sandbox runs.")
+def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
+            installer_address: str | None, fmt: str, timeout_scale: float | None,
+            timeouts: tuple[str, ...], until: str | None, restart: bool,
+            poll_interval: float | None, use_sandbox: bool, crds: str | None, scenario: str,
+            speed: float) -> int:
+    """Run the install: packages, manifest, control plane, installer request, monitor, verify.
+
+    Resumable: a re-run in the same --workdir skips finished phases and never sends the
+    installer request twice. With --sandbox, everything runs against an emulated minialauda.
+    """
+    from ..engine import Timeouts
+
+    out = sys.stdout
+    json_out = JsonRenderer(out) if fmt == "json" else None
+    renderer = json_out or TextRenderer(out)
+    scale = timeout_scale if timeout_scale is not None else (
+        SANDBOX_TIMEOUT_SCALE if use_sandbox else 1.0)
+    base = Timeouts(scale=scale)
+    overrides = _parse_timeouts(timeouts)
+    timeouts_obj = base.with_overrides(**overrides) if overrides else base
+    try:
+        if use_sandbox:
+            result = _install_sandbox(spec_file, workdir, renderer, timeouts_obj, until, restart,
+                                      poll_interval if poll_interval is not None else 0.2,
+                                      crds or _default_crds(), scenario, speed, fmt, out)
+        else:
+            if spec_file is None:
+                raise UsageError("missing -f SPEC", hint="write one with `acp-install init`")
+            if kubeconfig is None:
+                raise UsageError("missing --kubeconfig (and $KUBECONFIG is not set)",
+                                 hint="minialauda's is /var/cpaas/data/alauda.kubeconfig")
+            loaded, plan = _load(spec_file)
+            result = _run(plan, loaded.provider, kubeconfig, workdir or ".", renderer,
+                          timeouts_obj, until, restart,
+                          poll_interval if poll_interval is not None else 5.0, installer_address)
+            _summary(result, None, fmt, out)
+    except AcpInstallError as err:
+        if json_out is not None:
+            json_out.emit({"event": "error", "error": type(err).__name__,
+                           "exit_code": err.exit_code, "message": str(err)})
+        raise
+    return 0
+
+
+def _load(spec_file: str) -> tuple[Any, InstallPlan]:
+    from ..plan import build_plan
+    from ..spec.load import load_spec
+
+    loaded = load_spec(spec_file)
+    for f in loaded.warnings:
+        click.echo(f.format(loaded.source), err=True)
+    return loaded, build_plan(loaded)
+
+
+def _run(plan: InstallPlan, provider: Any, kubeconfig: str, workdir: str, renderer: Any,
+         timeouts: Any, until: str | None, restart: bool, poll_interval: float,
+         installer_address: str | None, resync: float = 30.0) -> InstallResult:
+    from ..engine import Engine
+
+    engine = Engine(plan, kubeconfig=kubeconfig, workdir=workdir, provider=provider,
+                    installer_address=installer_address, timeouts=timeouts,
+                    poll_interval=poll_interval, resync=resync, restart=restart)
+    engine.subscribe(renderer)
+    return engine.run(until=until)
+
+
+def _install_sandbox(spec_file: str | None, workdir: str | None, renderer: Any, timeouts: Any,
+                     until: str | None, restart: bool, poll_interval: float, crds: str | None,
+                     scenario: str, speed: float, fmt: str, out: TextIO) -> InstallResult:
+    with tempfile.TemporaryDirectory(prefix="acp-install-demo-") as tmp_name:
+        tmp = Path(tmp_name)
+        if spec_file is None:
+            from ..plugins import load_provider
+            from ..spec.example import example_spec
+
+            spec_file = str(tmp / "spec.yaml")
+            Path(spec_file).write_text(example_spec(load_provider(DEMO_PROVIDER)))
+        from ..spec.load import load_spec
+
+        demo = _demo_secrets(load_spec(spec_file).spec)
+        if demo and fmt == "text":
+            click.echo(f"demo secrets for this process: {', '.join(demo)} (values not shown)",
+                       file=out)
+        loaded, plan = _load(spec_file)
+        with _sandbox(crds, scenario, speed, tmp) as sb:
+            if fmt == "text":
+                click.echo(f"sandbox: {sb.server_url} (scenario {scenario}, speed {speed:g}x, "
+                           f"CRDs {crds or 'schemaless'})", file=out)
+            result = _run(plan, loaded.provider, str(sb.kubeconfig_path),
+                          workdir or str(tmp / "work"), renderer, timeouts, until, restart,
+                          poll_interval, None, resync=5.0)
+            _summary(result, sb, fmt, out)
+        return result
+
+
+def _summary(result: InstallResult, sb: Any, fmt: str, out: TextIO) -> None:
+    data: dict[str, Any] = {
+        "event": "result",
+        "complete": result.complete,
+        "elapsed": round(result.elapsed, 2),
+        "installer": result.installer_address,
+        "phases": {p.name: p.outcome for p in result.phases},
+    }
+    if sb is not None:
+        writes = sb.recorder.writes
+        data["sandbox"] = {
+            "objects_applied": len({(w.kind, w.namespace, w.name) for w in writes
+                                    if w.manager == "acp-install"}),
+            "installer_requests": len(sb.recorder.installer_payloads),
+        }
+    if fmt == "json":
+        out.write(json.dumps(data, sort_keys=True) + "\n")
+        return
+    state = "complete" if result.complete else "stopped (re-run to continue)"
+    click.echo(f"install {state} in {result.elapsed:.1f}s"
+               + (f"; installer {result.installer_address}" if result.installer_address else ""),
+               file=out)
+    if sb is not None:
+        s = data["sandbox"]
+        click.echo(f"sandbox recorded {s['objects_applied']} objects applied by acp-install and "
+                   f"{s['installer_requests']} installer request(s); sandbox stopped", file=out)
+
+
+@click.command()
+@click.option("--workdir", type=click.Path(file_okay=False), default=".",
+              help="Work directory of the install (default: current directory).")
+@click.option("-o", "--output", "fmt", type=click.Choice(["text", "json"]), default="text")
+def status(workdir: str, fmt: str) -> int:
+    """Show the phases of the install in a work directory (no cluster access)."""
+    from ..engine import PHASE_NAMES, read_state, state_path
+
+    data = read_state(workdir)
+    if data is None:
+        raise UsageError(f"no install state in {workdir} ({state_path(workdir)} missing)",
+                         hint="run `acp-install install` there first, or pass --workdir")
+    phases = data.get("phases") or {}
+    if fmt == "json":
+        click.echo(json.dumps({"workdir": str(workdir), "provider": data.get("provider"),
+                               "phases": {n: phases.get(n, {"status": "pending"})
+                                          for n in PHASE_NAMES},
+                               "installer": data.get("installer") or {}}, sort_keys=True))
+        return 0
+    click.echo(f"work directory {workdir} (provider {data.get('provider', '?')})")
+    for name in PHASE_NAMES:
+        entry = phases.get(name) or {}
+        st = entry.get("status", "pending")
+        extra = ""
+        if st == "finished":
+            extra = f" ({entry.get('outcome')}, {_ago(entry.get('finished'))})"
+        elif st == "failed":
+            extra = f": {entry.get('error')}"
+        click.echo(f"  {name:<16} {st}{extra}")
+    inst = data.get("installer") or {}
+    if inst:
+        sent = "sent" if inst.get("sent") else ("sending (unconfirmed)" if inst.get("sending")
+                                                else "not sent")
+        click.echo(f"installer request: {sent} to {inst.get('address', '?')}")
+    done = all((phases.get(n) or {}).get("status") == "finished" for n in PHASE_NAMES)
+    click.echo("install complete" if done else "install not complete: re-run "
+               "`acp-install install` with the same --workdir to resume")
+    return 0
+
+
+def _ago(ts: Any) -> str:
+    if not isinstance(ts, int | float):
+        return "?"
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
