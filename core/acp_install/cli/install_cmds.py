@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 
 #: Timeout scale used with ``--sandbox`` unless given: the sandbox runs ~20x faster than life.
 SANDBOX_TIMEOUT_SCALE = 0.02
-DEMO_PROVIDER = "dcs"
 
 
 class TextRenderer:
@@ -116,9 +115,29 @@ def _demo_secrets(spec: Any) -> list[str]:
     return names
 
 
+def _demo_provider(provider_id: str | None) -> Any:
+    """The provider of the demo spec: the one asked for, else the first suitable installed one.
+
+    "Suitable" = implements no ``acp_ready_gates``: gates wait for hosts or certificates that
+    only exist on real infrastructure, which the sandbox does not emulate.
+    """
+    from ..plugins import installed, load_provider
+
+    if provider_id is not None:
+        return load_provider(provider_id)
+    names = sorted(installed())
+    if not names:
+        raise UsageError("no provider installed", hint="pip install an acp-install-<provider>")
+    for name in names:
+        provider = load_provider(name)
+        if "acp_ready_gates" not in provider.hooks_implemented():
+            return provider
+    return load_provider(names[0])
+
+
 @contextmanager
 def _sandbox(crds: str | None, scenario: str, speed: float, tmp: Path) -> Iterator[Any]:
-    from ..sandbox.runtime import Sandbox
+    from ..sandbox import Sandbox
 
     with Sandbox(crds_dir=crds, scenario=scenario, speed=speed, installer_port=0,
                  state_dir=tmp / "sandbox") as sb:
@@ -135,7 +154,7 @@ def _default_crds() -> str | None:
 
 @click.command()
 @click.option("-f", "--file", "spec_file", type=click.Path(dir_okay=False),
-              help="Install spec (with --sandbox: default is the `init` example of dcs).")
+              help="Install spec (with --sandbox: default is the `init` example of --provider).")
 @click.option("--kubeconfig", envvar="KUBECONFIG", type=click.Path(dir_okay=False),
               help="Kubeconfig of minialauda (default: $KUBECONFIG).")
 @click.option("--workdir", type=click.Path(file_okay=False),
@@ -161,11 +180,14 @@ def _default_crds() -> str | None:
               help="With --sandbox: sandbox scenario (happy, machines-pending, installer-fail...).")
 @click.option("--speed", type=float, default=20.0, show_default=True,
               help="With --sandbox: how much faster than life the sandbox runs.")
+@click.option("--provider", "provider_id", metavar="ID",
+              help="With --sandbox and no -f: provider of the example spec (default: the first "
+                   "installed one, by name, whose example needs no host-side gates).")
 def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
             installer_address: str | None, fmt: str, timeout_scale: float | None,
             timeouts: tuple[str, ...], until: str | None, restart: bool,
             poll_interval: float | None, use_sandbox: bool, crds: str | None, scenario: str,
-            speed: float) -> int:
+            speed: float, provider_id: str | None) -> int:
     """Run the install: packages, manifest, control plane, installer request, monitor, verify.
 
     Resumable: a re-run in the same --workdir skips finished phases and never sends the
@@ -185,7 +207,8 @@ def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
         if use_sandbox:
             result = _install_sandbox(spec_file, workdir, renderer, timeouts_obj, until, restart,
                                       poll_interval if poll_interval is not None else 0.2,
-                                      crds or _default_crds(), scenario, speed, fmt, out)
+                                      crds or _default_crds(), scenario, speed, fmt, out,
+                                      provider_id)
         else:
             if spec_file is None:
                 raise UsageError("missing -f SPEC", hint="write one with `acp-install init`")
@@ -229,15 +252,15 @@ def _run(plan: InstallPlan, provider: Any, kubeconfig: str, workdir: str, render
 
 def _install_sandbox(spec_file: str | None, workdir: str | None, renderer: Any, timeouts: Any,
                      until: str | None, restart: bool, poll_interval: float, crds: str | None,
-                     scenario: str, speed: float, fmt: str, out: TextIO) -> InstallResult:
+                     scenario: str, speed: float, fmt: str, out: TextIO,
+                     provider_id: str | None = None) -> InstallResult:
     with tempfile.TemporaryDirectory(prefix="acp-install-demo-") as tmp_name:
         tmp = Path(tmp_name)
         if spec_file is None:
-            from ..plugins import load_provider
             from ..spec.example import example_spec
 
             spec_file = str(tmp / "spec.yaml")
-            Path(spec_file).write_text(example_spec(load_provider(DEMO_PROVIDER)))
+            Path(spec_file).write_text(example_spec(_demo_provider(provider_id)))
         from ..spec.load import load_spec
 
         demo = _demo_secrets(load_spec(spec_file).spec)
