@@ -57,6 +57,7 @@ def imports(out: Path) -> list[dict[str, Any]]:
 def hcs_example() -> dict[str, Any]:
     data = example("hcs")
     data["platform"]["credentials"]["secretKey"] = {"env": "HCS_PASSWORD"}
+    data["platform"]["network"]["subnets"][0]["cidr"] = "192.168.1.0/24"  # enables address checks
     return data
 
 
@@ -92,6 +93,23 @@ def test_init_example_validates_without_warnings(tmp_path: Path,
     assert main(["validate", "-f", str(spec)]) == 0
     out = capsys.readouterr().out
     assert "valid (Huawei Cloud Stack, 6 objects, 0 warning(s))" in out
+
+
+def test_init_from_env_validates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Step 1 variables (old HCS_SECRET_NAME included) give a spec that validates as is."""
+    for var, value in {"HOST_IP": "10.20.0.5", "CONTROL_PLANE_VIP": "10.20.0.100",
+                       "PLATFORM_HOST": "acp.example.org", "HCS_SECRET_NAME": "global-hcs-creds",
+                       "HCS_PROVIDER_PACK": "/root/cluster-api-provider-hcs.amd64.v1.0.3.tgz",
+                       "HCS_PROVIDER_VERSION": "v1.0.3"}.items():
+        monkeypatch.setenv(var, value)
+    spec = tmp_path / "spec.yaml"
+    assert main(["init", "--provider", "hcs", "--from-env", "-o", str(spec)]) == 0
+    out = render(tmp_path, load_all(spec.read_text())[0][0])
+    hcs = by_kind(rendered(out), "HCSCluster")[0]["spec"]
+    assert hcs["identityRef"]["name"] == "global-hcs-creds"
+    assert hcs["controlPlaneLoadBalancer"]["vipAddress"] == "10.20.0.100"
+    app = rendered(out, "appreleases.yaml")[1]
+    assert app["spec"]["source"]["charts"][0]["targetRevision"] == "v1.0.3"
 
 
 def test_every_object_validates_against_its_crd(tmp_path: Path, crd_registry: Any,
@@ -666,3 +684,15 @@ def test_diagnose_explains_hcs_stalls() -> None:
                                          "HCSMachine/global-cp-machine-template-x"]
     assert "quota" in found[0].detail and "flavor not found" in found[1].detail
     assert provider.diagnose({}) == []
+
+
+def test_kubernetes_1_35_kubelet_policy_on_control_plane_and_workers(
+        tmp_path: Path, full_example: dict[str, Any]) -> None:
+    objects = rendered(render(tmp_path, setpath(full_example, "k8sVersion", "v1.35.6-acp.1")))
+    bodies = [o["spec"]["kubeadmConfigSpec"] if o["kind"] == "KubeadmControlPlane"
+              else o["spec"]["template"]["spec"] for o in objects
+              if o["kind"] in ("KubeadmControlPlane", "KubeadmConfigTemplate")]
+    patches = [json.loads(f["content"]) for b in bodies for f in b["files"]
+               if f["path"].endswith("strategic.json")]
+    assert len(patches) == 2
+    assert all(p["imagePullCredentialsVerificationPolicy"] == "NeverVerify" for p in patches)
