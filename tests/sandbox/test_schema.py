@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from acp_install.sandbox.schema import CRDRegistry, FieldError
 
 CRDS = Path(__file__).resolve().parents[3] / "shared" / "crds"
@@ -148,9 +149,7 @@ def test_valid_widget_passes(widgets: CRDRegistry) -> None:
         ({"pool": [{"ip": "a", "ipp": "b"}]}, "spec.pool[0].ipp", "UnknownField"),
     ],
 )
-def test_each_violation_names_its_field(
-    widgets: CRDRegistry, spec: dict[str, Any], path: str, reason: str
-) -> None:
+def test_each_violation_names_its_field(widgets: CRDRegistry, spec: dict[str, Any], path: str, reason: str) -> None:
     errors = widgets.validate(widget(**spec))
     assert [(e.path, e.reason) for e in errors] == [(path, reason)], errors
     assert str(errors[0]).startswith(path + ": ")
@@ -159,9 +158,7 @@ def test_each_violation_names_its_field(
 def test_missing_required(widgets: CRDRegistry) -> None:
     obj = widget()
     del obj["spec"]["size"]
-    assert [(e.path, e.reason) for e in widgets.validate(obj)] == [
-        ("spec.size", "FieldValueRequired")
-    ]
+    assert [(e.path, e.reason) for e in widgets.validate(obj)] == [("spec.size", "FieldValueRequired")]
 
 
 def test_metadata_checks(widgets: CRDRegistry) -> None:
@@ -191,9 +188,7 @@ def test_lookup_and_unknown_kind(widgets: CRDRegistry) -> None:
     assert v is not None and v.plural == "widgets" and v.namespaced and v.status_subresource
     assert widgets.by_plural("example.io", "v1", "widgets") == v
     assert widgets.lookup("example.io/v2", "Widget") is None
-    errors = widgets.validate(
-        {"apiVersion": "example.io/v1", "kind": "Gadget", "metadata": {"name": "g"}}
-    )
+    errors = widgets.validate({"apiVersion": "example.io/v1", "kind": "Gadget", "metadata": {"name": "g"}})
     assert paths(errors) == ["kind"]
 
 

@@ -1,0 +1,60 @@
+"""Helpers shared by the sandbox tests (real clients against a live sandbox)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+from kubernetes import client, config
+
+from acp_install.sandbox import Sandbox
+
+CRDS = Path(__file__).resolve().parents[3] / "shared" / "crds"
+KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
+
+
+def api_client(sb: Sandbox, token: str | None = None) -> client.ApiClient:
+    """An official-client ApiClient built from the sandbox kubeconfig (TLS verified).
+
+    With ``token`` a copy of the kubeconfig carrying that token is used instead.
+    """
+    path = sb.kubeconfig_path
+    if token is not None:
+        data = yaml.safe_load(path.read_text())
+        data["users"][0]["user"]["token"] = token
+        path = sb.state_dir / "kubeconfig-other-token"
+        path.write_text(yaml.safe_dump(data))
+    return config.new_client_from_config(config_file=str(path))
+
+
+Kubectl = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def make_kubectl(sb: Sandbox, cache: Path) -> Kubectl:
+    def run(
+        *args: str, input: str | None = None, check: bool = True, timeout: float = 30
+    ) -> subprocess.CompletedProcess[str]:
+        cmd = [KUBECTL, "--kubeconfig", str(sb.kubeconfig_path), "--cache-dir", str(cache), *args]
+        proc = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=timeout)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"kubectl {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+        return proc
+
+    return run
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02) -> Any:
+    """Poll (test helper only; the engine itself watches)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not met in time")
+        time.sleep(interval)
