@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from acp_install import Finding, InstallSpec, netcheck
 
 from .derive import default_folder, pool_name, template_name, template_networks
-from .models import Machines, Nic, VspherePlatform, WorkerMachines
+from .models import Machines, Nic, PersistentDisk, VspherePlatform, WorkerMachines
 
 #: The pool webhook's hostname pattern (CRD ``configs[].hostname``).
 HOSTNAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
@@ -299,7 +299,8 @@ def _check_nic(spec: InstallSpec, nic: Nic, path: str, names: _Names) -> Iterato
             yield _e(f"{path}.dns[{k}]", f"{server!r} is not an IP address", "DNS server IPs")
 
 
-def _check_disks(disks: list, sp: str, required: tuple[str, ...]) -> Iterator[Finding]:  # type: ignore[type-arg]
+def _check_disks(disks: list[PersistentDisk], sp: str,
+                 required: tuple[str, ...]) -> Iterator[Finding]:
     seen: set[str] = set()
     mounts: set[str] = set()
     for j, d in enumerate(disks):

@@ -16,6 +16,7 @@ import secrets as _random
 from pathlib import Path
 
 import attrs
+
 from acp_install import SecretRef, SecretValue
 
 KEY_BYTES = 32

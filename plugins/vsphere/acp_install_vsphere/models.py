@@ -8,6 +8,7 @@ Field names follow the CAPV fork's CRDs (``VSphereMachineConfigPool``, ``VSphere
 from __future__ import annotations
 
 import attrs
+
 from acp_install import SecretRef
 from acp_install.spec.model import doc
 

@@ -16,6 +16,7 @@ from importlib import resources
 from typing import Any
 
 import attrs
+
 from acp_install import (
     DRContribution,
     Finding,
@@ -441,20 +442,20 @@ def acp_extra_resources(spec: InstallSpec,
     clusters = by_kind.get("VSphereCluster", [])
     for c in clusters[:1]:
         group = str(c["apiVersion"]).split("/")[0]
-        ns = c["metadata"].get("namespace", spec.namespace)
+        ns = c["metadata"].get("namespace") or spec.namespace
         names = tuple(sorted(str(o["metadata"]["name"]) for o in clusters))
         entries.append(_etcd_entry(group, "VSphereCluster", ns, names))
     templates = by_kind.get("VSphereMachineTemplate", [])
     if templates:
         group = str(templates[0]["apiVersion"]).split("/")[0]
-        ns = templates[0]["metadata"].get("namespace", spec.namespace)
+        ns = templates[0]["metadata"].get("namespace") or spec.namespace
         # machines and VMs are created by the controllers from the templates
         for kind in ("VSphereMachineTemplate", "VSphereMachine", "VSphereVM"):
             entries.append(_etcd_entry(group, kind, ns))
     pools = by_kind.get("VSphereMachineConfigPool", [])
     if pools:
         group = str(pools[0]["apiVersion"]).split("/")[0]
-        ns = pools[0]["metadata"].get("namespace", spec.namespace)
+        ns = pools[0]["metadata"].get("namespace") or spec.namespace
         entries.append(_etcd_entry(group, "VSphereMachineConfigPool", ns))
     secrets = sorted({
         str(c["spec"]["identityRef"]["name"]) for c in clusters

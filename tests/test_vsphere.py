@@ -1,0 +1,636 @@
+"""The VMware vSphere provider end to end, offline: render, CRD and upstream-schema validity,
+golden files, Step 7 derivation, installer payload, encryption key handling, secret hygiene and a
+bad-input table."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import os
+import stat
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+
+from acp_install.cli.main import main
+
+from conftest import CANARIES, SHARED, assert_valid_against_crds, objects_of
+from specs import DELETE, example, setpath, write
+
+SCHEMAS = SHARED / "schemas" / "capi"
+#: Fields of the Alauda CAPV fork that upstream CAPV v1.16 does not have (§3.3).
+FORK_FIELDS = {("VSphereMachineTemplate", "spec.template.spec.machineConfigPoolRef")}
+KEY_FILE = ".acp-install/global-encryption-key"
+DR = {"role": "primary", "primaryVIP": "192.168.1.100", "standbyVIP": "192.168.2.100",
+      "encryptionKey": {"env": "ENCRYPTION_KEY"}}
+
+
+def render(tmp_path: Path, data: dict[str, Any], *extra: str) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    out = tmp_path / "out"
+    spec = write(tmp_path / "spec.yaml", data)
+    assert main(["render", "-f", str(spec), "-o", str(out), *extra]) == 0
+    return out
+
+
+def manifest(out: Path) -> list[dict[str, Any]]:
+    return objects_of((out / "global.yaml").read_text())
+
+
+def by_kind(objects: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [o for o in objects if o["kind"] == kind]
+
+
+def one(objects: list[dict[str, Any]], kind: str) -> dict[str, Any]:
+    found = by_kind(objects, kind)
+    assert len(found) == 1, f"{len(found)} {kind}"
+    return found[0]
+
+
+def kubeadm_files(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {f["path"]: f for f in body["files"]}
+
+
+@pytest.fixture(autouse=True)
+def _work_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run in a scratch cwd: a generated encryption key lands in ./.acp-install, never the repo."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("ACP_ADMIN_PASSWORD", CANARIES["ACP_ADMIN_PASSWORD"])
+    monkeypatch.setenv("VSPHERE_PASSWORD", CANARIES["VSPHERE_PASSWORD"])
+
+
+@pytest.fixture
+def full_example() -> dict[str, Any]:
+    """The init example plus a second NIC, a worker group, registry credentials, a given key."""
+    data = example("vsphere")
+    data["kubeOvnJoinCIDR"] = "100.64.0.0/16"
+    data["credentials"]["registry"] = {"username": "registry-admin",
+                                       "password": {"env": "REGISTRY_PASSWORD"}}
+    p = data["platform"]
+    p["encryptionKey"] = {"env": "ENCRYPTION_KEY"}
+    p["kubeOvnVersion"] = "v4.3.11"
+    p["imageRepository"] = "192.168.1.10:11443/tkestack"
+    cp = p["controlPlane"]
+    for i, slot in enumerate(cp["configs"]):
+        slot["network"]["additional"] = [{"networkName": "storage-pg", "deviceName": "eth1",
+                                          "ip": f"10.20.0.{11 + i}/24"}]
+    worker = {k: copy.deepcopy(v) for k, v in cp.items() if k != "configs"}
+    worker.update({"name": "global-worker", "replicas": 2, "numCPUs": 16, "memoryMiB": 32768,
+                   "cloneMode": "fullClone", "diskGiB": 120})
+    worker["configs"] = [{
+        "hostname": f"global-worker-{i}",
+        "network": {"primary": {"networkName": "VM Network", "deviceName": "eth0",
+                                "ip": f"192.168.10.{30 + i}/24", "gateway": "192.168.10.1",
+                                "dns": ["192.168.10.2"]},
+                    "additional": [{"networkName": "storage-pg", "deviceName": "eth1",
+                                    "ip": f"10.20.0.{30 + i}/24"}]},
+        "persistentDisks": [
+            {"name": "var-cpaas", "sizeGiB": 100, "mountPath": "/var/cpaas"},
+            {"name": "var-lib-containerd", "sizeGiB": 100, "mountPath": "/var/lib/containerd"},
+        ],
+    } for i in range(2)]
+    p["workers"] = [worker]
+    return data
+
+
+# --- schema validity ---------------------------------------------------------------------------
+
+
+def test_every_object_validates_against_its_crd(tmp_path: Path, crd_registry: Any,
+                                                canaries: dict[str, str],
+                                                full_example: dict[str, Any]) -> None:
+    objects = manifest(render(tmp_path, full_example))
+    kinds = [o["kind"] for o in objects]
+    assert kinds == [
+        "Secret", "VSphereMachineConfigPool", "VSphereMachineTemplate",
+        "VSphereMachineConfigPool", "VSphereMachineTemplate", "VSphereCluster",
+        "KubeadmControlPlane", "Cluster", "KubeadmConfigTemplate", "MachineDeployment",
+        "ConfigMap", "Secret", "ConfigMap", "ClusterResourceSet",
+    ]
+    assert assert_valid_against_crds(crd_registry, objects) == 10  # all but 4 core v1
+
+
+def test_crd_validation_can_fail(crd_registry: Any, tmp_path: Path) -> None:
+    objects = manifest(render(tmp_path, example("vsphere")))
+    pool = one(objects, "VSphereMachineConfigPool")
+    pool["spec"]["configs"][0]["hostname"] = "Bad_Host"
+    del pool["spec"]["configs"][1]["network"]["primary"]["networkName"]
+    errors = " ".join(map(str, crd_registry.validate(pool, unknown="error")))
+    assert "hostname" in errors and "networkName" in errors
+    cluster = one(objects, "VSphereCluster")
+    cluster["spec"]["identityRef"]["kind"] = "ConfigMap"
+    assert crd_registry.validate(cluster, unknown="error")
+
+
+def _plain_json_schema(node: Any) -> Any:
+    """Kubernetes structural schema -> JSON Schema that rejects unknown fields (see README)."""
+    if isinstance(node, list):
+        return [_plain_json_schema(n) for n in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: _plain_json_schema(v) for k, v in node.items()
+           if not k.startswith("x-kubernetes-") and k != "nullable"}
+    if node.get("x-kubernetes-int-or-string"):
+        out.pop("type", None)
+        out["anyOf"] = [{"type": "integer"}, {"type": "string"}]
+    if node.get("nullable") and "type" in out:
+        out["type"] = [out["type"], "null"]
+    if "properties" in out and "additionalProperties" not in out and \
+            not node.get("x-kubernetes-preserve-unknown-fields"):
+        out["additionalProperties"] = False
+    return out
+
+
+def _upstream_errors(obj: dict[str, Any]) -> list[str]:
+    group, version = obj["apiVersion"].split("/")
+    path = SCHEMAS / f"{group}_{version}_{obj['kind']}.json"
+    schema = _plain_json_schema(json.loads(path.read_text()))
+    schema["properties"]["metadata"] = {"type": "object"}
+    obj = copy.deepcopy(obj)
+    for kind, dotted in FORK_FIELDS:  # fork-only fields: checked by the fork's CRD instead
+        if kind == obj["kind"]:
+            *parents, last = dotted.split(".")
+            node = obj
+            for part in parents:
+                node = node.get(part, {})
+            node.pop(last, None)
+    validator = jsonschema.Draft7Validator(schema)
+    return [f"{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(obj)]
+
+
+def test_objects_validate_against_upstream_capi_and_capv_schemas(
+        tmp_path: Path, full_example: dict[str, Any], canaries: dict[str, str]) -> None:
+    objects = manifest(render(tmp_path, full_example))
+    checked = set()
+    for obj in objects:
+        group, version = obj["apiVersion"].partition("/")[::2]
+        if (SCHEMAS / f"{group}_{version}_{obj['kind']}.json").exists():
+            assert _upstream_errors(obj) == [], obj["kind"]
+            checked.add(obj["kind"])
+    assert {"VSphereCluster", "VSphereMachineTemplate", "Cluster", "KubeadmControlPlane",
+            "KubeadmConfigTemplate", "MachineDeployment"} == checked
+
+
+def test_upstream_schema_check_can_fail(tmp_path: Path) -> None:
+    objects = manifest(render(tmp_path, example("vsphere")))
+    tmpl = one(objects, "VSphereMachineTemplate")
+    tmpl["spec"]["template"]["spec"]["powerOffMode"] = "off"
+    tmpl["spec"]["template"]["spec"]["bogus"] = True
+    errors = " ".join(_upstream_errors(tmpl))
+    assert "'off' is not one of" in errors and "bogus" in errors
+    cluster = one(objects, "VSphereCluster")
+    cluster["spec"]["controlPlaneEndpoint"]["port"] = "6443"
+    assert _upstream_errors(cluster)
+
+
+# --- golden files and determinism --------------------------------------------------------------
+
+
+def test_golden_files(tmp_path: Path, golden: Any, full_example: dict[str, Any]) -> None:
+    out = render(tmp_path, full_example)
+    names = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
+    assert names == ["RUNBOOK.md", "appreleases.yaml", "extra-resources.yaml", "global.yaml",
+                     "installer-config.json"]
+    for name in names:
+        golden(f"vsphere/{name}", (out / name).read_text())
+
+
+def test_render_is_deterministic(tmp_path: Path, full_example: dict[str, Any]) -> None:
+    del full_example["platform"]["encryptionKey"]  # the generated-key path must be stable too
+    a = render(tmp_path / "a", full_example)
+    b = render(tmp_path / "b", full_example)
+    files = [p for p in a.rglob("*") if p.is_file()]
+    assert len(files) == 5
+    for path in files:
+        assert path.read_bytes() == (b / path.relative_to(a)).read_bytes(), path.name
+    assert not Path(KEY_FILE).exists(), "a plain render must not generate a key"
+
+
+# --- Step 3 and Step 4 -------------------------------------------------------------------------
+
+
+def test_packages_and_appreleases(tmp_path: Path) -> None:
+    out = render(tmp_path, example("vsphere"))
+    releases = objects_of((out / "appreleases.yaml").read_text())
+    assert [r["metadata"]["name"] for r in releases] == ["cluster-api-provider-kubeadm",
+                                                         "cluster-api-provider-vsphere"]
+    chart = releases[1]["spec"]["source"]["charts"][0]
+    assert chart == {"name": "ait/chart-cluster-api-provider-vsphere",
+                     "releaseName": "cluster-api-provider-vsphere", "targetRevision": "v1.0.21"}
+    assert releases[1]["spec"]["values"]["global"]["cluster"]["type"] == "Baremetal"
+    runbook = (out / "RUNBOOK.md").read_text()
+    assert "vsphereclusters.infrastructure.cluster.x-k8s.io" in runbook
+
+
+def test_manifest_wiring(tmp_path: Path, full_example: dict[str, Any]) -> None:
+    objects = manifest(render(tmp_path, full_example))
+    assert {o["metadata"]["namespace"] for o in objects} == {"cpaas-system"}
+    secret = by_kind(objects, "Secret")[0]
+    assert secret["metadata"]["name"] == "global-vsphere-credentials"
+    assert set(secret["stringData"]) == {"username", "password"}
+    vc = one(objects, "VSphereCluster")
+    assert vc["metadata"]["name"] == "global"
+    assert vc["spec"] == {
+        "controlPlaneEndpoint": {"host": "192.168.1.100", "port": 6443},
+        "identityRef": {"kind": "Secret", "name": "global-vsphere-credentials"},
+        "server": "vcenter.example.com",
+        "thumbprint": "5A:3E:9C:11:2B:7D:40:8F:A1:C6:0E:93:D4:27:B8:6F:1C:E0:45:9A",
+    }
+    cluster = one(objects, "Cluster")
+    assert cluster["metadata"]["labels"] == {"cluster-type": "VSphere", "is-global": "true",
+                                             "addons.cluster.x-k8s.io/vsphere-cpi": "enabled"}
+    ann = cluster["metadata"]["annotations"]
+    assert ann["capi.cpaas.io/resource-kind"] == "VSphereCluster"
+    assert ann["capi.cpaas.io/resource-group-version"] == "infrastructure.cluster.x-k8s.io/v1beta1"
+    assert ann["cpaas.io/alb-address-type"] == "ClusterAddress"
+    assert ann["cpaas.io/network-type"] == "kube-ovn"
+    assert ann["cpaas.io/registry-address"] == "192.168.1.10:11443"
+    assert ann["cpaas.io/kube-ovn-version"] == "v4.3.11"
+    assert cluster["spec"]["infrastructureRef"]["kind"] == "VSphereCluster"
+
+    pools = {p["metadata"]["name"]: p for p in by_kind(objects, "VSphereMachineConfigPool")}
+    templates = {t["metadata"]["name"]: t for t in by_kind(objects, "VSphereMachineTemplate")}
+    assert set(pools) == {"global-cp-pool", "global-worker-pool"}
+    assert set(templates) == {"global-cp-machine-template", "global-worker-machine-template"}
+    for pool in pools.values():
+        assert pool["spec"]["clusterRef"] == {"apiVersion": "cluster.x-k8s.io/v1beta1",
+                                              "kind": "Cluster", "name": "global",
+                                              "namespace": "cpaas-system"}
+    for tmpl in templates.values():
+        spec = tmpl["spec"]["template"]["spec"]
+        assert spec["machineConfigPoolRef"]["name"] in pools
+        assert spec["folder"] == "/dc1/vm/global"
+        assert [d["networkName"] for d in spec["network"]["devices"]] == ["VM Network", "storage-pg"]
+    kcp = one(objects, "KubeadmControlPlane")
+    assert kcp["spec"]["machineTemplate"]["infrastructureRef"]["name"] == "global-cp-machine-template"
+    body = kcp["spec"]["kubeadmConfigSpec"]
+    assert body["format"] == "cloud-config"
+    assert body["clusterConfiguration"]["controllerManager"]["extraArgs"]["cloud-provider"] == "external"
+    assert body["clusterConfiguration"]["imageRepository"] == "192.168.1.10:11443/tkestack"
+    assert body["clusterConfiguration"]["apiServer"]["extraArgs"]["encryption-provider-config"] == \
+        "/etc/kubernetes/encryption-provider.conf"
+    files = kubeadm_files(body)
+    enc = files["/etc/kubernetes/encryption-provider.conf"]
+    assert (enc["owner"], enc["permissions"], enc["append"]) == ("root:root", "0644", False)
+    assert files["/usr/local/bin/capv-load-local-images.sh"]["permissions"] == "0755"
+    assert files["/etc/resolv.conf"]["content"] == "nameserver 192.168.10.2\n"
+    assert body["users"][0]["name"] == "boot"
+    assert body["preKubeadmCommands"][0] == 'hostnamectl set-hostname "{{ ds.meta_data.hostname }}"'
+    for conf in ("initConfiguration", "joinConfiguration"):
+        reg = body[conf]["nodeRegistration"]
+        assert reg["kubeletExtraArgs"]["cloud-provider"] == "external"
+        assert reg["name"] == "{{ local_hostname }}"
+    kct = one(objects, "KubeadmConfigTemplate")["spec"]["template"]["spec"]
+    assert kct["format"] == "cloud-config"
+    assert "/etc/kubernetes/encryption-provider.conf" not in kubeadm_files(kct)
+    assert "node-labels" not in kct["joinConfiguration"]["nodeRegistration"]["kubeletExtraArgs"]
+    md = one(objects, "MachineDeployment")
+    assert md["spec"]["template"]["spec"]["infrastructureRef"]["name"] == "global-worker-machine-template"
+    assert md["spec"]["template"]["metadata"]["labels"]["nodepool"] == "global-worker"
+    assert md["spec"]["strategy"]["rollingUpdate"] == {"maxSurge": 0, "maxUnavailable": 1}
+
+
+def test_cpi_resource_set(tmp_path: Path, full_example: dict[str, Any]) -> None:
+    objects = manifest(render(tmp_path, full_example))
+    crs = one(objects, "ClusterResourceSet")
+    assert crs["metadata"]["name"] == "global-vsphere-cpi"
+    assert crs["spec"]["strategy"] == "Reconcile"
+    assert crs["spec"]["clusterSelector"] == {
+        "matchLabels": {"addons.cluster.x-k8s.io/vsphere-cpi": "enabled"}}
+    cluster = one(objects, "Cluster")
+    for key, value in crs["spec"]["clusterSelector"]["matchLabels"].items():
+        assert cluster["metadata"]["labels"][key] == value
+    rendered = {(o["kind"], o["metadata"]["name"]): o for o in objects}
+    assert [(r["kind"], r["name"]) for r in crs["spec"]["resources"]] == [
+        ("ConfigMap", "global-vsphere-cpi-config"), ("Secret", "global-vsphere-cpi-secret"),
+        ("ConfigMap", "global-vsphere-cpi-manifests")]
+    for ref in crs["spec"]["resources"]:
+        assert (ref["kind"], ref["name"]) in rendered
+    config = objects_of(rendered[("ConfigMap", "global-vsphere-cpi-config")]["data"]["data"])[0]
+    assert config["metadata"] == {"name": "cloud-config", "namespace": "kube-system"}
+    conf = config["data"]["vsphere.conf"]
+    assert 'datacenters = "dc1"' in conf and '[VirtualCenter "vcenter.example.com"]' in conf
+    assert "[Labels]" not in conf
+    cpi_secret = rendered[("Secret", "global-vsphere-cpi-secret")]
+    assert cpi_secret["type"] == "addons.cluster.x-k8s.io/resource-set"
+    inner = objects_of(cpi_secret["stringData"]["data"])[0]
+    assert inner["metadata"]["name"] == "vsphere-cloud-secret"
+    assert set(inner["stringData"]) == {"vcenter.example.com.username", "vcenter.example.com.password"}
+    manifests = objects_of(rendered[("ConfigMap", "global-vsphere-cpi-manifests")]["data"]["data"])
+    assert [m["kind"] for m in manifests] == ["ServiceAccount", "ClusterRole", "ClusterRoleBinding",
+                                              "RoleBinding", "DaemonSet", "Service"]
+    ds = manifests[4]["spec"]["template"]["spec"]
+    assert ds["containers"][0]["image"] == "192.168.1.10:11443/ait/cloud-provider-vsphere:v1.31.0"
+    assert ds["hostNetwork"] is True
+
+
+def test_cpi_password_is_quoted_safely(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tricky = 'p"w: {x} # \'y\''
+    monkeypatch.setenv("VSPHERE_PASSWORD", tricky)
+    out = render(tmp_path, example("vsphere"), "--include-secrets")
+    objects = manifest(out)
+    assert by_kind(objects, "Secret")[0]["stringData"]["password"] == tricky
+    inner = objects_of(by_kind(objects, "Secret")[1]["stringData"]["data"])[0]
+    assert inner["stringData"]["vcenter.example.com.password"] == tricky
+
+
+def test_bootstrap_format_unset_or_cloud_config(tmp_path: Path) -> None:
+    data = setpath(example("vsphere"), "controlPlane.format", "cloud-config")
+    kcp = one(manifest(render(tmp_path, data)), "KubeadmControlPlane")
+    assert kcp["spec"]["kubeadmConfigSpec"]["format"] == "cloud-config"
+
+
+# --- Step 7 ------------------------------------------------------------------------------------
+
+SECTION_3_6 = [
+    {"resource": "vsphereclusters.infrastructure.cluster.x-k8s.io", "names": ["global"],
+     "etcdKeyBase": "/registry/infrastructure.cluster.x-k8s.io/vsphereclusters/cpaas-system/",
+     "method": "etcdctl"},
+    {"resource": "vspheremachinetemplates.infrastructure.cluster.x-k8s.io",
+     "etcdKeyBase": "/registry/infrastructure.cluster.x-k8s.io/vspheremachinetemplates/cpaas-system/",
+     "method": "etcdctl"},
+    {"resource": "vspheremachines.infrastructure.cluster.x-k8s.io",
+     "etcdKeyBase": "/registry/infrastructure.cluster.x-k8s.io/vspheremachines/cpaas-system/",
+     "method": "etcdctl"},
+    {"resource": "vspherevms.infrastructure.cluster.x-k8s.io",
+     "etcdKeyBase": "/registry/infrastructure.cluster.x-k8s.io/vspherevms/cpaas-system/",
+     "method": "etcdctl"},
+    {"resource": "vspheremachineconfigpools.infrastructure.cluster.x-k8s.io",
+     "etcdKeyBase": "/registry/infrastructure.cluster.x-k8s.io/vspheremachineconfigpools/cpaas-system/",
+     "method": "etcdctl"},
+    {"resource": "secrets", "names": ["global-vsphere-credentials"], "method": "kubectl"},
+]
+
+
+def _imports(out: Path) -> list[dict[str, Any]]:
+    cm = objects_of((out / "extra-resources.yaml").read_text())[0]
+    assert cm["metadata"] == {"name": "dcs-import-extra-resources", "namespace": "cpaas-system"}
+    return list(objects_of(cm["data"]["resources.yaml"])[0]["resources"])
+
+
+def test_extra_resources_are_section_3_6(tmp_path: Path, full_example: dict[str, Any]) -> None:
+    assert _imports(render(tmp_path, full_example)) == SECTION_3_6
+
+
+def test_extra_resources_follow_renamed_objects(tmp_path: Path) -> None:
+    data = example("vsphere")
+    data["platform"]["controlPlane"]["poolName"] = "global-masters"
+    data["platform"]["controlPlane"]["templateName"] = "global-masters-v2"
+    out = render(tmp_path, data)
+    assert _imports(out) == SECTION_3_6  # pools and templates are imported by key base
+    names = {o["metadata"]["name"] for o in manifest(out)}
+    assert {"global-masters", "global-masters-v2"} <= names and "global-cp-pool" not in names
+
+
+def test_extra_resources_are_derived_from_the_objects_given() -> None:
+    from acp_install_vsphere import plugin
+
+    from acp_install import load_provider
+
+    objects = [
+        {"apiVersion": "infrastructure.cluster.x-k8s.io/v1beta1", "kind": "VSphereCluster",
+         "metadata": {"name": "global", "namespace": "other-ns"},
+         "spec": {"identityRef": {"kind": "Secret", "name": "global-renamed-creds"}}},
+    ]
+    spec = None  # the hook reads only the objects it is given
+    entries = plugin.acp_extra_resources(spec=spec, objects=objects)  # type: ignore[arg-type]
+    assert [e.as_dict() for e in entries] == [
+        {"resource": "vsphereclusters.infrastructure.cluster.x-k8s.io", "names": ["global"],
+         "etcdKeyBase": "/registry/infrastructure.cluster.x-k8s.io/vsphereclusters/other-ns/",
+         "method": "etcdctl"},
+        {"resource": "secrets", "names": ["global-renamed-creds"], "method": "kubectl"},
+    ]
+    assert load_provider("vsphere").extra_resources(spec, ()) == []  # type: ignore[arg-type]
+
+
+# --- Step 8 ------------------------------------------------------------------------------------
+
+
+def test_installer_payload(tmp_path: Path, canaries: dict[str, str]) -> None:
+    out = render(tmp_path, example("vsphere"), "--include-secrets")
+    body = json.loads((out / "installer-config.json").read_text())
+    assert body["console"]["host"] == []
+    assert body["console"]["globalHost"] == "platform.example.com"
+    assert "cluster" not in body
+    assert body["hostIP"] == "192.168.1.10"
+    assert body["deployMode"] == "normal" and body["product"] == ["base", "acp"]
+    assert body["basic"]["password"] == base64.b64encode(
+        canaries["ACP_ADMIN_PASSWORD"].encode()).decode()
+    assert stat.S_IMODE(os.stat(out / "installer-config.json").st_mode) == 0o600
+
+
+def test_installer_payload_side_by_side_with_dcs(tmp_path: Path, canaries: dict[str, str]) -> None:
+    bodies = {}
+    for provider in ("dcs", "vsphere"):
+        out = render(tmp_path / provider, example(provider))
+        bodies[provider] = json.loads((out / "installer-config.json").read_text())
+    dcs, vsphere = bodies["dcs"], bodies["vsphere"]
+    assert dcs["console"]["host"] == ["192.168.1.100"] and vsphere["console"]["host"] == []
+    assert dcs["cluster"]["features"]["ha"] == {"vip": "192.168.1.100", "vport": 6443,
+                                               "isThirdParty": True}
+    assert "cluster" not in vsphere
+    strip = lambda b: {k: v for k, v in b.items() if k not in ("cluster", "console")}  # noqa: E731
+    assert strip(dcs) == strip(vsphere)
+
+
+# --- encryption key ----------------------------------------------------------------------------
+
+
+def _encryption_content(out: Path) -> str:
+    kcp = one(manifest(out), "KubeadmControlPlane")
+    return str(kubeadm_files(kcp["spec"]["kubeadmConfigSpec"])
+               ["/etc/kubernetes/encryption-provider.conf"]["content"])
+
+
+def test_generated_key_is_created_once_0600_and_reused(tmp_path: Path) -> None:
+    data = example("vsphere")
+    plain = _encryption_content(render(tmp_path / "plain", data))
+    assert "generated on first use" in plain and "secret:" in plain
+    assert not Path(KEY_FILE).exists()
+    first = render(tmp_path / "one", data, "--include-secrets")
+    key_file = Path(KEY_FILE)
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    key = key_file.read_text().strip()
+    assert len(base64.b64decode(key, validate=True)) == 32
+    assert f"secret: {key}\n" in _encryption_content(first)
+    assert stat.S_IMODE(os.stat(first / "global.yaml").st_mode) == 0o600
+    second = render(tmp_path / "two", data, "--include-secrets")
+    assert (first / "global.yaml").read_bytes() == (second / "global.yaml").read_bytes()
+    assert key_file.read_text().strip() == key
+
+
+def test_generated_key_location_is_configurable(tmp_path: Path) -> None:
+    data = setpath(example("vsphere"), "platform.generatedKeyFile", str(tmp_path / "k" / "key"))
+    render(tmp_path, data, "--include-secrets")
+    assert (tmp_path / "k" / "key").exists() and not Path(KEY_FILE).exists()
+
+
+def test_given_key_is_used(tmp_path: Path, canaries: dict[str, str]) -> None:
+    data = setpath(example("vsphere"), "platform.encryptionKey", {"env": "ENCRYPTION_KEY"})
+    assert "<secret from env $ENCRYPTION_KEY>" in _encryption_content(render(tmp_path / "a", data))
+    content = _encryption_content(render(tmp_path / "b", data, "--include-secrets"))
+    assert f"secret: {canaries['ENCRYPTION_KEY']}\n" in content
+    assert not Path(KEY_FILE).exists()
+
+
+def test_dr_uses_the_shared_key_byte_identical_on_both_sides(tmp_path: Path, crd_registry: Any,
+                                                              canaries: dict[str, str]) -> None:
+    sides = {}
+    for role, vip in (("primary", "192.168.1.100"), ("standby", "192.168.2.100")):
+        data = example("vsphere")
+        data["dr"] = {**DR, "role": role}
+        data["controlPlaneVIP"] = vip
+        out = render(tmp_path / role, data, "--include-secrets")
+        objects = manifest(out)
+        assert_valid_against_crds(crd_registry, objects)
+        sides[role] = (out, objects)
+        assert one(objects, "VSphereCluster")["spec"]["controlPlaneEndpoint"]["host"] == vip
+        folder = one(objects, "VSphereMachineTemplate")["spec"]["template"]["spec"]["folder"]
+        assert folder == f"/dc1/vm/global/{role}"
+        content = _encryption_content(out)
+        assert f"secret: {canaries['ENCRYPTION_KEY']}\n" in content
+        assert content == (out / "dr" / "encryption-provider.conf").read_text()
+        kcp = one(objects, "KubeadmControlPlane")["spec"]["kubeadmConfigSpec"]
+        assert kcp["clusterConfiguration"]["etcd"]["local"]["serverCertSANs"] == [
+            "192.168.1.100", "192.168.2.100", "platform.example.com", "etcd.kube-system"]
+        assert _imports(out) == SECTION_3_6
+    primary = kubeadm_files(one(sides["primary"][1], "KubeadmControlPlane")["spec"]["kubeadmConfigSpec"])
+    standby = kubeadm_files(one(sides["standby"][1], "KubeadmControlPlane")["spec"]["kubeadmConfigSpec"])
+    path = "/etc/kubernetes/encryption-provider.conf"
+    assert primary[path] == standby[path]
+    assert not Path(KEY_FILE).exists()
+
+
+# --- secret hygiene ----------------------------------------------------------------------------
+
+
+def _b64(value: str) -> str:
+    return base64.b64encode(value.encode()).decode()
+
+
+def test_secrets_only_in_0600_files(tmp_path: Path, canaries: dict[str, str],
+                                    full_example: dict[str, Any],
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    plain = render(tmp_path / "plain", full_example)
+    for path in plain.rglob("*"):
+        if path.is_file():
+            text = path.read_text()
+            for value in canaries.values():
+                assert value not in text and _b64(value) not in text, f"leak in {path.name}"
+    with_secrets = render(tmp_path / "secret", full_example, "--include-secrets")
+    holders = set()
+    for path in with_secrets.rglob("*"):
+        if not path.is_file():
+            continue
+        text = path.read_text()
+        if any(v in text or _b64(v) in text for v in canaries.values()):
+            holders.add(path.name)
+            assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path.name
+        else:
+            assert stat.S_IMODE(os.stat(path).st_mode) == 0o644, path.name
+    assert holders == {"global.yaml", "installer-config.json"}
+    text = (with_secrets / "global.yaml").read_text()
+    for name in ("VSPHERE_PASSWORD", "ENCRYPTION_KEY"):
+        assert canaries[name] in text
+    out = capsys.readouterr()
+    for value in canaries.values():
+        assert value not in out.out + out.err
+
+
+def test_init_example_validates(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "spec.yaml"
+    assert main(["init", "--provider", "vsphere", "-o", str(out)]) == 0
+    assert main(["validate", "-f", str(out)]) == 0
+    assert "error" not in capsys.readouterr().err
+
+
+# --- bad input ---------------------------------------------------------------------------------
+
+CP = "platform.controlPlane"
+SLOT0 = f"{CP}.configs[0]"
+BAD: list[tuple[str, dict[str, Any], str]] = [
+    ("ignition", {"controlPlane.format": "ignition"}, "controlPlane.format"),
+    ("hostname-dns1123", {f"{SLOT0}.hostname": "Global_CP1"}, f"{SLOT0}.hostname"),
+    ("hostname-duplicate", {f"{CP}.configs[2].hostname": "global-cp-1"}, f"{CP}.configs[2].hostname"),
+    ("primary-network-empty", {f"{CP}.configs[1].network.primary.networkName": ""},
+     f"{CP}.configs[1].network.primary.networkName"),
+    ("primary-network-missing", {f"{SLOT0}.network.primary.networkName": DELETE},
+     f"{SLOT0}.network.primary.networkName"),
+    ("etcd-no-wipe", {f"{SLOT0}.persistentDisks[2].wipeFilesystem": False},
+     f"{SLOT0}.persistentDisks[2].wipeFilesystem"),
+    ("etcd-disk-missing", {f"{SLOT0}.persistentDisks[2]": DELETE}, f"{SLOT0}.persistentDisks"),
+    ("shared-pool", {"platform.workers": "SHARED_POOL"}, "platform.workers[0].poolName"),
+    ("thumbprint", {"platform.vcenter.thumbprint": "SHA1 Fingerprint=5A:3E"},
+     "platform.vcenter.thumbprint"),
+    ("folder-shape", {f"{CP}.folder": "/dc1/vm/k8s"}, f"{CP}.folder"),
+    ("folder-dr-side", {f"{CP}.folder": "/dc1/vm/global/standby"}, f"{CP}.folder"),
+    ("nic-count", {f"{CP}.networks": ["VM Network", "storage-pg"]}, f"{SLOT0}.network"),
+    ("server-url", {"platform.vcenter.server": "https://vcenter.example.com/sdk"},
+     "platform.vcenter.server"),
+    ("literal-password", {"platform.vcenter.password": "hunter2"}, "platform.vcenter.password"),
+    ("unknown-field", {f"{CP}.cpus": 8}, f"{CP}.cpus"),
+    ("too-few-slots", {f"{CP}.configs[2]": DELETE}, f"{CP}.configs"),
+    ("ip-not-cidr", {f"{SLOT0}.network.primary.ip": "192.168.10.11"}, f"{SLOT0}.network.primary.ip"),
+    ("ip-is-vip", {f"{SLOT0}.network.primary.ip": "192.168.1.100/24"}, f"{SLOT0}.network.primary.ip"),
+    ("ip-duplicate", {f"{CP}.configs[1].network.primary.ip": "192.168.10.11/24"},
+     f"{CP}.configs[1].network.primary.ip"),
+    ("clone-mode", {f"{CP}.cloneMode": "instantClone"}, f"{CP}.cloneMode"),
+    ("power-off-mode", {f"{CP}.powerOffMode": "off"}, f"{CP}.powerOffMode"),
+    ("pool-prefix", {f"{CP}.poolName": "cp-pool"}, f"{CP}.poolName"),
+    ("dr-second-key", {"platform.encryptionKey": {"env": "ENCRYPTION_KEY"}, "dr": DR},
+     "platform.encryptionKey"),
+    ("disk-unit-7", {f"{SLOT0}.persistentDisks[0].unitNumber": 7},
+     f"{SLOT0}.persistentDisks[0].unitNumber"),
+    ("disk-name-repeat", {f"{SLOT0}.persistentDisks[1].name": "var-cpaas"},
+     f"{SLOT0}.persistentDisks[1].name"),
+    ("memory-unit", {f"{CP}.memoryMiB": 16}, f"{CP}.memoryMiB"),
+    ("ssh-key", {"platform.sshAuthorizedKeys": ["not a key"]}, "platform.sshAuthorizedKeys[0]"),
+    ("vcenter-missing", {"platform.vcenter": DELETE}, "platform.vcenter"),
+    ("cpi-tag-missing", {"platform.cpi.imageTag": DELETE}, "platform.cpi.imageTag"),
+    ("worker-no-containerd", {"platform.workers": "WORKER_NO_CONTAINERD"},
+     "platform.workers[0].configs[0].persistentDisks"),
+    ("folder-datacenter", {f"{CP}.folder": "/dc2/vm/global"}, f"{CP}.folder"),
+]
+
+
+def _worker(data: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    cp = data["platform"]["controlPlane"]
+    worker = {k: copy.deepcopy(v) for k, v in cp.items() if k != "configs"}
+    slot = copy.deepcopy(cp["configs"][0])
+    slot["hostname"] = "global-worker-0"
+    slot["network"]["primary"]["ip"] = "192.168.10.40/24"
+    slot["persistentDisks"] = [d for d in slot["persistentDisks"]
+                               if d["mountPath"] not in ("/var/lib/etcd",)]
+    worker.update({"name": "global-worker", "replicas": 1, "configs": [slot], **extra})
+    return worker
+
+
+@pytest.mark.parametrize(("changes", "path"), [(c, p) for _, c, p in BAD], ids=[n for n, _, _ in BAD])
+def test_bad_input(tmp_path: Path, changes: dict[str, Any], path: str,
+                   capsys: pytest.CaptureFixture[str]) -> None:
+    data = example("vsphere")
+    for dotted, value in changes.items():
+        if value == "SHARED_POOL":
+            value = [_worker(data, poolName="global-cp-pool")]
+        elif value == "WORKER_NO_CONTAINERD":
+            value = [_worker(data)]
+            value[0]["configs"][0]["persistentDisks"] = value[0]["configs"][0]["persistentDisks"][:1]
+        setpath(data, dotted, value)
+    spec = write(tmp_path / "spec.yaml", data)
+    out = tmp_path / "out"
+    assert main(["render", "-f", str(spec), "-o", str(out)]) == 3
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert f": {path}: " in err, err
+    assert "fix:" in err
+    assert not out.exists()
+    for value in CANARIES.values():
+        assert value not in err
+
+
+def test_bad_input_table_is_large_enough() -> None:
+    assert len(BAD) >= 15
+    assert len({n for n, _, _ in BAD}) == len(BAD)
