@@ -602,8 +602,7 @@ def test_all_hcs_findings_reported_together(tmp_path: Path,
     for path in ("controlPlane.format", f"{LB}.elbVirsubnetL4Ips[0].ips",
                  f"{CP}.pool[0].hostname", PD):
         assert path in err
-    assert re.search(r"spec\.yaml:\d+: platform\.controlPlane\.pool\[0\]\.hostname", err) or \
-        re.search(r"s\.yaml:\d+: platform\.controlPlane\.pool\[0\]\.hostname", err)
+    assert re.search(r"s\.yaml:\d+: platform\.controlPlane\.pool\[0\]\.hostname", err)
 
 
 def test_warnings_do_not_stop_the_render(tmp_path: Path,
