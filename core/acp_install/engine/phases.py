@@ -266,9 +266,10 @@ class ControlPlane:
     def _stall_message(self, ctx: Context, kcp: KubeObject, cluster: KubeObject) -> str:
         snapshot = snapshot_cluster(ctx)
         machines = snapshot.get("Machine", [])
+        # Machines whose infrastructure is not there yet point at the IaaS; once every machine
+        # has its VM (Provisioned/Running), a KCP that is not Ready points at etcd and joins.
         pending = [m for m in machines
-                   if (m.get("status") or {}).get("phase") in (None, "Pending", "Provisioning")
-                   or not (m.get("status") or {}).get("nodeRef")]
+                   if (m.get("status") or {}).get("phase") in (None, "", "Pending", "Provisioning")]
         stall = stalls.MACHINES_PENDING if (not machines or pending) else stalls.KCP_NOT_READY
         observed = [_kcp_line(_first_of(snapshot, "KubeadmControlPlane"))]
         cl = _first_of(snapshot, "Cluster")

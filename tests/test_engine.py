@@ -1,0 +1,354 @@
+"""The engine end to end against the sandbox: real kubernetes client, real httpx, loopback.
+
+Nothing here patches a client: what the engine did is read back from what the sandbox
+recorded (applied objects, installer requests) and from kubectl.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from acp_install.engine import (
+    PHASE_NAMES,
+    Engine,
+    Event,
+    PhaseFinished,
+    PhaseProgress,
+    PhaseStarted,
+    Timeouts,
+    Warning,
+    read_state,
+    state_path,
+    to_dict,
+)
+from acp_install.errors import InstallerError, StateError, WaitTimeout
+from acp_install.plan import InstallPlan, build_plan
+from acp_install.sandbox import Sandbox
+from acp_install.spec.load import LoadedSpec, load_spec
+from acp_install.testing.sandbox import sandbox_factory  # noqa: F401 - fixture
+
+from specs import example, write
+
+CRDS = Path(__file__).resolve().parent.parent.parent / "shared" / "crds"
+KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
+FAST = {"poll_interval": 0.1, "resync": 2.0}
+
+
+def fast(installer_stall: float = 10.0, **phases: float) -> Timeouts:
+    """Deadlines for a sandbox running 50x faster than life."""
+    base = {"packages": 15, "manifest": 15, "control_plane": 20, "extra_resources": 15,
+            "installer": 15, "monitor": 20, "verify": 15}
+    return Timeouts(installer_stall=installer_stall).with_overrides(**{**base, **phases})
+
+
+@pytest.fixture
+def dcs_spec(tmp_path: Path, canaries: dict[str, str]) -> LoadedSpec:
+    return load_spec(write(tmp_path / "spec.yaml", example("dcs")))
+
+
+@pytest.fixture
+def plan(dcs_spec: LoadedSpec) -> InstallPlan:
+    return build_plan(dcs_spec)
+
+
+@pytest.fixture
+def start(sandbox_factory: Callable[..., Sandbox]) -> Callable[..., Sandbox]:  # noqa: F811
+    def make(scenario: str = "happy") -> Sandbox:
+        return sandbox_factory(scenario=scenario, crds_dir=CRDS, speed=50)
+
+    return make
+
+
+class Recorded:
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    def __call__(self, event: Event) -> None:
+        self.events.append(event)
+
+    def of(self, kind: type) -> list[Any]:
+        return [e for e in self.events if isinstance(e, kind)]
+
+    def outcomes(self) -> dict[str, str]:
+        return {e.phase: e.outcome for e in self.of(PhaseFinished)}
+
+    def text(self) -> str:
+        return "\n".join(json.dumps(to_dict(e)) for e in self.events)
+
+
+def engine(plan: InstallPlan, sb: Sandbox, workdir: Path, loaded: LoadedSpec | None = None,
+           timeouts: Timeouts | None = None, **kw: Any) -> tuple[Engine, Recorded]:
+    eng = Engine(plan, kubeconfig=sb.kubeconfig_path, workdir=workdir,
+                 provider=loaded.provider if loaded else None,
+                 timeouts=timeouts or fast(), **{**FAST, **kw})
+    rec = Recorded()
+    eng.subscribe(rec)
+    return eng, rec
+
+
+def posts(sb: Sandbox) -> list[Any]:
+    return [r for r in sb.recorder.installer_requests if r.method == "POST"]
+
+
+def assert_no_canaries(text: str, canaries: dict[str, str]) -> None:
+    for name, value in canaries.items():
+        assert value not in text, f"secret {name} leaked"
+        assert base64.b64encode(value.encode()).decode() not in text, f"base64 of {name} leaked"
+
+
+# -- happy path ------------------------------------------------------------------------------
+
+
+def test_full_install(start: Callable[..., Sandbox], plan: InstallPlan, dcs_spec: LoadedSpec,
+                      tmp_path: Path, canaries: dict[str, str]) -> None:
+    sb = start()
+    eng, rec = engine(plan, sb, tmp_path / "work", dcs_spec)
+    result = eng.run()
+
+    assert result.complete
+    assert [p.name for p in result.phases] == list(PHASE_NAMES)
+    assert [e.phase for e in rec.of(PhaseStarted)] == list(PHASE_NAMES)
+    assert rec.outcomes()["installer"] == "done"
+
+    # every object of the plan was server-side applied by acp-install
+    applied = {(w.kind, w.name) for w in sb.recorder.writes
+               if w.manager == "acp-install" and w.verb == "apply"}
+    wanted = {(o["kind"], o["metadata"]["name"])
+              for o in [*plan.appreleases, *plan.package_objects, *plan.manifest]}
+    assert wanted <= applied
+
+    # exactly one POST, carrying the passwords as base64 of the real values
+    (post,) = posts(sb)
+    assert post.path == plan.provider.installer_endpoint
+    assert post.body["basic"]["password"] == base64.b64encode(
+        canaries["ACP_ADMIN_PASSWORD"].encode()).decode()
+    assert post.body["hostIP"] == plan.installer_payload["hostIP"]
+
+    # the address came from the installer pod, and the state remembers the POST
+    state = read_state(tmp_path / "work")
+    assert state is not None
+    assert all(state["phases"][p]["status"] == "finished" for p in PHASE_NAMES)
+    assert state["installer"]["sent"] is True
+    assert state["installer"]["address"] == sb.installer_url.removeprefix("http://")
+
+    assert_no_canaries(state_path(tmp_path / "work").read_text(), canaries)
+    assert_no_canaries(rec.text(), canaries)
+    assert oct(state_path(tmp_path / "work").stat().st_mode & 0o777) == "0o600"
+
+
+def test_kubectl_sees_the_installed_objects(start: Callable[..., Sandbox], plan: InstallPlan,
+                                            tmp_path: Path, canaries: dict[str, str]) -> None:
+    sb = start()
+    engine(plan, sb, tmp_path)[0].run()
+
+    def kubectl(*args: str) -> dict[str, Any]:
+        out = subprocess.run([KUBECTL, "--kubeconfig", str(sb.kubeconfig_path), *args,
+                              "-o", "json"], capture_output=True, text=True, timeout=30)
+        assert out.returncode == 0, out.stderr
+        data: dict[str, Any] = json.loads(out.stdout)
+        return data
+
+    kcp = kubectl("get", "kubeadmcontrolplane", "global-kcp", "-n", "cpaas-system")
+    assert any(c["type"] == "Ready" and c["status"] == "True" for c in kcp["status"]["conditions"])
+    cluster = kubectl("get", "clusters.cluster.x-k8s.io", "global", "-n", "cpaas-system")
+    assert cluster["status"]["phase"] == "Provisioned"
+    assert kubectl("get", "clustermodule", "global")["metadata"]["name"] == "global"
+    apps = kubectl("get", "appreleases.operator.alauda.io", "-n", "cpaas-system")
+    assert {a["metadata"]["name"] for a in apps["items"]} == {
+        a["metadata"]["name"] for a in plan.appreleases}
+    # the Secret holds the real value (revealed only for the apply call)
+    secret = next(o for o in plan.manifest if o["kind"] == "Secret")
+    got = kubectl("get", "secret", secret["metadata"]["name"], "-n", "cpaas-system",
+                  "--show-managed-fields")
+    values = {base64.b64decode(v).decode() for v in got["data"].values()}
+    assert canaries["DCS_AUTH_KEY"] in values
+    managers = {m["manager"] for m in got["metadata"].get("managedFields", [])}
+    assert "acp-install" in managers
+
+
+# -- resume --------------------------------------------------------------------------------
+
+
+def test_resume_after_interruption_skips_finished_phases(
+        start: Callable[..., Sandbox], plan: InstallPlan, tmp_path: Path,
+        canaries: dict[str, str]) -> None:
+    sb = start()
+    first = engine(plan, sb, tmp_path)[0].run(until="installer")
+    assert not first.complete
+    assert [p.name for p in first.phases] == list(PHASE_NAMES[:5])
+    assert len(posts(sb)) == 1
+    ours_before = [w for w in sb.recorder.writes if w.manager == "acp-install"]
+
+    eng, rec = engine(plan, sb, tmp_path)
+    second = eng.run()
+    assert second.complete
+    outcomes = rec.outcomes()
+    assert all(outcomes[p] == "skipped" for p in PHASE_NAMES[:5])
+    assert outcomes["monitor"] == "done"
+    assert len(posts(sb)) == 1, "the installer request was sent again"
+    # skipped phases did not write to the cluster
+    assert [w for w in sb.recorder.writes if w.manager == "acp-install"] == ours_before
+
+    third = engine(plan, sb, tmp_path)[0].run()
+    assert third.complete and {p.outcome for p in third.phases} == {"skipped"}
+    assert len(posts(sb)) == 1
+
+
+def test_crash_between_post_and_state_write_does_not_resend(
+        start: Callable[..., Sandbox], plan: InstallPlan, tmp_path: Path,
+        canaries: dict[str, str]) -> None:
+    sb = start()
+    engine(plan, sb, tmp_path)[0].run(until="installer")
+    # simulate a crash right after the POST: the state does not know it was sent
+    path = state_path(tmp_path)
+    data = json.loads(path.read_text())
+    data["phases"]["installer"] = {"status": "running"}
+    data.pop("installer")
+    path.write_text(json.dumps(data))
+
+    eng, rec = engine(plan, sb, tmp_path)
+    assert eng.run().complete
+    assert rec.outcomes()["installer"] == "already-done"
+    assert any("already has an install request" in w.message for w in rec.of(Warning))
+    assert len(posts(sb)) == 1
+
+
+def test_unfinished_phase_rechecks_the_world(start: Callable[..., Sandbox], plan: InstallPlan,
+                                             tmp_path: Path, canaries: dict[str, str]) -> None:
+    sb = start()
+    engine(plan, sb, tmp_path)[0].run(until="control-plane")
+    path = state_path(tmp_path)
+    data = json.loads(path.read_text())
+    data["phases"]["manifest"]["status"] = "running"  # as if killed before the checkpoint
+    path.write_text(json.dumps(data))
+    eng, rec = engine(plan, sb, tmp_path)
+    eng.run(until="control-plane")
+    assert rec.outcomes() == {"packages": "skipped", "manifest": "already-done",
+                              "control-plane": "skipped"}
+
+
+def test_changed_spec_is_refused_then_restart(start: Callable[..., Sandbox], plan: InstallPlan,
+                                              dcs_spec: LoadedSpec, tmp_path: Path,
+                                              canaries: dict[str, str]) -> None:
+    sb = start()
+    engine(plan, sb, tmp_path / "w")[0].run(until="manifest")
+    data = example("dcs")
+    data["platformHost"] = "other.example.com"
+    other = build_plan(load_spec(write(tmp_path / "other.yaml", data)))
+    with pytest.raises(StateError, match="different spec"):
+        engine(other, sb, tmp_path / "w")[0].run(until="manifest")
+    eng, rec = engine(other, sb, tmp_path / "w", restart=True)
+    eng.run(until="manifest")
+    assert rec.outcomes()["manifest"] in {"done", "already-done"}
+
+
+def test_second_concurrent_run_is_refused(start: Callable[..., Sandbox], plan: InstallPlan,
+                                          tmp_path: Path, canaries: dict[str, str]) -> None:
+    sb = start()
+    (tmp_path / ".acp-install").mkdir()
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import filelock, sys, time; l = filelock.FileLock(sys.argv[1]); l.acquire(); "
+         "print('held', flush=True); time.sleep(30)", str(tmp_path / ".acp-install" / "lock")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(StateError, match="in use by another") as err:
+            engine(plan, sb, tmp_path)[0].run()
+        assert err.value.exit_code == 7
+        assert not [w for w in sb.recorder.writes if w.manager == "acp-install"]
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+# -- stalls and failures -----------------------------------------------------------------------
+
+
+def test_machines_pending_stall_names_where_to_look(
+        start: Callable[..., Sandbox], plan: InstallPlan, dcs_spec: LoadedSpec, tmp_path: Path,
+        canaries: dict[str, str]) -> None:
+    sb = start("machines-pending")
+    eng, rec = engine(plan, sb, tmp_path, dcs_spec,
+                      timeouts=fast(control_plane=3))
+    with pytest.raises(WaitTimeout) as err:
+        eng.run()
+    text = str(err.value)
+    assert err.value.exit_code == 12
+    assert "Machines stay in Pending" in text
+    assert "kubectl describe machine -n cpaas-system" in text
+    assert "Machine " in text  # the machines it saw, with their conditions
+    state = read_state(tmp_path)
+    assert state is not None and state["phases"]["control-plane"]["status"] == "failed"
+    assert not posts(sb)
+    assert_no_canaries(text + rec.text(), canaries)
+
+
+def test_kcp_not_ready_stall(start: Callable[..., Sandbox], plan: InstallPlan,
+                             tmp_path: Path, canaries: dict[str, str]) -> None:
+    sb = start("kcp-not-ready")
+    eng, _ = engine(plan, sb, tmp_path,
+                    timeouts=fast(control_plane=3))
+    with pytest.raises(WaitTimeout, match="describe kubeadmcontrolplane"):
+        eng.run()
+
+
+def test_installer_failure_is_an_installer_error(start: Callable[..., Sandbox],
+                                                 plan: InstallPlan, tmp_path: Path,
+                                                 canaries: dict[str, str]) -> None:
+    sb = start("installer-fail")
+    eng, rec = engine(plan, sb, tmp_path)
+    with pytest.raises(InstallerError) as err:
+        eng.run()
+    assert err.value.exit_code == 11
+    assert "installer.log" in str(err.value)
+    assert "Failed" in str(err.value)
+    assert len(posts(sb)) == 1
+    assert_no_canaries(str(err.value) + rec.text(), canaries)
+
+
+def test_installer_stall_times_out(start: Callable[..., Sandbox], plan: InstallPlan,
+                                   tmp_path: Path, canaries: dict[str, str]) -> None:
+    sb = start("installer-stall")
+    eng, _ = engine(plan, sb, tmp_path, timeouts=fast(installer_stall=2))
+    with pytest.raises(WaitTimeout) as err:
+        eng.run()
+    assert "Installer progress API shows a stalled stage" in str(err.value)
+    assert "/var/cpaas/data/installer.log" in str(err.value)
+    assert len(posts(sb)) == 1
+
+
+def test_installer_5xx_is_retried(start: Callable[..., Sandbox], plan: InstallPlan,
+                                  tmp_path: Path, canaries: dict[str, str]) -> None:
+    sb = start("installer-5xx")
+    eng, rec = engine(plan, sb, tmp_path)
+    assert eng.run().complete
+    assert any("503" in w.message for w in rec.of(Warning))
+    assert len(posts(sb)) == 1
+
+
+def test_events_are_typed_and_a_broken_subscriber_does_not_stop_the_install(
+        start: Callable[..., Sandbox], plan: InstallPlan, tmp_path: Path,
+        canaries: dict[str, str]) -> None:
+    sb = start()
+    eng, rec = engine(plan, sb, tmp_path)
+
+    def broken(event: Event) -> None:
+        raise RuntimeError("UI bug")
+
+    eng.subscribe(broken)
+    unsubscribe = eng.subscribe(lambda e: None)
+    unsubscribe()
+    assert eng.run(until="manifest")
+    assert rec.of(PhaseProgress) and all(isinstance(e.message, str) for e in rec.of(PhaseProgress))
+    assert {to_dict(e)["event"] for e in rec.events} >= {"phase-started", "phase-progress",
+                                                         "phase-finished"}
