@@ -14,8 +14,8 @@ import pytest
 from acp_install import load_provider, parse
 from acp_install.cli.main import main
 
-from conftest import CANARIES, assert_valid_against_crds, objects_of
 from specs import DELETE, example, setpath, write
+from support import CANARIES, assert_valid_against_crds, objects_of
 
 SA_KEY = "canary-sa-key-6b1d0e"
 SA_PUB = "canary-sa-pub-2f9a7c"
@@ -491,8 +491,7 @@ def _registered() -> dict[str, list[dict[str, Any]]]:
 def _gates(gate: str, snapshot: dict[str, Any], data: dict[str, Any] | None = None) -> list[Any]:
     provider = load_provider("baremetal")
     spec = parse(data or example("baremetal"), provider=provider).spec
-    return [f for batch in provider.pm.hook.acp_ready_gates(spec=spec, gate=gate,
-                                                            snapshot=snapshot) for f in batch]
+    return provider.ready_gates(spec, gate, snapshot)
 
 
 def test_registration_gate_opens_when_every_inventory_is_ready() -> None:
@@ -605,3 +604,10 @@ def test_packages_gate_waits_for_dex_tls() -> None:
 
 def test_bad_input_table_is_large_enough() -> None:
     assert len(BAD) >= 15 and CANARIES
+
+
+def test_spec_reference_is_current() -> None:
+    from acp_install.refdocs import spec_markdown
+
+    path = Path(__file__).resolve().parent.parent / "docs/reference/spec-baremetal.md"
+    assert path.read_text() == spec_markdown("baremetal"), "run: python -m acp_install.refdocs docs/reference"
