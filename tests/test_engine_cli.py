@@ -1,0 +1,150 @@
+"""``acp-install install`` / ``status`` as a user runs them, and the installer progress parser."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from acp_install.cli.main import main
+from acp_install.clients.installer import parse_progress
+from acp_install.errors import InstallerError
+
+CRDS = Path(__file__).resolve().parent.parent.parent / "shared" / "crds"
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    rc = main(list(args))
+    out, err = capsys.readouterr()
+    return rc, out, err
+
+
+def json_lines(text: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def test_sandbox_one_liner(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                           canaries: dict[str, str]) -> None:
+    t0 = time.monotonic()
+    rc, out, err = run(capsys, "install", "--sandbox", "--crds", str(CRDS),
+                       "--workdir", str(tmp_path))
+    assert rc == 0, err
+    assert time.monotonic() - t0 < 30
+    for phase in ("packages", "manifest", "control-plane", "installer", "monitor", "verify"):
+        assert f"ok  {phase}:" in out
+    assert "installer: Success type=Complete" in out
+    assert "install complete" in out
+    assert "1 installer request(s)" in out
+    for value in canaries.values():
+        assert value not in out + err
+
+    rc, out, _ = run(capsys, "status", "--workdir", str(tmp_path))
+    assert rc == 0
+    assert "install complete" in out
+    assert "installer request: sent" in out
+    rc, out, _ = run(capsys, "status", "--workdir", str(tmp_path), "-o", "json")
+    data = json.loads(out)
+    assert {p["status"] for p in data["phases"].values()} == {"finished"}
+
+
+def test_sandbox_json_lines(capsys: pytest.CaptureFixture[str], canaries: dict[str, str]) -> None:
+    rc, out, _ = run(capsys, "install", "--sandbox", "--crds", str(CRDS), "-o", "json")
+    assert rc == 0
+    lines = json_lines(out)
+    assert lines[0]["event"] == "phase-started" and lines[0]["phase"] == "packages"
+    result = lines[-1]
+    assert result["event"] == "result" and result["complete"] is True
+    assert result["sandbox"]["installer_requests"] == 1
+    assert {ln["event"] for ln in lines} >= {"phase-started", "phase-progress", "phase-finished"}
+
+
+def test_demo_secrets_are_supplied_and_never_printed(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ACP_ADMIN_PASSWORD", raising=False)
+    monkeypatch.delenv("DCS_AUTH_KEY", raising=False)
+    rc, out, _ = run(capsys, "install", "--sandbox", "--crds", str(CRDS), "--until", "manifest")
+    assert rc == 0
+    assert "demo secrets for this process" in out
+    assert "demo-" not in out
+    assert "install stopped" in out
+
+
+def test_stall_exit_code_and_guidance(capsys: pytest.CaptureFixture[str],
+                                      canaries: dict[str, str]) -> None:
+    rc, _out, err = run(capsys, "install", "--sandbox", "--crds", str(CRDS),
+                       "--scenario", "machines-pending", "--timeout-scale", "1",
+                       "--timeout", "control-plane=2")
+    assert rc == 12
+    assert "Machines stay in Pending" in err
+    assert "kubectl describe machine -n cpaas-system" in err
+
+
+def test_installer_failure_exit_code_json(capsys: pytest.CaptureFixture[str],
+                                          canaries: dict[str, str]) -> None:
+    rc, out, _err = run(capsys, "install", "--sandbox", "--crds", str(CRDS),
+                       "--scenario", "installer-fail", "-o", "json")
+    assert rc == 11
+    last = json_lines(out)[-1]
+    assert last["event"] == "error" and last["exit_code"] == 11
+    assert "installer.log" in last["message"]
+
+
+def test_usage_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    rc, _, err = run(capsys, "install", "--kubeconfig", str(tmp_path / "k"))
+    assert rc == 2 and "missing -f" in err
+    rc, _, err = run(capsys, "status", "--workdir", str(tmp_path))
+    assert rc == 2 and "no install state" in err
+    rc, _, err = run(capsys, "install", "--sandbox", "--timeout", "nonsense")
+    assert rc == 2 and "PHASE=SECONDS" in err
+
+
+def test_bad_kubeconfig_is_a_cluster_error(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                           canaries: dict[str, str]) -> None:
+    from specs import example, write
+
+    spec = write(tmp_path / "spec.yaml", example("dcs"))
+    (tmp_path / "kubeconfig").write_text("not: a kubeconfig\n")
+    rc, _, err = run(capsys, "install", "-f", str(spec), "--kubeconfig",
+                     str(tmp_path / "kubeconfig"), "--workdir", str(tmp_path))
+    assert rc == 10, err
+    assert "kubeconfig" in err
+
+
+def test_cli_start_up_imports_no_client_library() -> None:
+    code = ("import sys; import acp_install.cli.main, acp_install.cli.install_cmds, "
+            "acp_install.engine; "
+            "bad = [m for m in ('kubernetes', 'httpx') if m in sys.modules]; "
+            "assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+# -- the one place that knows the progress response -----------------------------------------
+
+
+def test_parse_progress_sandbox_shape() -> None:
+    p = parse_progress({"status": "Running", "type": "NetworkAddons",
+                        "phase": "Network and core add-ons", "message": "pulling", "percent": 50,
+                        "steps": []})
+    assert (p.status, p.type, p.phase, p.percent) == ("Running", "NetworkAddons",
+                                                      "Network and core add-ons", 50.0)
+    assert not p.idle and not p.succeeded and not p.failed
+    assert parse_progress({"status": "Success", "type": "Complete"}).succeeded
+    assert parse_progress({"status": "Failed", "type": "PlatformInstallation"}).failed
+    assert parse_progress({"status": "Pending", "type": "NotStarted"}).idle
+
+
+def test_parse_progress_variants() -> None:
+    nested = parse_progress({"code": 0, "data": {"status": "Running", "type": "Deploy",
+                                                 "stage": {"name": "base"}}})
+    assert (nested.status, nested.phase) == ("Running", "base")
+    listed = parse_progress({"status": "Running", "stages": [
+        {"name": "infra", "status": "Success"}, {"name": "cp", "status": "Running"},
+        {"name": "net", "status": "Pending"}]})
+    assert listed.phase == "cp"
+    with pytest.raises(InstallerError):
+        parse_progress(["not", "an", "object"])
