@@ -188,7 +188,7 @@ class InstallerClient:
                                      hint="check the installer address") from None
             return parse_progress(data)
 
-        return self._retrying(get, "GET progress", deadline)  # type: ignore[no-any-return]
+        return self._retrying(get, "GET progress", deadline)
 
     def submit(self, endpoint: str, payload: Mapping[str, Any], *, deadline: Deadline) -> Any:
         """POST the install request once. Never retried here: the engine decides (see state).

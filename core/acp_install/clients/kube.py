@@ -32,6 +32,7 @@ FIELD_MANAGER = "acp-install"
 TRANSIENT_STATUS = frozenset({408, 429, 500, 502, 503, 504})
 
 Obj = dict[str, Any]
+ObjList = list[Obj]
 Predicate = Callable[[Obj | None], bool]
 
 log = logging.getLogger(__name__)
@@ -177,25 +178,25 @@ class KubeClient:
                     return None
                 raise
 
-        return self._call(fetch, f"get {res.kind}/{name}", deadline)  # type: ignore[no-any-return]
+        return self._call(fetch, f"get {res.kind}/{name}", deadline)
 
     def list(self, api_version: str, kind: str, namespace: str | None = None, *,
              label_selector: str | None = None, field_selector: str | None = None,
-             deadline: Deadline | None = None) -> tuple[list[Obj], str]:
+             deadline: Deadline | None = None) -> tuple[ObjList, str]:
         """Items and the list's resourceVersion (to start a watch from)."""
         res = self.resource(api_version, kind)
         return self._list(res, namespace, label_selector, field_selector, deadline)
 
     def _list(self, res: Any, namespace: str | None, label_selector: str | None,
-              field_selector: str | None, deadline: Deadline | None) -> tuple[list[Obj], str]:
-        def fetch() -> tuple[list[Obj], str]:
+              field_selector: str | None, deadline: Deadline | None) -> tuple[ObjList, str]:
+        def fetch() -> tuple[ObjList, str]:
             out = res.get(namespace=namespace, label_selector=label_selector,
                           field_selector=field_selector,
                           _request_timeout=self.request_timeout).to_dict()
             return list(out.get("items") or []), str((out.get("metadata") or {})
                                                       .get("resourceVersion", ""))
 
-        return self._call(fetch, f"list {res.kind}", deadline)  # type: ignore[no-any-return]
+        return self._call(fetch, f"list {res.kind}", deadline)
 
     # -- writes --------------------------------------------------------------------------------
 
@@ -214,7 +215,7 @@ class KubeClient:
                 _request_timeout=self.request_timeout).to_dict()
             return out
 
-        return self._call(send, what, deadline)  # type: ignore[no-any-return]
+        return self._call(send, what, deadline)
 
     def ensure_namespace(self, name: str, *, deadline: Deadline | None = None) -> bool:
         """Create the namespace when missing (never touch an existing one). True if created."""

@@ -396,7 +396,8 @@ def snapshot_cluster(ctx: Context, *, secrets: bool = False) -> dict[str, list[K
         if not ctx.kube.has_kind(api_version, kind):
             continue
         items: list[KubeObject] = []
-        for ns in sorted(namespaces) or [None]:
+        scopes: list[str | None] = [*sorted(namespaces)] or [None]
+        for ns in scopes:
             try:
                 got, _rv = ctx.kube.list(api_version, kind, ns, deadline=ctx.dl.within(10))
             except Exception:
@@ -499,6 +500,13 @@ class Monitor:
                 last = progress
             if progress.succeeded:
                 return
+            if progress.idle:
+                raise InstallerError(
+                    "the installer reports no install request although it was sent "
+                    f"({progress.summary()}); it was probably restarted",
+                    hint="check the cpaas-installer pod, then re-run with --restart: finished "
+                         "phases are re-checked and the request is sent again only because "
+                         "the installer has none")
             if progress.failed:
                 raise InstallerError(
                     f"the installer reports failure: {progress.summary()}",
@@ -525,8 +533,19 @@ class Verify:
 
     def check(self, ctx: Context) -> bool:
         res = self._resource(ctx)
-        return res is not None and ctx.kube.get(res.group_version, "ClusterModule", "global",
-                                                deadline=ctx.deadline) is not None
+        obj = None if res is None else ctx.kube.get(res.group_version, "ClusterModule", "global",
+                                                     deadline=ctx.deadline)
+        if obj is not None:
+            self._report(ctx, obj)
+        return obj is not None
+
+    @staticmethod
+    def _report(ctx: Context, obj: KubeObject | None) -> None:
+        status = (obj or {}).get("status") or {}
+        ready = condition(obj, "Ready")
+        ctx.progress("ClusterModule/global exists"
+                     + (f", phase {status['phase']}" if status.get("phase") else "")
+                     + (f", Ready={ready}" if ready else ""))
 
     def run(self, ctx: Context) -> None:
         res = self._resource(ctx)
@@ -544,9 +563,7 @@ class Verify:
                 stalls.CLUSTERMODULE_UNHEALTHY,
                 what="ClusterModule/global does not exist"
                      + ("" if res is not None else " (the kind is not served)")))
-        phase = (last or {}).get("status", {}).get("phase") or (last or {}).get(
-            "status", {}).get("base", "")
-        ctx.progress("ClusterModule/global exists" + (f", phase {phase}" if phase else ""))
+        self._report(ctx, last)
 
 
 PHASES: tuple[Phase, ...] = (Packages(), Manifest(), ControlPlane(), ExtraResources(),
