@@ -13,22 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from acp_install.yamlio import load_all
 
-ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-CRDS = SHARED / "crds"
-GOLDEN = Path(__file__).parent / "golden"
-
-#: Secret values used by tests; a test fails if one shows up where it must not.
-CANARIES = {
-    "ACP_ADMIN_PASSWORD": "canary-admin-9f3e1d",
-    "DCS_AUTH_KEY": "canary-dcs-7c2b4a",
-    "VSPHERE_PASSWORD": "canary-vsphere-5d8e6f",
-    "HCS_PASSWORD": "canary-hcs-1a9c3b",
-    "REGISTRY_PASSWORD": "canary-registry-4e7f2a",
-    "ENCRYPTION_KEY": "Y2FuYXJ5LWVuY3J5cHRpb24ta2V5LTMyYnl0ZXMhIQ==",
-}
+from support import CANARIES, CRDS, GOLDEN
 
 
 @pytest.fixture(scope="session")
@@ -61,23 +47,6 @@ def golden() -> Callable[[str, str], None]:
         assert text == path.read_text(), f"{name} differs from its golden file"
 
     return check
-
-
-def objects_of(text: str) -> list[dict[str, Any]]:
-    """Every YAML document of a rendered file."""
-    return [doc for doc, _index, _line in load_all(text) if doc is not None]
-
-
-def assert_valid_against_crds(registry: Any, objects: list[dict[str, Any]]) -> int:
-    """Every custom resource validates against its CRD (unknown fields are errors)."""
-    checked = 0
-    for obj in objects:
-        if obj.get("apiVersion") == "v1":
-            continue
-        errors = registry.validate(obj, unknown="error")
-        assert not errors, f"{obj['kind']}/{obj['metadata']['name']}: " + "; ".join(map(str, errors))
-        checked += 1
-    return checked
 
 
 @pytest.fixture

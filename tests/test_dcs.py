@@ -12,8 +12,8 @@ import pytest
 
 from acp_install.cli.main import main
 
-from conftest import CANARIES, assert_valid_against_crds, objects_of
 from specs import example, setpath, write
+from support import CANARIES, assert_valid_against_crds, objects_of
 
 
 def render(tmp_path: Path, data: dict[str, Any], *extra: str) -> Path:

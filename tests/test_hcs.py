@@ -20,8 +20,8 @@ from acp_install import load_provider, load_spec, wiring
 from acp_install.cli.main import main
 from acp_install.yamlio import load_all
 
-from conftest import CANARIES, assert_valid_against_crds, objects_of
 from specs import DELETE, example, setpath, write
+from support import CANARIES, assert_valid_against_crds, objects_of
 
 INFRA = "infrastructure.cluster.x-k8s.io/v1beta1"
 ENC = "/etc/kubernetes/encryption-provider.conf"

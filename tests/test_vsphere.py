@@ -17,8 +17,8 @@ import pytest
 
 from acp_install.cli.main import main
 
-from conftest import CANARIES, SHARED, assert_valid_against_crds, objects_of
 from specs import DELETE, example, setpath, write
+from support import CANARIES, SHARED, assert_valid_against_crds, objects_of
 
 SCHEMAS = SHARED / "schemas" / "capi"
 #: Fields of the Alauda CAPV fork that upstream CAPV v1.16 does not have (§3.3).
