@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 from kubernetes import client
-from sandbox_helpers import CRDS, KUBECTL, Kubectl, api_client, make_kubectl
 
 from acp_install.sandbox import Sandbox
 from acp_install.testing import pytest_configure, sandbox, sandbox_factory
+
+from sandbox_helpers import CRDS, KUBECTL, Kubectl, api_client, make_kubectl
 
 __all__ = ["pytest_configure", "sandbox", "sandbox_factory"]
 

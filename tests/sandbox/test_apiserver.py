@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 from kubernetes import client, dynamic, watch
 from kubernetes.client.rest import ApiException
-from sandbox_helpers import api_client, wait_for
-from sandbox_manifests import NS, cluster, dcs_cluster, kcp
 
 from acp_install.sandbox import Sandbox
+
+from sandbox_helpers import api_client, wait_for
+from sandbox_manifests import NS, cluster, dcs_cluster, kcp
 
 WIDGET_CRD: dict[str, Any] = {
     "apiVersion": "apiextensions.k8s.io/v1",

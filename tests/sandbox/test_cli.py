@@ -10,9 +10,10 @@ import time
 from pathlib import Path
 
 from click.testing import CliRunner
-from sandbox_helpers import KUBECTL
 
 from acp_install.cli.main import cli, main
+
+from sandbox_helpers import KUBECTL
 
 
 def test_up_prints_addresses_and_down_stops_it(tmp_path: Path) -> None:

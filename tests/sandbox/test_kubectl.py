@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from sandbox_helpers import Kubectl, make_kubectl
-from sandbox_manifests import NS, apprelease, global_manifest, kcp, to_yaml
 
 from acp_install.sandbox import Sandbox
+
+from sandbox_helpers import Kubectl, make_kubectl
+from sandbox_manifests import NS, apprelease, global_manifest, kcp, to_yaml
 
 CM = """
 apiVersion: v1

@@ -10,6 +10,9 @@ from typing import Any
 import httpx
 import pytest
 from kubernetes import client
+
+from acp_install.sandbox import Sandbox
+
 from sandbox_helpers import CRDS, api_client, make_kubectl, wait_for
 from sandbox_manifests import (
     INSTALLER_PAYLOAD,
@@ -20,8 +23,6 @@ from sandbox_manifests import (
     kcp,
     to_yaml,
 )
-
-from acp_install.sandbox import Sandbox
 
 Factory = Callable[..., Sandbox]
 CONFIG = "/cpaas-installer/api/config/dcs"
