@@ -148,3 +148,14 @@ def test_parse_progress_variants() -> None:
     assert listed.phase == "cp"
     with pytest.raises(InstallerError):
         parse_progress(["not", "an", "object"])
+
+
+def test_demo_command_is_install_sandbox(capsys: pytest.CaptureFixture[str],
+                                         canaries: dict[str, str]) -> None:
+    from acp_install.cli.install_cmds import demo
+
+    rc = demo.main(["--crds", str(CRDS), "-o", "json", "--speed", "50"], standalone_mode=False)
+    out, _ = capsys.readouterr()
+    assert rc == 0
+    result = json_lines(out)[-1]
+    assert result["complete"] is True and result["sandbox"]["installer_requests"] == 1

@@ -351,3 +351,31 @@ def _ago(ts: Any) -> str:
     if not isinstance(ts, int | float):
         return "?"
     return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts))
+
+
+@click.command()
+@click.option("-f", "--file", "spec_file", type=click.Path(dir_okay=False),
+              help="Install spec (default: the `init` example of --provider).")
+@click.option("--provider", "provider_id", metavar="ID",
+              help="Provider of the example spec (default: the first installed one, by name, "
+                   "whose example needs no host-side gates).")
+@click.option("--crds", type=click.Path(file_okay=False),
+              help="CRD directory (default ../shared/crds when present).")
+@click.option("--scenario", default="happy", show_default=True,
+              help="Sandbox scenario: happy, machines-pending, kcp-not-ready, installer-stall, "
+                   "installer-5xx, installer-fail...")
+@click.option("--speed", type=float, default=20.0, show_default=True,
+              help="How much faster than life the sandbox runs.")
+@click.option("-o", "--output", "fmt", type=click.Choice(["text", "json"]), default="text")
+@click.option("--timeout-scale", type=float, default=None,
+              help=f"Multiply every phase timeout (default {SANDBOX_TIMEOUT_SCALE}).")
+@click.option("--timeout", "timeouts", multiple=True, metavar="PHASE=SECONDS")
+@click.pass_context
+def demo(ctx: click.Context, **options: Any) -> int:
+    """Start the sandbox, install a spec end to end against it, print a summary, stop.
+
+    The same as ``acp-install install --sandbox``. Secrets the spec reads from unset environment
+    variables get demo values, in this process only.
+    """
+    rc: int = ctx.invoke(install, use_sandbox=True, **options)
+    return rc
