@@ -634,3 +634,29 @@ def test_bad_input(tmp_path: Path, changes: dict[str, Any], path: str,
 def test_bad_input_table_is_large_enough() -> None:
     assert len(BAD) >= 15
     assert len({n for n, _, _ in BAD}) == len(BAD)
+
+
+def test_kubeadm_files_survive_cloud_init_jinja(tmp_path: Path, full_example: dict[str, Any]) -> None:
+    """CABPK user data is a cloud-init jinja template: file contents must not open a jinja
+    comment or statement, and only the documented placeholders may use ``{{ }}``."""
+    objects = manifest(render(tmp_path, full_example))
+    bodies = [one(objects, "KubeadmControlPlane")["spec"]["kubeadmConfigSpec"],
+              one(objects, "KubeadmConfigTemplate")["spec"]["template"]["spec"]]
+    for body in bodies:
+        for f in body["files"]:
+            assert "{#" not in f["content"] and "{%" not in f["content"], f["path"]
+            assert "{{" not in f["content"], f["path"]
+
+
+def test_provider_secret_name_is_not_used(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = setpath(example("vsphere"), "providerSecretName", "global-other")
+    objects = manifest(render(tmp_path, data))
+    assert "global-other" not in {o["metadata"]["name"] for o in objects}
+    assert "providerSecretName: not used by vSphere" in capsys.readouterr().err
+
+
+def test_spec_reference_is_current() -> None:
+    from acp_install.refdocs import spec_markdown
+
+    path = Path(__file__).resolve().parent.parent / "docs/reference/spec-vsphere.md"
+    assert path.read_text() == spec_markdown("vsphere"), "run: python -m acp_install.refdocs docs/reference"

@@ -95,6 +95,10 @@ def _check_vcenter(p: VspherePlatform) -> Iterator[Finding]:
 
 
 def _check_platform(spec: InstallSpec, p: VspherePlatform) -> Iterator[Finding]:
+    if spec.providerSecretName != "global-secret":
+        yield _w("providerSecretName", "not used by vSphere: the credential Secret is always "
+                 "global-vsphere-credentials (Step 7 and DR look it up by that name)",
+                 "remove providerSecretName")
     if not p.sshAuthorizedKeys:
         yield _w("platform.sshAuthorizedKeys", "no SSH key: user 'boot' is not created and the "
                  "nodes cannot be reached for troubleshooting", "add an OpenSSH public key")
