@@ -197,6 +197,9 @@ class Engine:
         if state.finished(phase.name):
             self._emit(PhaseFinished(phase.name, "skipped", 0.0))
             return PhaseResult(phase.name, "skipped", 0.0)
+        if self.cancel.is_set():
+            raise Interrupted(f"cancelled before phase {phase.name}",
+                              hint="re-run the same command to resume")
         self._emit(PhaseStarted(phase.name, index + 1, len(PHASES)))
         ctx.phase = phase.name
         ctx.deadline = Deadline(self.timeouts.of(phase.name))

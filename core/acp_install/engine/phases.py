@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import attrs
 
-from ..errors import InstallerError, WaitTimeout
+from ..errors import InstallerError, Interrupted, WaitTimeout
 from ..records import KubeObject
 from ..yamlio import resolve_secrets
 from . import stalls
@@ -79,8 +79,10 @@ class Context:
             self._installer.close()
 
     def sleep(self, seconds: float) -> None:
-        """Between installer polls only (HTTP has no watch); interruptible by ``cancel``."""
-        self.cancel.wait(min(seconds, self.dl.remaining()))
+        """Between polls only (HTTP has no watch). ``cancel`` set → :class:`Interrupted`."""
+        if self.cancel.wait(min(seconds, self.dl.remaining())):
+            raise Interrupted(f"cancelled during phase {self.phase}",
+                              hint="re-run the same command to resume")
 
 
 class Phase(Protocol):
