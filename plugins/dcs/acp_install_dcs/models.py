@@ -152,7 +152,10 @@ class DcsPlatform:
     controlPlaneHA: bool | None = attrs.field(
         default=None, metadata=doc("DRS anti-affinity for control plane VMs.")
     )
-    imageRepository: str | None = attrs.field(default=None, metadata=doc("kubeadm imageRepository."))
+    imageRepository: str | None = attrs.field(
+        default="cloud.alauda.io/alauda",
+        metadata=doc("kubeadm imageRepository (the DCS global KCP's documented value)."),
+    )
     dnsImageTag: str | None = attrs.field(default=None, metadata=doc("CoreDNS tag (version ConfigMap)."))
     etcdImageTag: str | None = attrs.field(default=None, metadata=doc("etcd tag (version ConfigMap)."))
     kubeOvnVersion: str | None = attrs.field(
