@@ -30,7 +30,7 @@ from acp_install.engine import (
     state_path,
     to_dict,
 )
-from acp_install.errors import InstallerError, StateError, WaitTimeout
+from acp_install.errors import InstallerError, Interrupted, StateError, WaitTimeout
 from acp_install.plan import InstallPlan, build_plan
 from acp_install.sandbox import Sandbox
 from acp_install.spec.load import LoadedSpec, load_spec
@@ -352,3 +352,26 @@ def test_events_are_typed_and_a_broken_subscriber_does_not_stop_the_install(
     assert rec.of(PhaseProgress) and all(isinstance(e.message, str) for e in rec.of(PhaseProgress))
     assert {to_dict(e)["event"] for e in rec.events} >= {"phase-started", "phase-progress",
                                                          "phase-finished"}
+
+
+def test_cancel_stops_between_phases_and_the_next_run_resumes(
+        start: Callable[..., Sandbox], plan: InstallPlan, tmp_path: Path,
+        canaries: dict[str, str]) -> None:
+    sb = start()
+    eng, _ = engine(plan, sb, tmp_path)
+
+    def stop_after_manifest(event: Event) -> None:
+        if isinstance(event, PhaseFinished) and event.phase == "manifest":
+            eng.cancel.set()
+
+    eng.subscribe(stop_after_manifest)
+    with pytest.raises(Interrupted) as err:
+        eng.run()
+    assert err.value.exit_code == 130
+    state = read_state(tmp_path)
+    assert state is not None and set(state["phases"]) == {"packages", "manifest"}
+
+    eng2, rec = engine(plan, sb, tmp_path)
+    assert eng2.run().complete
+    assert rec.outcomes()["manifest"] == "skipped" and rec.outcomes()["control-plane"] == "done"
+    assert len(posts(sb)) == 1
