@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from acp_install.refdocs import hooks_markdown, spec_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,8 +20,10 @@ def test_spec_reference_is_current() -> None:
     assert (ROOT / "docs/reference/spec.md").read_text() == spec_markdown(), REGEN
 
 
-def test_dcs_spec_reference_is_current() -> None:
-    assert (ROOT / "docs/reference/spec-dcs.md").read_text() == spec_markdown("dcs"), REGEN
+@pytest.mark.parametrize("provider_id", ["dcs", "vsphere", "hcs", "baremetal"])
+def test_provider_spec_reference_is_current(provider_id: str) -> None:
+    path = ROOT / f"docs/reference/spec-{provider_id}.md"
+    assert path.read_text() == spec_markdown(provider_id), REGEN
 
 
 def test_readme_has_the_two_commands() -> None:

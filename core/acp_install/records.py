@@ -209,6 +209,8 @@ class ProviderManifest:
         cluster_labels / cluster_annotations: extra labels/annotations on ``Cluster global``.
         workers: worker groups; their provider objects belong in ``objects``.
         trailing_objects: objects applied after the core objects (e.g. addon resource sets).
+        control_plane_machine_labels: labels for the control plane Machines
+            (``KubeadmControlPlane.spec.machineTemplate.metadata.labels``).
         control_plane_rollout: override of the KCP ``rolloutStrategy`` (``None`` keeps the
             core's ``maxSurge: 0``).
     """
@@ -221,6 +223,7 @@ class ProviderManifest:
     cluster_annotations: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_map)
     workers: tuple[WorkerGroup, ...] = ()
     trailing_objects: tuple[KubeObject, ...] = ()
+    control_plane_machine_labels: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_map)
 
 
 @attrs.frozen

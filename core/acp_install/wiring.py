@@ -90,6 +90,8 @@ def merge_manifests(parts: Sequence[ProviderManifest]) -> ProviderManifest:
             cluster_annotations={**merged.cluster_annotations, **p.cluster_annotations},
             workers=merged.workers + p.workers,
             trailing_objects=merged.trailing_objects + p.trailing_objects,
+            control_plane_machine_labels={**merged.control_plane_machine_labels,
+                                          **p.control_plane_machine_labels},
         )
     return merged
 
@@ -198,7 +200,10 @@ def control_plane(spec: InstallSpec, info: ProviderInfo, manifest: ProviderManif
     kcp_spec: dict[str, Any] = {"replicas": spec.controlPlane.replicas, "version": spec.k8sVersion}
     if spec.controlPlane.replicas > 1:
         kcp_spec["rolloutStrategy"] = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0}}
-    kcp_spec["machineTemplate"] = {
+    kcp_spec["machineTemplate"] = {}
+    if manifest.control_plane_machine_labels:
+        kcp_spec["machineTemplate"]["metadata"] = {"labels": dict(manifest.control_plane_machine_labels)}
+    kcp_spec["machineTemplate"] |= {
         "nodeDrainTimeout": "1m",
         "nodeDeletionTimeout": "5m",
         "infrastructureRef": manifest.control_plane_template.as_ref(),

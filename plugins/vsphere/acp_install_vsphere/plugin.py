@@ -415,6 +415,7 @@ def acp_manifest(spec: InstallSpec) -> ProviderManifest:
         cluster_annotations=annotations,
         workers=tuple(groups),
         trailing_objects=(*cpi, _cpi_resource_set(spec, cpi)),
+        control_plane_machine_labels={"node-role.kubernetes.io/control-plane": ""},  # §3.4
     )
 
 
