@@ -43,3 +43,15 @@ def test_no_provider_name_in_core() -> None:
             if PROVIDER_WORDS.search(cleaned):
                 offenders.append(f"{path.relative_to(CORE)}:{n}: {line.strip()}")
     assert not offenders, "provider names in core:\n" + "\n".join(offenders)
+
+
+PLUGINS = CORE.parent.parent / "plugins"
+
+
+def test_plugins_use_only_the_public_api() -> None:
+    """Providers import ``acp_install`` itself, never its private modules (which may move)."""
+    private = re.compile(r"^\s*(from|import) acp_install\.(?!testing\b)", re.M)
+    offenders = [str(p.relative_to(PLUGINS)) for p in PLUGINS.rglob("acp_install_*/*.py")
+                 if private.search(p.read_text())]
+    assert len(list(PLUGINS.rglob("acp_install_*/plugin.py"))) == 4
+    assert not offenders, f"private imports in: {offenders}"

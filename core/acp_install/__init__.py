@@ -21,7 +21,7 @@ from .errors import (
 )
 from .hookspecs import CONTRACT_VERSION, hookimpl
 from .objects import crd_data, object_meta, provider_package
-from .plan import InstallPlan, build_plan, write_plan
+from .plan import InstallPlan, build_plan, encryption_config, write_plan
 from .plugins import Provider, installed, load_provider
 from .records import (
     Diagnosis,
@@ -39,13 +39,16 @@ from .records import (
     SpecExample,
     WorkerGroup,
 )
-from .secrets import SecretRef, SecretValue
+from .secrets import Base64Of, SecretRef, SecretText, SecretValue
 from .spec.load import LoadedSpec, load_spec, parse
 from .spec.model import InstallSpec, doc
+from .yamlio import dump as dump_yaml
+from .yamlio import dump_all as dump_yaml_all
 
 __all__ = [
     "CONTRACT_VERSION",
     "AcpInstallError",
+    "Base64Of",
     "ClusterError",
     "DRContribution",
     "Diagnosis",
@@ -68,6 +71,7 @@ __all__ = [
     "ProviderPackage",
     "SecretError",
     "SecretRef",
+    "SecretText",
     "SecretValue",
     "SpecError",
     "SpecExample",
@@ -78,6 +82,9 @@ __all__ = [
     "build_plan",
     "crd_data",
     "doc",
+    "dump_yaml",
+    "dump_yaml_all",
+    "encryption_config",
     "hookimpl",
     "installed",
     "load_provider",

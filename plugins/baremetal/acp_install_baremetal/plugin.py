@@ -24,6 +24,7 @@ from acp_install import (
     ProviderPackage,
     SpecExample,
     WorkerGroup,
+    encryption_config,
     hookimpl,
     templating,
 )
@@ -138,8 +139,6 @@ def acp_installer_payload(spec: InstallSpec) -> InstallerPayloadPart:
 @hookimpl
 def acp_dr_fields(spec: InstallSpec, role: str) -> DRContribution:
     """§5.8: encryption Secret + BaremetalCluster ref (never a KCP file), shared SA signing key."""
-    from acp_install.plan import encryption_config
-
     p = platform_of(spec)
     ns = spec.namespace
     objects: list[dict[str, Any]] = [

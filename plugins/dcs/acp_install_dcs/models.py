@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Literal
 
 import attrs
-from acp_install import SecretRef
-from acp_install.spec.model import doc
+
+from acp_install import SecretRef, doc
 
 
 @attrs.frozen

@@ -27,6 +27,7 @@ from acp_install import (
     SpecExample,
     WorkerGroup,
     crd_data,
+    encryption_config,
     hookimpl,
     netcheck,
     object_meta,
@@ -216,8 +217,6 @@ def acp_installer_payload(spec: InstallSpec) -> InstallerPayloadPart:
 @hookimpl
 def acp_dr_fields(spec: InstallSpec, role: str) -> DRContribution:
     """DCS delivers the shared encryption config by Secret reference, never as a KCP file."""
-    from acp_install.plan import encryption_config
-
     secret = {"apiVersion": "v1", "kind": "Secret", "metadata": object_meta(spec, ENCRYPTION_SECRET),
               "type": "Opaque", "stringData": {"encryption-provider.conf": encryption_config(spec)}}
     return DRContribution(

@@ -11,8 +11,7 @@ from typing import Any
 
 import attrs
 
-from acp_install import SecretRef
-from acp_install.spec.model import doc
+from acp_install import SecretRef, doc
 
 
 @attrs.frozen

@@ -29,6 +29,7 @@ from acp_install import (
     SpecExample,
     WorkerGroup,
     crd_data,
+    encryption_config,
     hookimpl,
     netcheck,
     object_meta,
@@ -245,8 +246,6 @@ def acp_dr_fields(spec: InstallSpec, role: str) -> DRContribution:
     The file is written 0600 and ``append: false``; the apiserver flag points at it (its
     directory is already mounted by the common ``vol-dir-0`` volume).
     """
-    from acp_install.plan import encryption_config
-
     entry = KubeadmFile(ENCRYPTION_PATH, encryption_config(spec), permissions="0600", append=False)
     return DRContribution(kubeadm=KubeadmContribution(
         files=(entry,),

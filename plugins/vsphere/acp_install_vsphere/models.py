@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import attrs
 
-from acp_install import SecretRef
-from acp_install.spec.model import doc
+from acp_install import SecretRef, doc
 
 #: Where a fresh encryption key is generated when ``encryptionKey`` is not given (the work dir).
 DEFAULT_GENERATED_KEY_FILE = ".acp-install/global-encryption-key"

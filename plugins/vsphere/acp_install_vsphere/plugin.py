@@ -29,13 +29,17 @@ from acp_install import (
     ProviderInfo,
     ProviderManifest,
     ProviderPackage,
+    SecretText,
     SpecExample,
     WorkerGroup,
+    crd_data,
     hookimpl,
+    object_meta,
+    provider_package,
     templating,
 )
-from acp_install.secrets import SecretText
-from acp_install.yamlio import dump, dump_all
+from acp_install import dump_yaml as dump
+from acp_install import dump_yaml_all as dump_all
 
 from . import checks
 from .derive import (
@@ -79,20 +83,6 @@ def _platform(spec: InstallSpec) -> VspherePlatform:
     return platform
 
 
-def _clean(value: Any) -> Any:
-    """attrs record -> CRD data, dropping unset (None) fields."""
-    if attrs.has(type(value)):
-        return {f.name: _clean(getattr(value, f.name)) for f in attrs.fields(type(value))
-                if getattr(value, f.name) is not None}
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    return value
-
-
-def _meta(spec: InstallSpec, name: str, **extra: Any) -> dict[str, Any]:
-    return {"name": name, "namespace": spec.namespace, **extra}
-
-
 # --- hooks ------------------------------------------------------------------------------------
 
 
@@ -111,18 +101,12 @@ def acp_provider_info() -> ProviderInfo:
 
 @hookimpl
 def acp_packages(spec: InstallSpec) -> list[ProviderPackage]:
-    return [ProviderPackage(
-        release_name=RELEASE,
-        chart=f"ait/chart-{RELEASE}",
-        version=spec.packages.provider.version,
-        tarball=spec.packages.provider.path,
-        wait_crds=(WAIT_CRD,),
-    )]
+    return [provider_package(spec, RELEASE, WAIT_CRD)]
 
 
 def _secret(spec: InstallSpec) -> dict[str, Any]:
     vc = _platform(spec).vcenter
-    return {"apiVersion": "v1", "kind": "Secret", "metadata": _meta(spec, CREDENTIALS_SECRET),
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": object_meta(spec, CREDENTIALS_SECRET),
             "type": "Opaque", "stringData": {"username": vc.username, "password": vc.password}}
 
 
@@ -139,13 +123,13 @@ def _pool(spec: InstallSpec, m: Machines) -> dict[str, Any]:
         cfg: dict[str, Any] = {"hostname": slot.hostname}
         if slot.datacenter is not None:
             cfg["datacenter"] = slot.datacenter
-        cfg["network"] = _clean(slot.network)
+        cfg["network"] = crd_data(slot.network)
         if slot.persistentDisks:
-            cfg["persistentDisks"] = _clean(slot.persistentDisks)
+            cfg["persistentDisks"] = crd_data(slot.persistentDisks)
         configs.append(cfg)
     body["configs"] = configs
     return {"apiVersion": INFRA, "kind": "VSphereMachineConfigPool",
-            "metadata": _meta(spec, pool_name(m)), "spec": body}
+            "metadata": object_meta(spec, pool_name(m)), "spec": body}
 
 
 def _template(spec: InstallSpec, m: Machines) -> dict[str, Any]:
@@ -168,12 +152,12 @@ def _template(spec: InstallSpec, m: Machines) -> dict[str, Any]:
     body["machineConfigPoolRef"] = {"apiVersion": INFRA, "kind": "VSphereMachineConfigPool",
                                     "name": pool_name(m), "namespace": spec.namespace}
     return {"apiVersion": INFRA, "kind": "VSphereMachineTemplate",
-            "metadata": _meta(spec, template_name(m)), "spec": {"template": {"spec": body}}}
+            "metadata": object_meta(spec, template_name(m)), "spec": {"template": {"spec": body}}}
 
 
 def _cluster(spec: InstallSpec) -> dict[str, Any]:
     vc = _platform(spec).vcenter
-    return {"apiVersion": INFRA, "kind": "VSphereCluster", "metadata": _meta(spec, "global"),
+    return {"apiVersion": INFRA, "kind": "VSphereCluster", "metadata": object_meta(spec, "global"),
             "spec": {"controlPlaneEndpoint": {"host": spec.controlPlaneVIP, "port": 6443},
                      "identityRef": {"kind": "Secret", "name": CREDENTIALS_SECRET},
                      "server": vc.server,
@@ -210,7 +194,7 @@ def _cpi_config(spec: InstallSpec) -> dict[str, Any]:
     inner = {"apiVersion": "v1", "kind": "ConfigMap",
              "metadata": {"name": "cloud-config", "namespace": "kube-system"},
              "data": {"vsphere.conf": conf}}
-    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta(spec, f"{CPI_PREFIX}-config"),
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": object_meta(spec, f"{CPI_PREFIX}-config"),
             "data": {"data": dump(inner)}}
 
 
@@ -222,7 +206,7 @@ def _cpi_secret(spec: InstallSpec) -> dict[str, Any]:
              "type": "Opaque",
              "stringData": {f"{vc.server}.username": vc.username, f"{vc.server}.password": marker}}
     text = dump(inner).replace("{", "{{").replace("}", "}}").replace(marker, "{password}")
-    return {"apiVersion": "v1", "kind": "Secret", "metadata": _meta(spec, f"{CPI_PREFIX}-secret"),
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": object_meta(spec, f"{CPI_PREFIX}-secret"),
             "type": "addons.cluster.x-k8s.io/resource-set",
             "stringData": {"data": _QuotedSecretText(text, {"password": vc.password})}}
 
@@ -310,11 +294,11 @@ def _cpi_objects(spec: InstallSpec) -> list[dict[str, Any]]:
 def _cpi_manifests(spec: InstallSpec) -> dict[str, Any]:
     text = dump_all(_cpi_objects(spec))
     return {"apiVersion": "v1", "kind": "ConfigMap",
-            "metadata": _meta(spec, f"{CPI_PREFIX}-manifests"), "data": {"data": text}}
+            "metadata": object_meta(spec, f"{CPI_PREFIX}-manifests"), "data": {"data": text}}
 
 
 def _cpi_resource_set(spec: InstallSpec, resources: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    return {"apiVersion": ADDONS, "kind": "ClusterResourceSet", "metadata": _meta(spec, CPI_PREFIX),
+    return {"apiVersion": ADDONS, "kind": "ClusterResourceSet", "metadata": object_meta(spec, CPI_PREFIX),
             "spec": {"strategy": "Reconcile",
                      "clusterSelector": {"matchLabels": {CPI_LABEL: "enabled"}},
                      "resources": [{"name": r["metadata"]["name"], "kind": r["kind"]}
