@@ -126,36 +126,52 @@ class KubeClient:
 
     @property
     def dyn(self) -> dynamic.DynamicClient:
+        return self._client(None)
+
+    def _client(self, deadline: Deadline | None) -> dynamic.DynamicClient:
         if self._dyn is None:
             cache = os.path.join(self._cache_dir.name, "discovery.json")
             self._dyn = self._call(lambda: dynamic.DynamicClient(self.api_client,
                                                                  cache_file=cache),
-                                   f"API discovery at {self.server}", None)
+                                   f"API discovery at {self.server}", deadline)
         return self._dyn
 
-    def resource(self, api_version: str, kind: str) -> Any:
+    def _lookup(self, api_version: str, kind: str, deadline: Deadline | None) -> Any | None:
+        """The resource serving a kind or None; discovery refreshes once when it is unknown."""
+        dyn = self._client(deadline)
+
+        def find() -> Any | None:
+            try:
+                return dyn.resources.get(api_version=api_version, kind=kind)
+            except ResourceNotFoundError:
+                return None
+
+        return self._call(find, f"discover {kind} ({api_version})", deadline)
+
+    def resource(self, api_version: str, kind: str, *, deadline: Deadline | None = None) -> Any:
         """The API resource serving a kind, rediscovering once (a CRD may be new)."""
-        try:
-            return self.dyn.resources.get(api_version=api_version, kind=kind)
-        except ResourceNotFoundError:
+        res = self._lookup(api_version, kind, deadline)
+        if res is None:
             raise ClusterError(f"the API server does not serve {kind} ({api_version})",
                                hint="its CRD is missing: did the provider packages install? "
-                                    "(kubectl get apprelease -n cpaas-system)") from None
+                                    "(kubectl get apprelease -n cpaas-system)")
+        return res
 
-    def has_kind(self, api_version: str, kind: str) -> bool:
-        try:
-            self.dyn.resources.get(api_version=api_version, kind=kind)
-            return True
-        except ResourceNotFoundError:
-            return False
+    def has_kind(self, api_version: str, kind: str, *, deadline: Deadline | None = None) -> bool:
+        return self._lookup(api_version, kind, deadline) is not None
 
-    def find_kind(self, kind: str) -> Any | None:
+    def find_kind(self, kind: str, *, deadline: Deadline | None = None) -> Any | None:
         """The resource serving ``kind`` in any group (``ClusterModule`` has no fixed one here)."""
-        try:
-            found = self.dyn.resources.search(kind=kind)
-        except ResourceNotFoundError:
-            return None
-        found = [r for r in found if getattr(r, "kind", None) == kind and "/" not in r.name]
+        dyn = self._client(deadline)
+
+        def search() -> list[Any]:
+            try:
+                return list(dyn.resources.search(kind=kind))
+            except ResourceNotFoundError:
+                return []
+
+        found = [r for r in self._call(search, f"discover {kind}", deadline)
+                 if getattr(r, "kind", None) == kind and "/" not in r.name]
         return found[0] if found else None
 
     # -- reads ---------------------------------------------------------------------------------
@@ -163,7 +179,7 @@ class KubeClient:
     def get(self, api_version: str, kind: str, name: str, namespace: str | None = None, *,
             deadline: Deadline | None = None) -> Obj | None:
         """The object, or ``None`` when it does not exist."""
-        res = self.resource(api_version, kind)
+        res = self.resource(api_version, kind, deadline=deadline)
         return self._get(res, name, namespace, deadline)
 
     def _get(self, res: Any, name: str, namespace: str | None,
@@ -184,7 +200,7 @@ class KubeClient:
              label_selector: str | None = None, field_selector: str | None = None,
              deadline: Deadline | None = None) -> tuple[ObjList, str]:
         """Items and the list's resourceVersion (to start a watch from)."""
-        res = self.resource(api_version, kind)
+        res = self.resource(api_version, kind, deadline=deadline)
         return self._list(res, namespace, label_selector, field_selector, deadline)
 
     def _list(self, res: Any, namespace: str | None, label_selector: str | None,
@@ -204,7 +220,7 @@ class KubeClient:
         """Server-side apply one object (field manager ``acp-install``, conflicts forced)."""
         body = dict(obj)
         meta = body.get("metadata") or {}
-        res = self.resource(str(body.get("apiVersion")), str(body.get("kind")))
+        res = self.resource(str(body.get("apiVersion")), str(body.get("kind")), deadline=deadline)
         what = f"apply {describe(body)}"
 
         def send() -> Obj:
@@ -258,12 +274,12 @@ class KubeClient:
         while not deadline.expired:
             if not kind_known:
                 # The kind itself may not exist yet (its CRD is on its way).
-                if not self.has_kind(api_version, kind):
+                if not self.has_kind(api_version, kind, deadline=deadline):
                     yield None
                     self._pause(deadline.within(min(resync, 2.0)))
                     continue
                 kind_known = True
-            res = self.resource(api_version, kind)
+            res = self.resource(api_version, kind, deadline=deadline)
             items, rv = self._list(res, namespace, None, selector, deadline)
             yield items[0] if items else None
             timeout = int(max(1, min(resync, deadline.remaining())))

@@ -111,7 +111,7 @@ def _exists(ctx: Context, objects: Iterable[KubeObject]) -> bool:
     for obj in objects:
         meta = _meta(obj)
         api_version, kind = str(obj["apiVersion"]), str(obj["kind"])
-        if not ctx.kube.has_kind(api_version, kind):
+        if not ctx.kube.has_kind(api_version, kind, deadline=ctx.deadline):
             return False
         if ctx.kube.get(api_version, kind, str(meta["name"]), meta.get("namespace"),
                         deadline=ctx.deadline) is None:
@@ -301,7 +301,7 @@ def _kcp_line(obj: KubeObject | None) -> str:
 
 
 def _machines(ctx: Context, cluster: KubeObject) -> list[KubeObject]:
-    if not ctx.kube.has_kind(CAPI, "Machine"):
+    if not ctx.kube.has_kind(CAPI, "Machine", deadline=ctx.deadline):
         return []
     items, _rv = ctx.kube.list(CAPI, "Machine", _meta(cluster).get("namespace"),
                                label_selector=f"{CLUSTER_NAME_LABEL}={_meta(cluster)['name']}",
@@ -395,7 +395,7 @@ def snapshot_cluster(ctx: Context, *, secrets: bool = False) -> dict[str, list[K
                   for o in [*ctx.plan.package_objects, *ctx.plan.manifest]} - {""}
     out: dict[str, list[KubeObject]] = {}
     for kind, api_version in kinds.items():
-        if not ctx.kube.has_kind(api_version, kind):
+        if not ctx.kube.has_kind(api_version, kind, deadline=ctx.deadline):
             continue
         items: list[KubeObject] = []
         scopes: list[str | None] = [*sorted(namespaces)] or [None]
@@ -531,7 +531,7 @@ class Verify:
     title: ClassVar[str] = "verify ClusterModule/global"
 
     def _resource(self, ctx: Context) -> Any:
-        return ctx.kube.find_kind("ClusterModule")
+        return ctx.kube.find_kind("ClusterModule", deadline=ctx.deadline)
 
     def check(self, ctx: Context) -> bool:
         res = self._resource(ctx)

@@ -1,0 +1,104 @@
+"""Engine building blocks without a sandbox: retries, deadlines, timeouts, state, stalls."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from acp_install.clients.retry import Deadline, retry_call
+from acp_install.engine import Timeouts, read_state
+from acp_install.engine.state import StateStore
+from acp_install.errors import ClusterError, StateError, UsageError
+
+
+class Flaky(Exception):
+    pass
+
+
+def test_retry_call_retries_transient_errors_then_succeeds() -> None:
+    calls: list[float] = []
+    seen: list[str] = []
+
+    def fn() -> str:
+        calls.append(time.monotonic())
+        if len(calls) < 3:
+            raise Flaky("503")
+        return "ok"
+
+    out = retry_call(fn, transient=lambda e: isinstance(e, Flaky), deadline=Deadline(10),
+                     on_retry=lambda err, sleep: seen.append(f"{err} {sleep:.2f}"), max_wait=0.05)
+    assert out == "ok" and len(calls) == 3 and len(seen) == 2
+
+
+def test_retry_call_gives_up_at_the_deadline_and_on_permanent_errors() -> None:
+    def always() -> None:
+        raise Flaky("503")
+
+    start = time.monotonic()
+    with pytest.raises(Flaky):
+        retry_call(always, transient=lambda e: True, deadline=Deadline(0.5), max_wait=0.1)
+    assert time.monotonic() - start < 2
+
+    calls = []
+
+    def permanent() -> None:
+        calls.append(1)
+        raise ValueError("422")
+
+    with pytest.raises(ValueError):
+        retry_call(permanent, transient=lambda e: isinstance(e, Flaky), deadline=Deadline(5))
+    assert calls == [1]
+
+
+def test_unreachable_api_server_is_a_cluster_error_after_retries(tmp_path: Path) -> None:
+    from acp_install.clients.kube import KubeClient
+
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(json.dumps({
+        "apiVersion": "v1", "kind": "Config", "current-context": "x",
+        "clusters": [{"name": "x", "cluster": {"server": "https://127.0.0.1:9",
+                                               "insecure-skip-tls-verify": True}}],
+        "contexts": [{"name": "x", "context": {"cluster": "x", "user": "x"}}],
+        "users": [{"name": "x", "user": {"token": "t"}}]}))
+    retries: list[str] = []
+    with KubeClient(kubeconfig, on_retry=retries.append, request_timeout=1) as kube, \
+            pytest.raises(ClusterError, match=r"127\.0\.0\.1:9"):
+        kube.get("v1", "Namespace", "cpaas-system", deadline=Deadline(1.5))
+    assert retries, "connection failures must be retried before giving up"
+
+
+def test_timeouts_scale_and_overrides() -> None:
+    t = Timeouts(scale=2).with_overrides(control_plane=100)
+    assert t.of("control-plane") == 200 and t.of("packages") == 1200
+    assert t.stall == 1800
+    with pytest.raises(UsageError):
+        Timeouts(phases={"nope": 1})
+    with pytest.raises(UsageError):
+        Timeouts(scale=0)
+
+
+def test_state_is_atomic_private_and_locked(tmp_path: Path) -> None:
+    with StateStore(tmp_path) as state:
+        state.started("packages")
+        state.finish("packages", "done")
+        state.note("installer", sent=True)
+        with pytest.raises(StateError, match="in use"), StateStore(tmp_path):
+            pass
+    data = read_state(tmp_path)
+    assert data is not None and data["phases"]["packages"]["outcome"] == "done"
+    assert not list((tmp_path / ".acp-install").glob("*.tmp"))
+    assert (tmp_path / ".acp-install" / "state.json").stat().st_mode & 0o077 == 0
+    with StateStore(tmp_path) as again:  # released: a later run may take it
+        assert again.finished("packages")
+
+
+def test_unreadable_state_is_a_state_error(tmp_path: Path) -> None:
+    (tmp_path / ".acp-install").mkdir()
+    (tmp_path / ".acp-install" / "state.json").write_text("{not json")
+    with pytest.raises(StateError, match="cannot read"):
+        read_state(tmp_path)
+    with pytest.raises(StateError), StateStore(tmp_path):
+        pass
