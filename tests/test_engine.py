@@ -305,8 +305,9 @@ def test_kcp_not_ready_stall(start: Callable[..., Sandbox], plan: InstallPlan,
     sb = start("kcp-not-ready")
     eng, _ = engine(plan, sb, tmp_path,
                     timeouts=fast(control_plane=3))
-    with pytest.raises(WaitTimeout, match="describe kubeadmcontrolplane"):
+    with pytest.raises(WaitTimeout, match="describe kubeadmcontrolplane") as err:
         eng.run()
+    assert "EtcdClusterHealthy=False" in str(err.value)  # the KCP's own failing conditions
 
 
 def test_installer_failure_is_an_installer_error(start: Callable[..., Sandbox],

@@ -273,7 +273,9 @@ class ControlPlane:
         pending = [m for m in machines
                    if (m.get("status") or {}).get("phase") in (None, "", "Pending", "Provisioning")]
         stall = stalls.MACHINES_PENDING if (not machines or pending) else stalls.KCP_NOT_READY
-        observed = [_kcp_line(_first_of(snapshot, "KubeadmControlPlane"))]
+        kcp_now = _first_of(snapshot, "KubeadmControlPlane")
+        observed = [_kcp_line(kcp_now)]
+        observed.extend(f"  {line}" for line in _failing_conditions(kcp_now))
         cl = _first_of(snapshot, "Cluster")
         observed.append(f"Cluster {_meta(cluster)['name']}: phase "
                         f"{(cl or {}).get('status', {}).get('phase') or 'unknown'}")
@@ -320,11 +322,19 @@ def _machines_line(ctx: Context, cluster: KubeObject) -> str:
     return "machines: " + ", ".join(f"{n} {p}" for p, n in sorted(phases.items()))
 
 
+def _failing_conditions(obj: KubeObject | None) -> list[str]:
+    out = []
+    for c in ((obj or {}).get("status") or {}).get("conditions") or []:
+        if c.get("status") == "True":
+            continue
+        why = ": ".join(str(x) for x in (c.get("reason"), c.get("message")) if x)
+        out.append(f"{c.get('type')}={c.get('status')}" + (f" ({why})" if why else ""))
+    return out
+
+
 def _machine_detail(m: KubeObject) -> str:
     status = m.get("status") or {}
-    bad = [f"{c.get('type')}={c.get('status')}"
-           + (f" ({c.get('reason')}: {c.get('message')})" if c.get("reason") else "")
-           for c in status.get("conditions") or [] if c.get("status") != "True"]
+    bad = _failing_conditions(m)
     return (f"Machine {_meta(m).get('name')}: phase {status.get('phase') or 'Pending'}"
             + (f"; {'; '.join(bad)}" if bad else ""))
 
