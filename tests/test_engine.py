@@ -293,7 +293,7 @@ def test_machines_pending_stall_names_where_to_look(
     assert err.value.exit_code == 12
     assert "Machines stay in Pending" in text
     assert "kubectl describe machine -n cpaas-system" in text
-    assert "Machine " in text  # the machines it saw, with their conditions
+    assert "InfrastructureReady=False (InstanceProvisionFailed" in text  # the provider reason
     state = read_state(tmp_path)
     assert state is not None and state["phases"]["control-plane"]["status"] == "failed"
     assert not posts(sb)
