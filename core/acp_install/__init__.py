@@ -7,6 +7,18 @@ here, never from the private modules (which may move).
 from __future__ import annotations
 
 from . import netcheck, templating
+from .engine import (
+    Engine,
+    Event,
+    InstallResult,
+    PhaseFinished,
+    PhaseProgress,
+    PhaseResult,
+    PhaseStarted,
+    Timeouts,
+    read_state,
+)
+from .engine import Warning as EngineWarning
 from .errors import (
     AcpInstallError,
     ClusterError,
@@ -52,9 +64,13 @@ __all__ = [
     "ClusterError",
     "DRContribution",
     "Diagnosis",
+    "Engine",
+    "EngineWarning",
+    "Event",
     "Finding",
     "ImportEntry",
     "InstallPlan",
+    "InstallResult",
     "InstallSpec",
     "InstallerError",
     "InstallerHA",
@@ -64,6 +80,10 @@ __all__ = [
     "LintError",
     "LoadedSpec",
     "ObjectRef",
+    "PhaseFinished",
+    "PhaseProgress",
+    "PhaseResult",
+    "PhaseStarted",
     "PluginError",
     "Provider",
     "ProviderInfo",
@@ -76,6 +96,7 @@ __all__ = [
     "SpecError",
     "SpecExample",
     "StateError",
+    "Timeouts",
     "UsageError",
     "WaitTimeout",
     "WorkerGroup",
@@ -93,6 +114,7 @@ __all__ = [
     "object_meta",
     "parse",
     "provider_package",
+    "read_state",
     "templating",
     "write_plan",
 ]
