@@ -106,6 +106,15 @@ class WaitTimeout(AcpInstallError):
     exit_code = 12
 
 
+class GateClosed(SpecError):
+    """A gate of the procedure is closed (e.g. the bootstrap host may not be decommissioned yet).
+
+    Carries the findings that block it, like a spec error.
+    """
+
+    exit_code = 13
+
+
 class Interrupted(AcpInstallError):
     """The user interrupted the run; state is saved and a re-run resumes."""
 
@@ -124,6 +133,7 @@ EXIT_CODES: tuple[tuple[int, str, str], ...] = (
     (ClusterError.exit_code, "ClusterError", "bootstrap cluster API failure"),
     (InstallerError.exit_code, "InstallerError", "cpaas-installer refused or failed"),
     (WaitTimeout.exit_code, "WaitTimeout", "a phase stalled past its deadline"),
+    (GateClosed.exit_code, "GateClosed", "a gate is closed (e.g. handoff-check: keep the bootstrap host)"),
     (Interrupted.exit_code, "Interrupted", "interrupted; re-run to resume"),
 )
 

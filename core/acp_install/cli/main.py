@@ -26,6 +26,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "providers": ("acp_install.cli.spec_cmds", "providers", "List installed providers."),
     "install": ("acp_install.cli.install_cmds", "install", "Run the install (resumable)."),
     "status": ("acp_install.cli.install_cmds", "status", "Show the phases of a work directory."),
+    "handoff-check": ("acp_install.cli.handoff_cmds", "handoff_check",
+                      "May the bootstrap host be decommissioned?"),
     "demo": ("acp_install.cli.install_cmds", "demo", "Sandbox + full install of the example spec."),
     "sandbox": ("acp_install.cli.sandbox_cmds", "sandbox", "Run the emulated minialauda."),
 }

@@ -1,0 +1,74 @@
+"""The handoff gate: may the bootstrap host (minialauda) be decommissioned?
+
+Run against the **final** global cluster after the installer reports success. The procedure's
+rule for every provider: delete only the KIND cluster, never the ``Cluster``/KCP/provider objects
+(they own the live VMs), and only once everything Step 7 imported is present in the new cluster.
+The core checks that generic part (every imported object by name exists); the provider adds its
+own gate through ``acp_ready_gates(gate="handoff")``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+from ..clients.kube import KubeClient
+from ..clients.retry import Deadline
+from ..plan import InstallPlan
+from ..plugins import Provider
+from ..records import Finding
+from ..yamlio import load_all
+
+#: Kinds every snapshot includes besides the plan's: what handoff jobs and imports produce.
+CORE_KINDS = {"ConfigMap": "v1", "Secret": "v1", "ServiceAccount": "v1", "Job": "batch/v1"}
+
+
+def _imported(plan: InstallPlan) -> Iterator[tuple[str, str]]:
+    """(resource, name) of every named entry of the Step 7 ConfigMap."""
+    if plan.extra_resources is None:
+        return
+    body = load_all(plan.extra_resources["data"]["resources.yaml"])[0][0] or {}
+    for entry in body.get("resources") or []:
+        for name in entry.get("names") or []:
+            yield str(entry["resource"]), str(name)
+
+
+def snapshot(kube: KubeClient, plan: InstallPlan, deadline: Deadline) -> dict[str, list[Any]]:
+    """Kind -> objects of the final cluster, for the kinds the plan and the gate look at."""
+    kinds = dict(CORE_KINDS)
+    for obj in [*plan.package_objects, *plan.manifest]:
+        kinds.setdefault(str(obj["kind"]), str(obj["apiVersion"]))
+    out: dict[str, list[Any]] = {}
+    for kind, api_version in sorted(kinds.items()):
+        if kube.has_kind(api_version, kind, deadline=deadline):
+            out[kind], _rv = kube.list(api_version, kind, plan.spec.namespace, deadline=deadline)
+    return out
+
+
+def _plural_of(kind: str) -> str:
+    return kind.lower() + "s"
+
+
+def generic_findings(plan: InstallPlan, snap: dict[str, list[Any]]) -> list[Finding]:
+    """Every object Step 7 imported by name must exist in the final cluster."""
+    present = {(_plural_of(k), str((o.get("metadata") or {}).get("name"))) for k, objs in snap.items()
+               for o in objs}
+    findings = []
+    for resource, name in _imported(plan):
+        plural = resource.split(".")[0]
+        if (plural, name) not in present:
+            findings.append(Finding(
+                "error", f"{resource}/{name}", "imported by dcs-import-extra-resources but missing "
+                "in the final global cluster", fix="check the installer log; do not delete the "
+                "bootstrap host until it is there", rule="handoff-import"))
+    return findings
+
+
+def handoff_check(plan: InstallPlan, provider: Provider, kubeconfig: str | os.PathLike[str], *,
+                  timeout: float = 120.0) -> list[Finding]:
+    """Findings that block decommissioning the bootstrap host (errors) or deserve a look."""
+    deadline = Deadline(timeout)
+    with KubeClient(kubeconfig) as kube:
+        snap = snapshot(kube, plan, deadline)
+    return [*generic_findings(plan, snap), *provider.ready_gates(plan.spec, "handoff", snap)]
