@@ -22,6 +22,8 @@ from ..yamlio import load_all
 
 #: Kinds every snapshot includes besides the plan's: what handoff jobs and imports produce.
 CORE_KINDS = {"ConfigMap": "v1", "Secret": "v1", "ServiceAccount": "v1", "Job": "batch/v1"}
+#: Cluster-scoped kinds, listed cluster-wide (imported CRDs must be there too).
+CLUSTER_KINDS = {"CustomResourceDefinition": "apiextensions.k8s.io/v1"}
 
 
 def _imported(plan: InstallPlan) -> Iterator[tuple[str, str]]:
@@ -43,6 +45,8 @@ def snapshot(kube: KubeClient, plan: InstallPlan, deadline: Deadline) -> dict[st
     for kind, api_version in sorted(kinds.items()):
         if kube.has_kind(api_version, kind, deadline=deadline):
             out[kind], _rv = kube.list(api_version, kind, plan.spec.namespace, deadline=deadline)
+    for kind, api_version in CLUSTER_KINDS.items():
+        out[kind], _rv = kube.list(api_version, kind, None, deadline=deadline)
     return out
 
 
