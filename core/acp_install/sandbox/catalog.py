@@ -1,7 +1,9 @@
 """Which CRDs the sandbox can install, from the CRD directory or schemaless.
 
-Bootstrap (what minialauda serves before Step 3): AppRelease and ClusterModule. Later, an
-AppRelease makes its chart's CRDs appear (see :mod:`.charts`).
+Bootstrap (what minialauda serves before Step 3): AppRelease and ClusterModule, and
+cert-manager's ``cert-manager.io/v1`` kinds (the Step 3 certificate recipes apply Issuers and
+Certificates *before* any provider AppRelease, so cert-manager is part of the bootstrap cluster,
+not of a provider chart). Later, an AppRelease makes its chart's CRDs appear (see :mod:`.charts`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ __all__ = ["BOOTSTRAP_KINDS", "Catalog", "schemaless_crd"]
 BOOTSTRAP_KINDS = (
     SchemalessKind("operator.alauda.io", "v1alpha1", "AppRelease", "appreleases"),
     SchemalessKind("cluster.alauda.io", "v1alpha1", "ClusterModule", "clustermodules", False),
+    SchemalessKind("cert-manager.io", "v1", "Issuer", "issuers"),
+    SchemalessKind("cert-manager.io", "v1", "ClusterIssuer", "clusterissuers", False),
+    SchemalessKind("cert-manager.io", "v1", "Certificate", "certificates"),
 )
 
 

@@ -13,6 +13,8 @@ image-pull        kube-system Pod in ImagePullBackOff + Warning Event; installer
 installer-stall   installer progress stops advancing in "platform installation"
 installer-5xx     progress API answers 503 a few times, then recovers (transient)
 installer-fail    installer ends with status Failed in "platform installation"
+hosts-missing     only 2 hosts boot the registration ISO: host inventories a pool names
+                  are never registered, machines wait for them
 ================  ==================================================================
 
 Timings are in sandbox seconds; ``Sandbox(speed=...)`` divides them.
@@ -31,6 +33,9 @@ class Timing:
     machine_step: float = 3.0  # each Machine phase transition
     machine_stagger: float = 1.0  # delay between consecutive control-plane machines
     installer_phase: float = 5.0  # each installer phase
+    certificate: float = 1.0  # Certificate whose issuer is Ready -> Secret issued, Ready
+    seed_image: float = 2.0  # SeedImage applied -> ISO built (status.downloadURL)
+    host_boot: float = 2.0  # between hosts booting the ISO; also register -> installed/Ready
 
 
 @attrs.frozen
@@ -44,6 +49,7 @@ class Scenario:
     installer_stall_at: str | None = None
     installer_fail_at: str | None = None
     installer_5xx: int = 0  # number of progress requests answered 503 after the POST
+    hosts_booting: int | None = None  # hosts that boot the seed ISO and register (None: all)
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -63,6 +69,11 @@ SCENARIOS: dict[str, Scenario] = {
         ),
         Scenario("installer-5xx", "progress API fails transiently with 503, then recovers", installer_5xx=3),
         Scenario("installer-fail", "installer fails in platform installation", installer_fail_at="platform"),
+        Scenario(
+            "hosts-missing",
+            "only 2 hosts boot the seed image and register; a 3-host pool waits for the third",
+            hosts_booting=2,
+        ),
     )
 }
 

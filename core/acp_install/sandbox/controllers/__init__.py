@@ -18,6 +18,8 @@ from ..scenarios import Scenario
 from .apprelease import AppReleaseController
 from .base import Clock, Controller
 from .capi import ClusterApiController
+from .certmanager import CertManagerController
+from .hosts import HostRegistrationController
 
 if TYPE_CHECKING:
     from ..installer import Installer
@@ -36,6 +38,8 @@ class Controllers:
         self.clock = Clock(speed)
         self.controllers: list[Controller] = [
             AppReleaseController(api, self.clock, scenario, catalog),
+            CertManagerController(api, self.clock, scenario),
+            HostRegistrationController(api, self.clock, scenario),
             ClusterApiController(api, self.clock, scenario),
         ]
         self.installer = installer

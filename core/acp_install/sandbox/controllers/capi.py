@@ -161,7 +161,9 @@ class ClusterApiController(Controller):
         if status.get("ready") is True:
             return
         status["ready"] = True
-        status["conditions"] = _merge_conditions(status.get("conditions") or [], [condition("Ready", True)])
+        # reason and message too: provider CRDs using metav1.Condition require them
+        ready = condition("Ready", True, "InfrastructureReady", "infrastructure is ready")
+        status["conditions"] = _merge_conditions(status.get("conditions") or [], [ready])
         self.api.set_status(rt, infra["metadata"].get("namespace"), infra["metadata"]["name"], status, manager=MANAGER)
 
     def _ensure_machines(
