@@ -84,6 +84,9 @@ class ProviderInfo:
         installer_endpoint: path of the installer config endpoint.
         owned_api_groups: API groups besides the Cluster API family whose objects belong to
             the global cluster and so obey the naming convention.
+        live_extra_resources: some Step 7 entries name objects that only exist at runtime
+            (e.g. Secrets created per machine): the engine calls ``acp_extra_resources`` again
+            with the live objects, just before the installer request, and applies that list.
     """
 
     id: str
@@ -96,6 +99,7 @@ class ProviderInfo:
     infra_api_version: str = "infrastructure.cluster.x-k8s.io/v1beta1"
     installer_endpoint: str = "/cpaas-installer/api/config/dcs"
     owned_api_groups: tuple[str, ...] = ()
+    live_extra_resources: bool = False
 
 
 @attrs.frozen

@@ -426,12 +426,43 @@ class ExtraResources:
     title: ClassVar[str] = "import provider resources (extra-resources ConfigMap)"
 
     def check(self, ctx: Context) -> bool:
+        if _live(ctx):  # the list depends on the world: always derive it again
+            return False
         extra = ctx.plan.extra_resources
         return extra is None or _exists(ctx, [extra])
 
     def run(self, ctx: Context) -> None:
-        if ctx.plan.extra_resources is not None:
-            _apply_all(ctx, [ctx.plan.extra_resources])
+        extra = ctx.plan.extra_resources
+        if _live(ctx):
+            extra = live_extra_resources(ctx)
+            if extra is not None:
+                ctx.progress("import list derived again from the live objects")
+        if extra is not None:
+            _apply_all(ctx, [extra])
+
+
+def _live(ctx: Context) -> bool:
+    return ctx.provider is not None and ctx.provider.info.live_extra_resources
+
+
+def live_extra_resources(ctx: Context) -> KubeObject | None:
+    """Step 7 from what exists now (rendered objects overlaid by their live versions)."""
+    from ..artifacts import extra_resources_configmap
+
+    assert ctx.provider is not None
+    objects: dict[tuple[str, str, str], KubeObject] = {}
+    for obj in ctx.plan.manifest:
+        objects[_key(obj)] = resolve_secrets(obj, reveal=False)
+    for items in snapshot_cluster(ctx, secrets=True).values():
+        for obj in items:
+            objects[_key(obj)] = obj
+    entries = ctx.provider.extra_resources(ctx.plan.spec, tuple(objects.values()))
+    return extra_resources_configmap(ctx.plan.spec, entries) if entries else None
+
+
+def _key(obj: Mapping[str, Any]) -> tuple[str, str, str]:
+    meta = obj.get("metadata") or {}
+    return str(obj.get("kind")), str(meta.get("namespace") or ""), str(meta.get("name"))
 
 
 class Installer:

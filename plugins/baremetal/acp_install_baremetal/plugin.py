@@ -48,6 +48,7 @@ def acp_provider_info() -> ProviderInfo:
         bootstrap_format=FORMAT,
         platform_type=BaremetalPlatform,
         owned_api_groups=(ELEMENTAL_GROUP,),
+        live_extra_resources=True,  # plan and bootstrap-data Secrets exist only at runtime
     )
 
 
