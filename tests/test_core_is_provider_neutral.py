@@ -55,3 +55,11 @@ def test_plugins_use_only_the_public_api() -> None:
                  if private.search(p.read_text())]
     assert len(list(PLUGINS.rglob("acp_install_*/plugin.py"))) == 4
     assert not offenders, f"private imports in: {offenders}"
+
+
+def test_public_api_names_all_resolve() -> None:
+    import acp_install
+
+    assert set(acp_install.__all__) == set(acp_install._EXPORTS)
+    for name in acp_install.__all__:
+        assert getattr(acp_install, name) is not None, name
