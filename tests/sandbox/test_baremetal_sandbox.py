@@ -19,7 +19,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from acp_install.cli.main import main
-from acp_install.engine import phases
 from acp_install.sandbox import Sandbox
 from acp_install.sandbox.charts import HOST_REGISTRATION
 
@@ -30,31 +29,6 @@ INVENTORIES = [f"global-{h.uuid}" for h in HOST_REGISTRATION.hosts]
 POOL = "global-control-plane-pool"
 
 pytestmark = pytest.mark.skipif(not CRDS.is_dir(), reason="../shared/crds not available")
-
-
-# -- the engine's gate snapshot and Secrets ------------------------------------------------------
-#
-# ``phases.snapshot_cluster(ctx, secrets=True)`` lists only the kinds the plan's objects have;
-# a Bare Metal plan has no Secret object, so the ``packages`` gate (Secret ``dex.tls`` must hold
-# tls.crt/tls.key/ca.crt) never sees the Secret cert-manager wrote and cannot open. Until the
-# engine lists Secrets whenever ``secrets=True``, the end-to-end tests add them (a no-op once the
-# engine does); ``test_install_without_engine_workaround`` turns green when it is fixed.
-
-
-def _engine_lists_secrets(orig: Any) -> Any:
-    def snapshot(ctx: Any, *, secrets: bool = False) -> dict[str, list[dict[str, Any]]]:
-        out: dict[str, list[dict[str, Any]]] = orig(ctx, secrets=secrets)
-        if secrets and "Secret" not in out:
-            items, _ = ctx.kube.list("v1", "Secret", NS, deadline=ctx.dl.within(10))
-            out["Secret"] = items
-        return out
-
-    return snapshot
-
-
-@pytest.fixture
-def engine_sees_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(phases, "snapshot_cluster", _engine_lists_secrets(phases.snapshot_cluster))
 
 
 def install(tmp_path: Path, *extra: str) -> int:
@@ -78,28 +52,19 @@ def install(tmp_path: Path, *extra: str) -> int:
 # -- end to end ----------------------------------------------------------------------------------
 
 
-def test_install_completes(engine_sees_secrets: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_install_completes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert install(tmp_path) == 0
     out = capsys.readouterr()
     text = out.out + out.err
-    assert "gate packages open" in text or "applied AppRelease/cluster-api-provider-baremetal" in text
+    # each gate was observed closed, then opened (the next step ran)
+    assert "gate packages: Secret/dex.tls: missing key(s)" in text
+    assert "applied AppRelease/cluster-api-provider-baremetal" in text
     assert f"MachineInventory/{INVENTORIES[0]}: not registered" in text  # the gate was observed closed
     assert "Cluster global: phase Provisioned" in text
     assert "install complete" in text
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: snapshot_cluster(secrets=True) omits Secrets when the plan has none, so the Bare Metal "
-    "packages gate cannot see Secret dex.tls (remove this xfail and the workaround once fixed)",
-)
-def test_install_without_engine_workaround(tmp_path: Path) -> None:
-    assert install(tmp_path, "--until", "packages", "--timeout", "packages=100") == 0
-
-
-def test_hosts_missing_stalls_on_the_control_plane_gate(
-    engine_sees_secrets: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_hosts_missing_stalls_on_the_control_plane_gate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     rc = install(tmp_path, "--scenario", "hosts-missing", "--timeout", "control-plane=60")
     err = capsys.readouterr().err
     assert rc == 12, err
