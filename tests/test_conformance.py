@@ -25,5 +25,3 @@ class TestHcs(ProviderConformance):
 class TestBaremetal(ProviderConformance):
     provider_id = "baremetal"
     crds_dir = CRDS
-    # hosts register themselves on real hardware; the sandbox does not emulate that yet
-    sandbox_install = False

@@ -116,11 +116,7 @@ def _demo_secrets(spec: Any) -> list[str]:
 
 
 def _demo_provider(provider_id: str | None) -> Any:
-    """The provider of the demo spec: the one asked for, else the first suitable installed one.
-
-    "Suitable" = implements no ``acp_ready_gates``: gates wait for hosts or certificates that
-    only exist on real infrastructure, which the sandbox does not emulate.
-    """
+    """The provider of the demo spec: the one asked for, else the first installed one by id."""
     from ..plugins import installed, load_provider
 
     if provider_id is not None:
@@ -128,10 +124,6 @@ def _demo_provider(provider_id: str | None) -> Any:
     names = sorted(installed())
     if not names:
         raise UsageError("no provider installed", hint="pip install an acp-install-<provider>")
-    for name in names:
-        provider = load_provider(name)
-        if "acp_ready_gates" not in provider.hooks_implemented():
-            return provider
     return load_provider(names[0])
 
 
@@ -182,7 +174,7 @@ def _default_crds() -> str | None:
               help="With --sandbox: how much faster than life the sandbox runs.")
 @click.option("--provider", "provider_id", metavar="ID",
               help="With --sandbox and no -f: provider of the example spec (default: the first "
-                   "installed one, by name, whose example needs no host-side gates).")
+                   "installed one, by id).")
 def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
             installer_address: str | None, fmt: str, timeout_scale: float | None,
             timeouts: tuple[str, ...], until: str | None, restart: bool,
@@ -357,8 +349,8 @@ def _ago(ts: Any) -> str:
 @click.option("-f", "--file", "spec_file", type=click.Path(dir_okay=False),
               help="Install spec (default: the `init` example of --provider).")
 @click.option("--provider", "provider_id", metavar="ID",
-              help="Provider of the example spec (default: the first installed one, by name, "
-                   "whose example needs no host-side gates).")
+              help="Provider of the example spec (default: the first installed one, "
+                   "by id).")
 @click.option("--crds", type=click.Path(file_okay=False),
               help="CRD directory (default ../shared/crds when present).")
 @click.option("--scenario", default="happy", show_default=True,

@@ -354,13 +354,14 @@ def wait_gate(ctx: Context, gate: str) -> None:
         findings = provider.ready_gates(ctx.plan.spec, gate, snapshot_cluster(ctx, secrets=True))
         errors = [f for f in findings if f.severity == "error"]
         text = "; ".join(f"{f.path}: {f.message}" for f in findings)
+        was_blocked = bool(shown)
         if text != shown:
             shown = text
             for f in findings:
                 (ctx.progress if f.severity == "error" else ctx.warn)(
                     f"gate {gate}: {f.path}: {f.message}" + (f" (fix: {f.fix})" if f.fix else ""))
         if not errors:
-            if findings or shown:
+            if findings or was_blocked:
                 ctx.progress(f"gate {gate} open")
             return
         if ctx.dl.expired:
