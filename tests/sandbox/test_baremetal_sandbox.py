@@ -61,6 +61,7 @@ def test_install_completes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert "applied AppRelease/cluster-api-provider-baremetal" in text
     assert f"MachineInventory/{INVENTORIES[0]}: not registered" in text  # the gate was observed closed
     assert "Cluster global: phase Provisioned" in text
+    assert "gate packages open" in text and "gate control-plane open" in text
     assert "install complete" in text
 
 
