@@ -161,3 +161,41 @@ def test_unresolvable_secret_with_include_secrets(tmp_path: Path,
     err = capsys.readouterr().err
     assert "ACP_ADMIN_PASSWORD" in err and "Traceback" not in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize(("mutate", "needle"), [
+    (s("platform", [1, 2]), "platform: expected a mapping"),
+    (s("credentials", [1]), "credentials: expected a mapping"),
+    (s("controlPlane.auditPolicyFile", "/nonexistent/audit.yaml"), "controlPlane.auditPolicyFile"),
+], ids=["platform-list", "credentials-list", "audit-file-missing"])
+def test_more_bad_specs(tmp_path: Path, capsys: pytest.CaptureFixture[str], mutate: Mutation,
+                        needle: str) -> None:
+    data = example("dcs")
+    mutate(data)
+    assert main(["render", "-f", str(write(tmp_path / "s.yaml", data)), "-o", str(tmp_path / "o")]) == 3
+    err = capsys.readouterr().err
+    assert needle in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_binary_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = tmp_path / "s.yaml"
+    spec.write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff\xfe")
+    assert main(["validate", "-f", str(spec)]) == 3
+    err = capsys.readouterr().err
+    assert "not a UTF-8 text file" in err and "Traceback" not in err
+
+
+def test_alias_bomb_is_refused_quickly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]" for i in range(1, 9)]
+    spec = tmp_path / "s.yaml"
+    spec.write_text("\n".join(lines) + "\n")
+    assert main(["validate", "-f", str(spec)]) == 3
+    assert "alias bomb" in capsys.readouterr().err
+
+
+def test_init_into_missing_directory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["init", "--provider", "dcs", "-o", str(tmp_path / "no" / "such" / "s.yaml")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot write" in err and "Traceback" not in err

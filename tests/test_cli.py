@@ -160,3 +160,38 @@ def test_json_schema_accepts_the_example_and_rejects_typos(capsys: pytest.Captur
     data["credentials"]["admin"]["password"] = "literal"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(data, schema)
+
+
+def test_lint_namespace_template_cluster_name_and_shapes(tmp_path: Path,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text("""\
+apiVersion: cluster.x-k8s.io/v1beta1
+kind: MachineDeployment
+metadata:
+  name: global-workers
+spec:
+  clusterName: global
+  template:
+    spec:
+      clusterName: other
+---
+apiVersion: controlplane.cluster.x-k8s.io/v1beta1
+kind: KubeadmControlPlane
+metadata: [1]
+""")
+    assert main(["lint", str(manifest)]) == 4
+    err = capsys.readouterr().err
+    assert "MachineDeployment/global-workers metadata.namespace: no namespace" in err
+    assert "spec.template.spec.clusterName: clusterName is 'other'" in err
+    assert "metadata must be a mapping, not list" in err and "Traceback" not in err
+
+
+def test_lint_refuses_files_without_objects(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("")
+    listing = tmp_path / "list.yaml"
+    listing.write_text("- a\n- b\n")
+    assert main(["lint", str(empty), str(listing)]) == 4
+    err = capsys.readouterr().err
+    assert f"{empty}: no Kubernetes objects found" in err and "not a Kubernetes object" in err

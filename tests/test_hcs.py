@@ -91,8 +91,10 @@ def test_init_example_validates_without_warnings(tmp_path: Path,
     spec = tmp_path / "spec.yaml"
     assert main(["init", "--provider", "hcs", "-o", str(spec)]) == 0
     assert main(["validate", "-f", str(spec)]) == 0
-    out = capsys.readouterr().out
-    assert "valid (Huawei Cloud Stack, 6 objects, 0 warning(s))" in out
+    out = capsys.readouterr()
+    # the only warning: no release-manifest audit policy file (a path only the user knows)
+    assert "valid (Huawei Cloud Stack, 6 objects, 1 warning(s))" in out.out
+    assert out.err.count("warning:") == 1 and "controlPlane.auditPolicyFile" in out.err
 
 
 def test_init_from_env_validates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

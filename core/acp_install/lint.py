@@ -39,10 +39,18 @@ def lint_files(files: Sequence[str]) -> list[Finding]:
             findings.append(Finding("error", f"{name}:{err.line}", f"not valid YAML: {err}",
                                     fix="fix the YAML syntax"))
             continue
+        found = 0
         for data, index, start in docs:
             if isinstance(data, dict) and data.get("kind"):
                 objects.append(data)
                 where.append((name, index, start))
+                found += 1
+            elif data is not None:
+                findings.append(Finding("error", f"{name}:{start}", "not a Kubernetes object "
+                                        "(a mapping with kind)", fix="lint manifests only"))
+        if not found:
+            findings.append(Finding("error", name, "no Kubernetes objects found",
+                                    fix="give the manifest file(s) to check"))
 
     order: list[int] = []  # naming.check locates each finding once, in order
 

@@ -25,6 +25,9 @@ GLOBAL = "global"
 PREFIX = "global-"
 NAMESPACE = "cpaas-system"
 CAPI_GROUP_SUFFIX = "cluster.x-k8s.io"
+#: Cluster API's own groups: all their kinds are namespaced.
+CAPI_CORE_GROUPS = frozenset({CAPI_GROUP_SUFFIX, "controlplane.cluster.x-k8s.io",
+                              "bootstrap.cluster.x-k8s.io"})
 
 WHY_GLOBAL = (
     "cpaas-installer looks it up by the literal name 'global': a different name silently "
@@ -53,7 +56,8 @@ def is_owned(obj: Mapping[str, Any], extra_groups: Collection[str] = ()) -> bool
 
 
 def _name(obj: Mapping[str, Any]) -> str:
-    return str((obj.get("metadata") or {}).get("name", ""))
+    meta = obj.get("metadata")
+    return str(meta.get("name", "")) if isinstance(meta, Mapping) else ""
 
 
 def label(obj: Mapping[str, Any]) -> str:
@@ -102,7 +106,16 @@ def check(objects: Sequence[Mapping[str, Any]], locate: Locate | None = None,
         findings.append(Finding("error", f"{label(objects[i])} {field}", message, fix=fix,
                                 line=line, rule=rule))
 
+    for i, obj in enumerate(objects):
+        for part in ("metadata", "spec"):
+            if part in obj and not isinstance(obj[part], Mapping):
+                add(i, part, f"{part} must be a mapping, not {type(obj[part]).__name__}",
+                    f"fix the {part} block", "shape")
+    objects = [o if all(isinstance(o.get(p, {}), Mapping) for p in ("metadata", "spec")) else {}
+               for o in objects]
     referenced_kinds = {kind for kind, _ in infra_cluster_names(objects)}
+    referenced = {(str(ref.get("kind", "")), str(ref.get("name", ""))) for o in objects
+                  if group_of(o) in CAPI_CORE_GROUPS for _p, ref in _refs(o.get("spec"), "spec")}
     names = {(str(o.get("kind", "")), _name(o)) for o in objects}
     by_name = {_name(o) for o in objects}
     for i, obj in enumerate(objects):
@@ -114,6 +127,10 @@ def check(objects: Sequence[Mapping[str, Any]], locate: Locate | None = None,
         if ns is not None and ns != NAMESPACE:
             add(i, "metadata.namespace", f"namespace {ns!r}: global-cluster objects live in "
                 f"{NAMESPACE}", f"set metadata.namespace: {NAMESPACE}", "namespace")
+        elif ns is None and (group_of(obj) in CAPI_CORE_GROUPS or (kind, name) in referenced):
+            add(i, "metadata.namespace", "no namespace: kubectl apply would put it in the "
+                f"current namespace, not {NAMESPACE}", f"set metadata.namespace: {NAMESPACE}",
+                "namespace")
         if (kind == "Cluster" and group_of(obj) == CAPI_GROUP_SUFFIX) or _is_infra_cluster(
             obj, referenced_kinds
         ):
@@ -132,8 +149,10 @@ def check(objects: Sequence[Mapping[str, Any]], locate: Locate | None = None,
                 add(i, f"{path}.name", f"references {what}, which is not in the manifest",
                     "point the reference at the rendered object's exact name", "dangling-ref")
         if kind == "MachineDeployment":
-            cluster = (obj.get("spec") or {}).get("clusterName")
-            if cluster != GLOBAL:
-                add(i, "spec.clusterName", f"clusterName is {cluster!r}",
-                    "set spec.clusterName: global", "global-name")
+            md_spec = obj.get("spec") or {}
+            template_spec = ((md_spec.get("template") or {}).get("spec") or {})
+            for field, value in (("spec.clusterName", md_spec.get("clusterName")),
+                                 ("spec.template.spec.clusterName", template_spec.get("clusterName"))):
+                if value != GLOBAL:
+                    add(i, field, f"clusterName is {value!r}", f"set {field}: global", "global-name")
     return findings

@@ -35,8 +35,18 @@ def join_path(base: str, key: str | int) -> str:
     return f"{base}.{key}" if base else str(key)
 
 
-def _plain(node: Any, path: str, index: LineIndex) -> Any:
+#: Upper bound on the nodes one document may expand to: YAML aliases can make a small file
+#: expand exponentially ("billion laughs"); a spec or manifest is nowhere near this.
+MAX_NODES = 200_000
+
+
+def _plain(node: Any, path: str, index: LineIndex, budget: list[int] | None = None) -> Any:
     """Convert ruamel's round-trip nodes to plain data, recording the line of each path."""
+    if budget is None:
+        budget = [MAX_NODES]
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise YamlSyntaxError(f"document expands to more than {MAX_NODES} nodes (alias bomb?)", None)
     if isinstance(node, CommentedMap):
         out: dict[str, Any] = {}
         for key, value in node.items():
@@ -46,7 +56,7 @@ def _plain(node: Any, path: str, index: LineIndex) -> Any:
                 index[child] = line + 1
             except (KeyError, TypeError):
                 pass
-            out[str(key)] = _plain(value, child, index)
+            out[str(key)] = _plain(value, child, index, budget)
         return out
     if isinstance(node, CommentedSeq):
         items = []
@@ -57,7 +67,7 @@ def _plain(node: Any, path: str, index: LineIndex) -> Any:
                 index[child] = line + 1
             except (KeyError, TypeError):
                 pass
-            items.append(_plain(value, child, index))
+            items.append(_plain(value, child, index, budget))
         return items
     if isinstance(node, str):
         return str(node)

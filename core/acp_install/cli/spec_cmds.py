@@ -40,7 +40,11 @@ def init(provider_id: str, from_env: bool, output: str | None, force: bool) -> N
     path = Path(output)
     if path.exists() and not force:
         raise UsageError(f"{output} exists", hint="use --force to overwrite it")
-    path.write_text(text)
+    try:
+        path.write_text(text)
+    except OSError as err:
+        raise UsageError(f"cannot write {output}: {err.strerror}",
+                         hint="check that the directory exists and is writable") from None
     click.echo(f"wrote {output}", err=True)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 from .. import netcheck
@@ -83,6 +84,15 @@ def check(spec: InstallSpec) -> Iterator[Finding]:
         yield _warn("providerSecretName",
                     f"{spec.providerSecretName!r} does not start with 'global-'",
                     "name global-owned credentials global-... so DR recognises them", "naming")
+
+    audit = spec.controlPlane.auditPolicyFile
+    if audit is None:
+        yield _warn("controlPlane.auditPolicyFile", "not set: acp-install's default audit policy "
+                    "(metadata level) is used instead of your release manifest's",
+                    "point it at the audit Policy file of the release manifest", "audit-policy")
+    elif not os.path.isfile(audit) or not os.access(audit, os.R_OK):
+        yield _err("controlPlane.auditPolicyFile", f"{audit!r} is not a readable file",
+                   "give the path of the release manifest's audit Policy file", "audit-policy")
 
     fmt = spec.controlPlane.format
     if fmt is not None and fmt not in ("ignition", "cloud-config"):

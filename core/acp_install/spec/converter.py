@@ -70,9 +70,11 @@ _CONVERTER = make_converter()
 
 def structure(data: Any, cls: type, prefix: str = "") -> tuple[Any, list[tuple[str, str]]]:
     """Structure ``data`` as ``cls``; return (object or None, [(path, message), ...])."""
+    if not isinstance(data, dict):
+        return None, [(prefix, f"expected a mapping, got {type(data).__name__}")]
     try:
         return _CONVERTER.structure(data, cls), []
-    except (ClassValidationError, ForbiddenExtraKeysError, TypeError, ValueError) as exc:
+    except (ClassValidationError, ForbiddenExtraKeysError, TypeError, ValueError, AttributeError) as exc:
         errors = []
         for line in cattrs.transform_error(exc, path="$", format_exception=_format):
             m = _ERR.match(line)
@@ -91,6 +93,8 @@ def structure(data: Any, cls: type, prefix: str = "") -> tuple[Any, list[tuple[s
 def _format(exc: BaseException, type_: Any) -> str:
     if isinstance(exc, KeyError):
         return "required field missing"
+    if isinstance(exc, AttributeError) and "keys" in str(exc):
+        return "expected a mapping"
     if isinstance(exc, ForbiddenExtraKeysError):
         return f"unknown field(s): {', '.join(sorted(exc.extra_fields))}"
     if isinstance(exc, TypeError | ValueError) and str(exc):

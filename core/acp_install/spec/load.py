@@ -77,8 +77,12 @@ def parse(data: Any, *, source: str = "<spec>", index: LineIndex | None = None,
     if spec is None or platform is None or any(f.severity == "error" for f in findings):
         raise _fail(findings, index, source)
     spec = attrs.evolve(spec, platform=platform)
-    findings.extend(checks.check(spec))
-    findings.extend(provider.validate(spec))
+    core = list(checks.check(spec))
+    own = provider.validate(spec)
+    # a provider that makes a core warning an error (e.g. replicas) is the one voice on that field
+    overruled = {f.path for f in own if f.severity == "error"}
+    findings.extend(f for f in core if not (f.severity == "warning" and f.path in overruled))
+    findings.extend(own)
     errors_only = [f for f in findings if f.severity == "error"]
     if errors_only:
         raise _fail(findings, index, source)
@@ -99,7 +103,11 @@ def load_spec(path: str | os.PathLike[str], *, provider: Provider | None = None)
     """Load and validate a spec file. Raises :class:`SpecError` with every finding."""
     source = str(path)
     try:
-        text = Path(path).read_text()
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise SpecError([Finding("error", "", "not a UTF-8 text file",
+                                 fix="give the YAML install spec (acp-install init writes one)")],
+                        source=source) from None
     except OSError as err:
         raise SpecError([Finding("error", "", f"cannot read spec: {err.strerror}",
                                  fix="check the path given with -f")], source=source) from None
