@@ -247,3 +247,64 @@ def test_secrets_only_in_0600_files(tmp_path: Path, canaries: dict[str, str],
 def _b64(value: str) -> str:
     import base64
     return base64.b64encode(value.encode()).decode()
+
+
+CP = "platform.controlPlane"
+
+
+def _with_worker(data: dict[str, Any], **slot: Any) -> dict[str, Any]:
+    cp = data["platform"]["controlPlane"]
+    worker = {k: v for k, v in cp.items() if k != "pool"}
+    worker["disks"] = [d for d in cp["disks"] if d.get("path") != "/var/lib/etcd"]
+    worker["pool"] = [{"ip": "192.168.10.40", "mask": "24", "gateway": "192.168.10.1",
+                       "hostname": "global-worker-1", **slot}]
+    worker.update({"name": "global-worker", "replicas": 1})
+    data["platform"]["workers"] = [worker]
+    return data
+
+
+# (id, mutation, the field path and text the error must contain)
+POOL_CASES: list[tuple[str, Any, str, str]] = [
+    ("dup-hostname", lambda d: setpath(d, f"{CP}.pool[2].hostname", "global-cp-1"),
+     f"{CP}.pool[2].hostname", "'global-cp-1' is already used by platform.controlPlane.pool[0]"),
+    ("dup-machine-name", lambda d: setpath(d, f"{CP}.pool[1].machineName", "global-cp-3"),
+     f"{CP}.pool[2].machineName", "'global-cp-3' is already used by platform.controlPlane.pool[1]"),
+    ("dup-hostname-across-pools", lambda d: _with_worker(d, hostname="global-cp-2"),
+     "platform.workers[0].pool[0].hostname", "already used by platform.controlPlane.pool[1]"),
+    ("dup-machine-name-across-pools", lambda d: _with_worker(d, machineName="global-cp-1"),
+     "platform.workers[0].pool[0].machineName", "already used by platform.controlPlane.pool[0]"),
+    ("dup-ip-across-pools", lambda d: _with_worker(d, ip="192.168.10.12"),
+     "platform.workers[0].pool[0].ip", "already used by platform.controlPlane.pool[1]"),
+    ("gateway-outside-subnet", lambda d: setpath(d, f"{CP}.pool[0].gateway", "192.168.11.1"),
+     f"{CP}.pool[0].gateway", "outside the slot's subnet 192.168.10.0/24"),
+    ("gateway-outside-narrow-mask", lambda d: setpath(d, f"{CP}.pool[1].mask", "30"),
+     f"{CP}.pool[1].gateway", "outside the slot's subnet 192.168.10.12/30"),
+    ("gateway-is-node-ip", lambda d: setpath(d, f"{CP}.pool[0].gateway", "192.168.10.11"),
+     f"{CP}.pool[0].gateway", "the gateway is the node IP itself"),
+]
+
+
+@pytest.mark.parametrize(("mutate", "path", "needle"), [c[1:] for c in POOL_CASES],
+                         ids=[c[0] for c in POOL_CASES])
+def test_pool_slot_rules(tmp_path: Path, capsys: pytest.CaptureFixture[str], mutate: Any,
+                         path: str, needle: str) -> None:
+    data = example("dcs")
+    mutate(data)
+    spec = write(tmp_path / "spec.yaml", data)
+    assert main(["validate", "-f", str(spec)]) == 3
+    err = capsys.readouterr().err
+    line = next(ln for ln in err.splitlines() if f"{path}:" in ln and "error" in ln)
+    assert needle in line
+    fix = err.split(line, 1)[1].splitlines()[1]
+    assert "fix:" in fix
+    assert "Traceback" not in err
+    assert err.count("error(s)") == 1 and " 1 error(s)" in err
+
+
+def test_distinct_pool_slots_and_gateways_in_subnet_are_accepted(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = _with_worker(example("dcs"), machineName="global-worker-1")
+    setpath(data, f"{CP}.pool[0].mask", "16")
+    setpath(data, f"{CP}.pool[0].gateway", "192.168.0.1")  # in 192.168.0.0/16
+    assert main(["validate", "-f", str(write(tmp_path / "spec.yaml", data))]) == 0
+    assert ".pool[" not in capsys.readouterr().err

@@ -8,6 +8,7 @@ rules before anything is applied.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -35,7 +36,7 @@ from acp_install import (
     templating,
 )
 
-from .models import DcsPlatform, Machines
+from .models import DcsPlatform, Machines, PoolSlot
 
 INFRA = "infrastructure.cluster.x-k8s.io/v1beta1"
 FORMAT = "ignition"
@@ -237,8 +238,41 @@ def _e(path: str, message: str, fix: str, rule: str = "dcs") -> Finding:
     return Finding("error", path, message, fix=fix, rule=rule)
 
 
+class _Taken:
+    """Node IPs, hostnames and DCS VM names already used, across the control plane pool and
+    every worker pool (each becomes a node or a VM of the same cluster)."""
+
+    def __init__(self) -> None:
+        self.ips: dict[str, str] = {}
+        self.hostnames: dict[str, str] = {}
+        self.machine_names: dict[str, str] = {}
+
+
+def _unique(taken: dict[str, str], value: str, path: str, what: str, fix: str) -> Iterator[Finding]:
+    if value in taken:
+        yield _e(path, f"{what} {value!r} is already used by {taken[value]}", fix)
+    else:
+        taken[value] = path.rsplit(".", 1)[0]
+
+
+def _check_gateway(slot: PoolSlot, sp: str) -> Iterator[Finding]:
+    """§2.3: the gateway lies in the slot's subnet (ip/mask); skipped when ip or mask is bad."""
+    if netcheck.ipv4_error(slot.ip) or netcheck.ip_error(slot.gateway) or \
+            not re.fullmatch(r"\d{1,2}", slot.mask) or not 0 < int(slot.mask) <= 32:
+        return
+    net = ipaddress.ip_interface(f"{slot.ip}/{slot.mask}").network
+    gateway = ipaddress.ip_address(slot.gateway)
+    if gateway not in net:
+        yield _e(f"{sp}.gateway", f"gateway {slot.gateway} is outside the slot's subnet {net} "
+                 f"(ip {slot.ip}, mask {slot.mask})",
+                 "give the gateway of the node's subnet, or correct mask (a prefix length)")
+    elif str(gateway) == slot.ip:
+        yield _e(f"{sp}.gateway", "the gateway is the node IP itself",
+                 "give the subnet's router address as gateway")
+
+
 def _check_machines(spec: InstallSpec, m: Machines, path: str, required: Sequence[str],
-                    replicas: int) -> Iterator[Finding]:
+                    replicas: int, taken: _Taken) -> Iterator[Finding]:
     systems = [i for i, d in enumerate(m.disks) if d.systemVolume]
     if len(systems) != 1:
         yield _e(f"{path}.disks", f"{len(systems)} disks have systemVolume: true",
@@ -261,16 +295,13 @@ def _check_machines(spec: InstallSpec, m: Machines, path: str, required: Sequenc
     if len(m.pool) < replicas:
         yield _e(f"{path}.pool", f"{len(m.pool)} slot(s) for {replicas} replicas",
                  "add a pool slot per machine (pool size >= replicas)")
-    seen: dict[str, int] = {}
     for i, slot in enumerate(m.pool):
         sp = f"{path}.pool[{i}]"
         if netcheck.ipv4_error(slot.ip):
             yield _e(f"{sp}.ip", f"{slot.ip!r} is not an IPv4 address", "give the node IPv4")
-        elif slot.ip in seen:
-            yield _e(f"{sp}.ip", f"{slot.ip} is already used by pool[{seen[slot.ip]}]",
-                     "give every slot its own IP")
         else:
-            seen[slot.ip] = i
+            yield from _unique(taken.ips, slot.ip, f"{sp}.ip", "IP",
+                               "give every slot its own IP")
         if slot.ip == spec.controlPlaneVIP:
             yield _e(f"{sp}.ip", "the control plane VIP is used as a node IP",
                      "the VIP must not be inside a node pool")
@@ -279,9 +310,17 @@ def _check_machines(spec: InstallSpec, m: Machines, path: str, required: Sequenc
                      'write the prefix length as a string, e.g. mask: "24"')
         if netcheck.ip_error(slot.gateway):
             yield _e(f"{sp}.gateway", f"{slot.gateway!r} is not an IP address", "give the gateway IP")
+        else:
+            yield from _check_gateway(slot, sp)
         if not netcheck.DNS1123_SUBDOMAIN.match(slot.hostname):
             yield _e(f"{sp}.hostname", f"{slot.hostname!r} is not a valid hostname",
                      "use lowercase letters, digits, '-' and '.'")
+        else:
+            yield from _unique(taken.hostnames, slot.hostname, f"{sp}.hostname", "hostname",
+                               "give every slot its own hostname (it becomes the node name)")
+        if slot.machineName is not None:
+            yield from _unique(taken.machine_names, slot.machineName, f"{sp}.machineName",
+                               "machineName", "give every slot its own DCS VM name")
         slots: set[int] = set()
         for j, disk in enumerate(slot.persistentDisk or []):
             dp = f"{sp}.persistentDisk[{j}]"
@@ -326,8 +365,9 @@ def acp_validate(spec: InstallSpec) -> Iterator[Finding]:
                  "use type: external with an external load balancer on controlPlaneVIP")
     if not 0 < p.loadBalancer.port < 65536:
         yield _e("platform.loadBalancer.port", "must be 1-65535", "use 6443")
+    taken = _Taken()
     yield from _check_machines(spec, p.controlPlane, "platform.controlPlane", CP_DISKS,
-                               spec.controlPlane.replicas)
+                               spec.controlPlane.replicas, taken)
     if not any(d.path == "/var/cpaas" for s in p.controlPlane.pool for d in s.persistentDisk or []):
         yield Finding("warning", "platform.controlPlane.pool", "no /var/cpaas persistent disk: "
                       "platform state is lost when a control plane VM is replaced",
@@ -341,4 +381,4 @@ def acp_validate(spec: InstallSpec) -> Iterator[Finding]:
         names.add(w.name)
         if w.replicas < 0:
             yield _e(f"{wp}.replicas", "must be >= 0", "worker count")
-        yield from _check_machines(spec, w, wp, WORKER_DISKS, w.replicas)
+        yield from _check_machines(spec, w, wp, WORKER_DISKS, w.replicas, taken)
