@@ -125,6 +125,10 @@ def check(spec: InstallSpec) -> Iterator[Finding]:
             yield _err("controlPlaneVIP",
                        f"this is the {dr.role} side, so controlPlaneVIP must be the {dr.role} VIP "
                        f"{local}", f"set controlPlaneVIP: {local}", "dr-vips")
+        if dr.role == "standby" and not dr.etcdSyncVersion:
+            yield _warn("dr.etcdSyncVersion", "not set: the runbook's global-etcd-sync ModuleInfo "
+                        "(standby only) has a placeholder version",
+                        "set the global-etcd-sync version of the release", "dr-etcd-sync")
         if netcheck.ip_error(spec.platformHost) is None:
             yield _warn("platformHost", "DR needs the platform address to be a DNS name that is "
                         "switched from the primary to the standby VIP",
