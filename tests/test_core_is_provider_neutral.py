@@ -8,7 +8,7 @@ from pathlib import Path
 CORE = Path(__file__).resolve().parent.parent / "core" / "acp_install"
 PROVIDER_WORDS = re.compile(
     r"dcs|vsphere|vmware|hcs|huawei|cloud.?stack|baremetal|bare.metal|elemental|"
-    r"DCSCluster|VSphereCluster|HCSCluster", re.I)
+    r"DCSCluster|VSphereCluster|HCSCluster|MachineInventory|SeedImage|MachineRegistration", re.I)
 
 #: Installer protocol literals that contain a provider word but are identical for every
 #: provider (the procedure says so): they are wire values, not provider knowledge.

@@ -158,6 +158,9 @@ class HostRegistration:
     server_url_value: tuple[str, ...]  # where the chart's AppRelease values hold the server URL
     hosts: tuple[Host, ...]
     default_machine_name: str = "m-${System Information/UUID}"
+    inventory_labels_field: str = "machineInventoryLabels"  # registration spec fields copied
+    inventory_annotations_field: str = "machineInventoryAnnotations"  # onto each inventory
+    download_path: str = "seedimage"  # URL segment of the built seed image
 
 
 def _host(n: int) -> Host:

@@ -34,7 +34,7 @@ class Timing:
     machine_stagger: float = 1.0  # delay between consecutive control-plane machines
     installer_phase: float = 5.0  # each installer phase
     certificate: float = 1.0  # Certificate whose issuer is Ready -> Secret issued, Ready
-    seed_image: float = 2.0  # SeedImage applied -> ISO built (status.downloadURL)
+    seed_image: float = 2.0  # seed image applied -> ISO built (status.downloadURL)
     host_boot: float = 2.0  # between hosts booting the ISO; also register -> installed/Ready
 
 

@@ -90,7 +90,7 @@ class ClusterApiController(Controller):
             if have >= wanted:
                 self._gate_open[meta["uid"]] = now
             else:
-                gate_msg = f"waiting for MachineInventory: {have} of {wanted} hosts registered in namespace {ns}"
+                gate_msg = f"waiting for {INVENTORY_KIND[1]}: {have} of {wanted} hosts registered in namespace {ns}"
         gate_at = self._gate_open.get(meta["uid"], 0.0)
 
         machines, _ = self.api.store.list(

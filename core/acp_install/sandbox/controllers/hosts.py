@@ -12,7 +12,7 @@ the operator, the hosts and the pool controller, generic over
 3. **Hosts boot** it, one every ``timing.host_boot`` (``scenario.hosts_booting`` of them, all
    the datacenter's hosts by default). Each registers an inventory in the registration's
    namespace named by ``spec.machineName`` with the SMBIOS variables substituted (e.g.
-   ``global-${System Information/UUID}``), ``machineInventoryLabels``/``Annotations`` likewise,
+   ``global-${System Information/UUID}``), the inventory label/annotation templates likewise,
    ``spec.tpmHash`` and ``spec.observedNetwork`` (its NIC, CIDR address, route, DNS). The
    operator makes the plan Secret at once (``status.plan.secretRef``); ``Ready=False``
    (``WaitingForPlan``) while the OS installs.
@@ -48,6 +48,9 @@ __all__ = ["HostRegistrationController"]
 MANAGER = "host-registration-operator"
 _NOT_DNS = re.compile(r"[^a-z0-9.-]+")
 _NOT_LABEL = re.compile(r"[^A-Za-z0-9_.-]+")
+
+SEED_KIND = HOST_REGISTRATION.seed_image_kind
+SEED_READY = f"{SEED_KIND}Ready"
 
 
 def _cond(type_: str, ok: bool, reason: str, message: str, generation: int = 1) -> dict[str, Any]:
@@ -167,23 +170,23 @@ class HostRegistrationController(Controller):
         gen = int(meta.get("generation", 1))
         if reg is None:
             cond = _cond(
-                "SeedImageReady", False, "MissingRegistration", f"registration {ref.get('name')!r} not found", gen
+                SEED_READY, False, "MissingRegistration", f"registration {ref.get('name')!r} not found", gen
             )
-            if (_get_condition(seed, "SeedImageReady") or {}).get("reason") != cond["reason"]:
+            if (_get_condition(seed, SEED_READY) or {}).get("reason") != cond["reason"]:
                 status.update(state="NotStarted", conditions=set_condition(status.get("conditions") or [], cond))
                 self.api.set_status(rt, meta["namespace"], meta["name"], status, manager=MANAGER)
             return None
         if now - first < self.scenario.timing.seed_image:
             if status.get("state") != "Started":
-                cond = _cond("SeedImageReady", False, "SeedImageBuildOngoing", "building the seed image", gen)
+                cond = _cond(SEED_READY, False, f"{SEED_KIND}BuildOngoing", "building the seed image", gen)
                 status.update(state="Started", conditions=set_condition(status.get("conditions") or [], cond))
                 self.api.set_status(rt, meta["namespace"], meta["name"], status, manager=MANAGER)
             return None
         if status.get("state") != "Completed":
             token = _token(meta["uid"], "seed")
             ext = (seed.get("spec") or {}).get("type") or "iso"
-            base = f"{self._server_url()}/{self._url_prefix()}/seedimage/{token}"
-            cond = _cond("SeedImageReady", True, "SeedImageBuildSuccess", "seed image available for download", gen)
+            base = f"{self._server_url()}/{self._url_prefix()}/{self.spec.download_path}/{token}"
+            cond = _cond(SEED_READY, True, f"{SEED_KIND}BuildSuccess", "seed image available for download", gen)
             status.update(
                 state="Completed",
                 downloadToken=token,
@@ -221,10 +224,11 @@ class HostRegistrationController(Controller):
         name = name.strip("-.")[:253]
         labels = {
             str(k): _NOT_LABEL.sub("-", self._substitute(str(v), host))[:63].strip("-_.")
-            for k, v in (rspec.get("machineInventoryLabels") or {}).items()
+            for k, v in (rspec.get(self.spec.inventory_labels_field) or {}).items()
         }
         annotations = {
-            str(k): self._substitute(str(v), host) for k, v in (rspec.get("machineInventoryAnnotations") or {}).items()
+            str(k): self._substitute(str(v), host)
+            for k, v in (rspec.get(self.spec.inventory_annotations_field) or {}).items()
         }
         ip = host.address.split("/")[0]
         body = {
