@@ -216,3 +216,14 @@ def test_misspelled_hook_refused() -> None:
 
     with pytest.raises(PluginError, match="does not match the hook contract"):
         Provider(Typo(), distribution="acp-install-typo")
+
+
+def test_import_entry_etcd_key_base() -> None:
+    from acp_install import ImportEntry
+
+    entry = ImportEntry.etcd("hcsclusters.infrastructure.cluster.x-k8s.io", ["global"])
+    assert entry.as_dict() == {
+        "resource": "hcsclusters.infrastructure.cluster.x-k8s.io", "names": ["global"],
+        "etcdKeyBase": "/registry/infrastructure.cluster.x-k8s.io/hcsclusters/cpaas-system/",
+        "method": "etcdctl"}
+    assert ImportEntry.etcd("machines.cluster.x-k8s.io").names is None

@@ -239,6 +239,16 @@ class ImportEntry:
     names: tuple[str, ...] | None = None
     etcd_key_base: str | None = None
 
+    @classmethod
+    def etcd(cls, resource: str, names: tuple[str, ...] | list[str] | None = None,
+             namespace: str = "cpaas-system") -> ImportEntry:
+        """An ``etcdctl`` entry for ``<plural>.<group>`` with the documented key base
+        ``/registry/<group>/<plural>/<namespace>/`` (procedure Step 7)."""
+        plural, _, group = resource.partition(".")
+        prefix = f"/registry/{group}/{plural}" if group else f"/registry/{plural}"
+        return cls(resource, method="etcdctl", names=None if names is None else tuple(names),
+                   etcd_key_base=f"{prefix}/{namespace}/")
+
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"resource": self.resource}
         if self.names is not None:
