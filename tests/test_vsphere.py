@@ -23,7 +23,10 @@ from support import CANARIES, SHARED, assert_valid_against_crds, objects_of
 SCHEMAS = SHARED / "schemas" / "capi"
 #: Fields of the Alauda CAPV fork that upstream CAPV v1.16 does not have (§3.3).
 FORK_FIELDS = {("VSphereMachineTemplate", "spec.template.spec.machineConfigPoolRef")}
-KEY_FILE = ".acp-install/global-encryption-key"
+#: Default location of the generated key (HOME is a scratch directory in these tests).
+KEY_FILE = "~/.acp-install/192.168.1.100/global-encryption-key"
+#: Where earlier versions put it: relative to the current directory (the defect fixed).
+CWD_KEY_FILE = ".acp-install/global-encryption-key"
 DR = {"role": "primary", "primaryVIP": "192.168.1.100", "standbyVIP": "192.168.2.100",
       "encryptionKey": {"env": "ENCRYPTION_KEY"}}
 
@@ -56,8 +59,9 @@ def kubeadm_files(body: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 @pytest.fixture(autouse=True)
 def _work_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Run in a scratch cwd: a generated encryption key lands in ./.acp-install, never the repo."""
+    """Run in a scratch cwd and HOME: a generated key lands in the scratch ~/.acp-install."""
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("ACP_ADMIN_PASSWORD", CANARIES["ACP_ADMIN_PASSWORD"])
     monkeypatch.setenv("VSPHERE_PASSWORD", CANARIES["VSPHERE_PASSWORD"])
 
@@ -206,7 +210,7 @@ def test_render_is_deterministic(tmp_path: Path, full_example: dict[str, Any]) -
     assert len(files) == 5
     for path in files:
         assert path.read_bytes() == (b / path.relative_to(a)).read_bytes(), path.name
-    assert not Path(KEY_FILE).exists(), "a plain render must not generate a key"
+    assert not Path(KEY_FILE).expanduser().exists(), "a plain render must not generate a key"
 
 
 # --- Step 3 and Step 4 -------------------------------------------------------------------------
@@ -449,9 +453,9 @@ def test_generated_key_is_created_once_0600_and_reused(tmp_path: Path) -> None:
     data = example("vsphere")
     plain = _encryption_content(render(tmp_path / "plain", data))
     assert "generated on first use" in plain and "secret:" in plain
-    assert not Path(KEY_FILE).exists()
+    assert not Path(KEY_FILE).expanduser().exists()
     first = render(tmp_path / "one", data, "--include-secrets")
-    key_file = Path(KEY_FILE)
+    key_file = Path(KEY_FILE).expanduser()
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     key = key_file.read_text().strip()
     assert len(base64.b64decode(key, validate=True)) == 32
@@ -465,7 +469,66 @@ def test_generated_key_is_created_once_0600_and_reused(tmp_path: Path) -> None:
 def test_generated_key_location_is_configurable(tmp_path: Path) -> None:
     data = setpath(example("vsphere"), "platform.generatedKeyFile", str(tmp_path / "k" / "key"))
     render(tmp_path, data, "--include-secrets")
-    assert (tmp_path / "k" / "key").exists() and not Path(KEY_FILE).exists()
+    assert (tmp_path / "k" / "key").exists() and not Path(KEY_FILE).expanduser().exists()
+
+
+def test_generated_key_does_not_depend_on_the_current_directory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Render from one directory and apply from another: the same key, found in ~ both times."""
+    spec = write(tmp_path / "spec.yaml", example("vsphere"))
+    contents = []
+    for where in ("render-here", "apply-there"):
+        cwd = tmp_path / where
+        cwd.mkdir()
+        monkeypatch.chdir(cwd)
+        out = cwd / "out"
+        assert main(["render", "-f", str(spec), "-o", str(out), "--include-secrets"]) == 0
+        contents.append(_encryption_content(out))
+        assert not (cwd / CWD_KEY_FILE).exists(), "the key must not land in the current directory"
+    key = Path(KEY_FILE).expanduser().read_text().strip()
+    assert contents[0] == contents[1] and f"secret: {key}\n" in contents[0]
+
+
+def test_generated_key_placeholder_is_the_same_on_every_machine(tmp_path: Path) -> None:
+    plain = _encryption_content(render(tmp_path, example("vsphere")))
+    assert f"<secret from file {KEY_FILE} (generated on first use)>" in plain
+    assert str(tmp_path) not in plain
+
+
+def test_relative_generated_key_file_is_rejected(tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    data = setpath(example("vsphere"), "platform.generatedKeyFile", CWD_KEY_FILE)
+    assert main(["validate", "-f", str(write(tmp_path / "spec.yaml", data))]) == 3
+    err = capsys.readouterr().err
+    assert "platform.generatedKeyFile: '.acp-install/global-encryption-key' is relative" in err
+    assert "fix: use an absolute path" in err
+    assert not Path(CWD_KEY_FILE).exists()
+
+
+def test_missing_encryption_key_warns_loudly(tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    spec = write(tmp_path / "spec.yaml", example("vsphere"))
+    assert main(["validate", "-f", str(spec)]) == 0
+    err = capsys.readouterr().err
+    where = Path(KEY_FILE).expanduser()
+    assert f"warning: {spec}:" in err and "platform.encryptionKey: not set" in err
+    assert f"kept in {where} (will be generated" in err and "Back that file up" in err
+    assert "fix: generate a key you manage" in err
+    assert not where.exists(), "validate must not generate the key"
+    render(tmp_path / "r", example("vsphere"), "--include-secrets")
+    assert main(["validate", "-f", str(spec)]) == 0
+    assert f"kept in {where} (exists and will be reused)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("extra", [{"platform.encryptionKey": {"env": "ENCRYPTION_KEY"}},
+                                   {"dr": DR}], ids=["given-key", "dr"])
+def test_no_key_warning_when_the_key_is_given(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                              extra: dict[str, Any]) -> None:
+    data = example("vsphere")
+    for path, value in extra.items():
+        setpath(data, path, value)
+    assert main(["validate", "-f", str(write(tmp_path / "spec.yaml", data))]) == 0
+    assert "platform.encryptionKey" not in capsys.readouterr().err
 
 
 def test_given_key_is_used(tmp_path: Path, canaries: dict[str, str]) -> None:
@@ -473,7 +536,7 @@ def test_given_key_is_used(tmp_path: Path, canaries: dict[str, str]) -> None:
     assert "<secret from env $ENCRYPTION_KEY>" in _encryption_content(render(tmp_path / "a", data))
     content = _encryption_content(render(tmp_path / "b", data, "--include-secrets"))
     assert f"secret: {canaries['ENCRYPTION_KEY']}\n" in content
-    assert not Path(KEY_FILE).exists()
+    assert not Path(KEY_FILE).expanduser().exists()
 
 
 def test_dr_uses_the_shared_key_byte_identical_on_both_sides(tmp_path: Path, crd_registry: Any,
@@ -501,7 +564,7 @@ def test_dr_uses_the_shared_key_byte_identical_on_both_sides(tmp_path: Path, crd
     standby = kubeadm_files(one(sides["standby"][1], "KubeadmControlPlane")["spec"]["kubeadmConfigSpec"])
     path = "/etc/kubernetes/encryption-provider.conf"
     assert primary[path] == standby[path]
-    assert not Path(KEY_FILE).exists()
+    assert not Path(KEY_FILE).expanduser().exists()
 
 
 # --- secret hygiene ----------------------------------------------------------------------------

@@ -26,13 +26,14 @@ from acp_install.testing.sandbox import sandbox_factory  # noqa: F401 - fixture
 from specs import example, write
 
 CRDS = Path(__file__).resolve().parent.parent.parent / "shared" / "crds"
-KEY_FILE = ".acp-install/global-encryption-key"
+KEY_FILE = "~/.acp-install/192.168.1.100/global-encryption-key"
 
 
 def test_full_vsphere_install(sandbox_factory: Callable[..., Sandbox],  # noqa: F811
                               tmp_path: Path, canaries: dict[str, str],
                               monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)  # the generated encryption key lands in ./.acp-install
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))  # the generated key lands in ~/.acp-install
     loaded = load_spec(write(tmp_path / "spec.yaml", example("vsphere")))
     plan = build_plan(loaded)
     sb = sandbox_factory(scenario="happy", crds_dir=CRDS, speed=50)
@@ -59,7 +60,8 @@ def test_full_vsphere_install(sandbox_factory: Callable[..., Sandbox],  # noqa: 
         canaries["ACP_ADMIN_PASSWORD"].encode()).decode()
 
     # the key was generated once, 0600, on the apply
-    key = Path(KEY_FILE)
+    key = Path(KEY_FILE).expanduser()
+    assert not (tmp_path / ".acp-install").exists()
     assert stat.S_IMODE(os.stat(key).st_mode) == 0o600
     value = key.read_text().strip()
     assert len(base64.b64decode(value)) == 32

@@ -15,7 +15,14 @@ from collections.abc import Iterator
 
 from acp_install import Finding, InstallSpec, netcheck
 
-from .derive import default_folder, pool_name, template_name, template_networks
+from .derive import (
+    default_folder,
+    generated_key_file,
+    pool_name,
+    template_name,
+    template_networks,
+)
+from .keys import GeneratedKey
 from .models import Machines, Nic, PersistentDisk, VspherePlatform, WorkerMachines
 
 #: The pool webhook's hostname pattern (CRD ``configs[].hostname``).
@@ -120,6 +127,7 @@ def _check_platform(spec: InstallSpec, p: VspherePlatform) -> Iterator[Finding]:
         if netcheck.ip_error(ns):
             yield _e(f"platform.nameservers[{i}]", f"{ns!r} is not an IP address",
                      "resolv.conf needs nameserver IPs")
+    yield from _check_key_location(spec, p)
     if spec.dr is not None and p.encryptionKey is not None:
         yield _e("platform.encryptionKey", "a DR install uses dr.encryptionKey on both sides; a "
                  "second key here would make the two sides differ",
@@ -133,6 +141,30 @@ def _check_platform(spec: InstallSpec, p: VspherePlatform) -> Iterator[Finding]:
             yield _w("platform.encryptionKey", f"the key ({p.encryptionKey.source}) is not the "
                      "base64 of 16, 24 or 32 bytes: kube-apiserver rejects such an aescbc key",
                      "generate one with: head -c 32 /dev/urandom | base64")
+
+
+def _check_key_location(spec: InstallSpec, p: VspherePlatform) -> Iterator[Finding]:
+    """The generated key must be found again by every later render and apply (decisions.md)."""
+    given = p.generatedKeyFile
+    if given is not None and not (given.startswith(("/", "~"))):
+        yield _e("platform.generatedKeyFile", f"{given!r} is relative: it would be resolved "
+                 "against the current directory, so a render and an apply started from "
+                 "different directories would use different encryption keys",
+                 f"use an absolute path (e.g. /root/.acp-install/global-encryption-key) or "
+                 f"~/{given.lstrip('./')}", "vsphere-key")
+        return
+    if spec.dr is not None or p.encryptionKey is not None:
+        return
+    path = GeneratedKey(file=generated_key_file(spec)).path
+    state = "exists and will be reused" if path.is_file() else \
+        "will be generated on the first render --include-secrets or apply"
+    yield _w("platform.encryptionKey", f"not set: the aescbc key of the control plane "
+             f"encryption-provider.conf is kept in {path} ({state}). Back that file up and keep "
+             "it: a later apply without it renders a new key, and control plane nodes created "
+             "with a different key cannot decrypt the Secrets already in etcd",
+             "generate a key you manage (head -c 32 /dev/urandom | base64 > /root/global-"
+             "encryption-key; chmod 600 it) and set encryptionKey: {file: /root/global-"
+             "encryption-key}", "vsphere-key")
 
 
 def _object_name(path: str, name: str) -> Iterator[Finding]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from acp_install import InstallSpec, SecretRef
 
 from .keys import GeneratedKey
-from .models import Machines, VspherePlatform, WorkerMachines
+from .models import DEFAULT_GENERATED_KEY_FILE, Machines, VspherePlatform, WorkerMachines
 
 CP_POOL = "global-cp-pool"
 CP_TEMPLATE = "global-cp-machine-template"
@@ -14,7 +14,6 @@ CP_TEMPLATE = "global-cp-machine-template"
 def _platform(spec: InstallSpec) -> VspherePlatform:
     platform: VspherePlatform = spec.platform
     return platform
-
 
 
 def pool_name(m: Machines) -> str:
@@ -53,7 +52,16 @@ def encryption_key(spec: InstallSpec) -> SecretRef:
         return spec.dr.encryptionKey
     if p.encryptionKey is not None:
         return p.encryptionKey
-    return GeneratedKey(file=p.generatedKeyFile)
+    return GeneratedKey(file=generated_key_file(spec))
+
+
+def generated_key_file(spec: InstallSpec) -> str:
+    """The generated key's location as written in the spec (``~`` unexpanded, so plain renders
+    stay identical across machines); :class:`GeneratedKey` expands it when used."""
+    p = _platform(spec)
+    if p.generatedKeyFile is not None:
+        return p.generatedKeyFile
+    return DEFAULT_GENERATED_KEY_FILE.format(vip=spec.controlPlaneVIP)
 
 
 def nameservers(spec: InstallSpec) -> list[str]:

@@ -11,8 +11,11 @@ import attrs
 
 from acp_install import SecretRef, doc
 
-#: Where a fresh encryption key is generated when ``encryptionKey`` is not given (the work dir).
-DEFAULT_GENERATED_KEY_FILE = ".acp-install/global-encryption-key"
+#: Where a fresh encryption key is generated when neither ``encryptionKey`` nor
+#: ``generatedKeyFile`` is given: in the home directory of the user running acp-install, one
+#: file per control plane VIP, so every render and apply of the same cluster finds the same key
+#: whatever the current directory (``{vip}`` is replaced by ``controlPlaneVIP``).
+DEFAULT_GENERATED_KEY_FILE = "~/.acp-install/{vip}/global-encryption-key"
 
 
 @attrs.frozen
@@ -160,9 +163,13 @@ class VspherePlatform:
         metadata=doc("base64 aescbc key of /etc/kubernetes/encryption-provider.conf; unset = "
                      "generated once into generatedKeyFile. Ignored with dr: (dr.encryptionKey)."),
     )
-    generatedKeyFile: str = attrs.field(
-        default=DEFAULT_GENERATED_KEY_FILE,
-        metadata=doc("Where the key is generated (0600) on first use when encryptionKey is unset."),
+    generatedKeyFile: str | None = attrs.field(
+        default=None,
+        metadata=doc("Where the key is generated (0600) on first use when encryptionKey is unset; "
+                     "an absolute or ~ path (a relative one is rejected: it would depend on the "
+                     "current directory). Default ~/.acp-install/<controlPlaneVIP>/"
+                     "global-encryption-key. Back the file up: losing it breaks new control "
+                     "planes."),
     )
     kubeOvnVersion: str | None = attrs.field(
         default=None, metadata=doc("cpaas.io/kube-ovn-version annotation (chart version).")
