@@ -722,3 +722,47 @@ def test_control_plane_machines_carry_the_control_plane_role_label(tmp_path: Pat
     kcp = one(manifest(render(tmp_path, example("vsphere"))), "KubeadmControlPlane")
     assert kcp["spec"]["machineTemplate"]["metadata"] == {
         "labels": {"node-role.kubernetes.io/control-plane": ""}}
+
+
+# --- values pinned to the bootstrap host's registry (providers.md §10.16) -----------------------
+
+
+def _warnings(tmp_path: Path, capsys: pytest.CaptureFixture[str], data: dict[str, Any]) -> str:
+    assert main(["validate", "-f", str(write(tmp_path / "spec.yaml", data))]) == 0
+    return capsys.readouterr().err
+
+
+def test_default_registries_on_the_bootstrap_host_warn(tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    data = example("vsphere")
+    err = _warnings(tmp_path, capsys, data)
+    node = f"{data['hostIP']}:11443"
+    assert (f"platform.imageRepository: kubeadm imageRepository defaults to {node}/tkestack, "
+            "on the bootstrap host's registry") in err
+    assert f"platform.cpi.imageRegistry: the CPI image registry defaults to {node}" in err
+    assert err.count("fix: set it explicitly to the platform registry (registryDomain") == 2
+    assert err.count("or confirm the installer rewrites it") == 2
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("platform.imageRepository", "192.168.1.10:11443/tkestack"),      # = nodeRegistryAddress
+    ("platform.imageRepository", "192.168.1.10:5000/k8s"),            # another port, same host
+    ("platform.cpi.imageRegistry", "192.168.1.10:11443"),
+])
+def test_explicit_bootstrap_registry_still_warns(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                 field: str, value: str) -> None:
+    err = _warnings(tmp_path, capsys, setpath(example("vsphere"), field, value))
+    assert f"{field}: " in err and f"is {value}" in err
+
+
+def test_registries_off_the_bootstrap_host_do_not_warn(tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    data = example("vsphere")
+    setpath(data, "platform.imageRepository", "platform.example.com:11443/tkestack")
+    setpath(data, "platform.cpi.imageRegistry", "platform.example.com:11443")
+    err = _warnings(tmp_path, capsys, data)
+    assert "platform.imageRepository" not in err and "platform.cpi.imageRegistry" not in err
+    # a custom nodeRegistryAddress on another host is still the bootstrap registry
+    data = setpath(example("vsphere"), "nodeRegistryAddress", "registry.bootstrap.lan:11443")
+    err = _warnings(tmp_path, capsys, data)
+    assert "imageRepository defaults to registry.bootstrap.lan:11443/tkestack" in err

@@ -123,6 +123,7 @@ def _check_platform(spec: InstallSpec, p: VspherePlatform) -> Iterator[Finding]:
     if p.imageRepository is not None and "://" in p.imageRepository:
         yield _e("platform.imageRepository", f"{p.imageRepository!r} has a scheme",
                  "write <registry host:port>/<path>, e.g. 10.0.0.5:11443/tkestack")
+    yield from _check_bootstrap_registry(spec, p)
     for i, ns in enumerate(p.nameservers or []):
         if netcheck.ip_error(ns):
             yield _e(f"platform.nameservers[{i}]", f"{ns!r} is not an IP address",
@@ -141,6 +142,43 @@ def _check_platform(spec: InstallSpec, p: VspherePlatform) -> Iterator[Finding]:
             yield _w("platform.encryptionKey", f"the key ({p.encryptionKey.source}) is not the "
                      "base64 of 16, 24 or 32 bytes: kube-apiserver rejects such an aescbc key",
                      "generate one with: head -c 32 /dev/urandom | base64")
+
+
+def _on_bootstrap_host(spec: InstallSpec, reference: str) -> bool:
+    """Whether an image reference or repository names the bootstrap host's registry."""
+    registry = reference.split("/", 1)[0]
+    host = registry.rsplit(":", 1)[0] if ":" in registry and not registry.endswith("]") else registry
+    return registry == spec.node_registry_address or host.strip("[]") == spec.hostIP
+
+
+def _check_bootstrap_registry(spec: InstallSpec, p: VspherePlatform) -> Iterator[Finding]:
+    """§10.16 leaves open which registry the global cluster's kubeadm images and CPI image come
+    from once the bootstrap host is gone: say so where the value points at that host."""
+    node = spec.node_registry_address
+    repo = p.imageRepository or f"{node}/tkestack"
+    if _on_bootstrap_host(spec, repo):
+        how = "is" if p.imageRepository else "defaults to"
+        yield _w("platform.imageRepository", f"kubeadm imageRepository {how} {repo}, on the "
+                 f"bootstrap host's registry (nodeRegistryAddress {node}), which is deleted with "
+                 "that host; the KubeadmControlPlane keeps it for every later control plane "
+                 "(CoreDNS, upgrades, any image not preloaded in the template). No source says "
+                 "the installer rewrites it (providers.md §10.16)",
+                 f"set it explicitly to the platform registry (registryDomain), e.g. "
+                 f"{spec.registryDomain}/tkestack with the template's preloaded images tagged "
+                 "to match, or confirm the installer rewrites it", "bootstrap-registry")
+    cpi = p.cpi.imageRegistry or node
+    if _on_bootstrap_host(spec, cpi):
+        how = "is" if p.cpi.imageRegistry else "defaults to"
+        yield _w("platform.cpi.imageRegistry", f"the CPI image registry {how} {cpi}, the "
+                 "bootstrap host's registry: the ClusterResourceSet (strategy Reconcile) keeps "
+                 f"the DaemonSet image {cpi}/ait/cloud-provider-vsphere:{p.cpi.imageTag}, so a "
+                 "control plane node added after that host is gone cannot pull it and stays "
+                 "uninitialised. No source says the installer rewrites it (providers.md §10.16)",
+                 f"set it explicitly to the platform registry (registryDomain "
+                 f"{spec.registryDomain}) or confirm the installer rewrites it; caution: the "
+                 "platform registry serves only after Step 8, until then the CPI pods cannot "
+                 "pull and new nodes stay uninitialised",
+                 "bootstrap-registry")
 
 
 def _check_key_location(spec: InstallSpec, p: VspherePlatform) -> Iterator[Finding]:
