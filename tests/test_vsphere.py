@@ -724,6 +724,18 @@ def test_control_plane_machines_carry_the_control_plane_role_label(tmp_path: Pat
         "labels": {"node-role.kubernetes.io/control-plane": ""}}
 
 
+def test_docs_say_the_control_plane_role_label_is_rendered() -> None:
+    """decisions.md and the provider page describe what the test above checks is rendered."""
+    docs = Path(__file__).resolve().parent.parent / "docs"
+    (row,) = [line for line in (docs / "decisions.md").read_text().splitlines()
+              if line.startswith("| KCP `machineTemplate.metadata.labels`")]
+    assert "not rendered" not in row and "control_plane_machine_labels" in row
+    page = (docs / "providers/vsphere.md").read_text()
+    not_modelled = page.split("## Not modelled", 1)[1]
+    assert "machineTemplate.metadata" not in not_modelled
+    assert "`machineTemplate.metadata.labels {node-role.kubernetes.io/control-plane: \"\"}`" in page
+
+
 # --- values pinned to the bootstrap host's registry (providers.md §10.16) -----------------------
 
 
