@@ -611,3 +611,10 @@ def test_spec_reference_is_current() -> None:
 
     path = Path(__file__).resolve().parent.parent / "docs/reference/spec-baremetal.md"
     assert path.read_text() == spec_markdown("baremetal"), "run: python -m acp_install.refdocs docs/reference"
+
+
+def test_step7_key_bases_come_from_the_core_helper() -> None:
+    """The etcd key base pattern lives in ImportEntry.etcd only, not re-implemented here."""
+    package = Path(__file__).resolve().parent.parent / "plugins" / "baremetal" / "acp_install_baremetal"
+    for source in package.glob("*.py"):
+        assert "/registry/" not in source.read_text(), source.name

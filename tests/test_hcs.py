@@ -697,3 +697,10 @@ def test_kubernetes_1_35_kubelet_policy_on_control_plane_and_workers(
                if f["path"].endswith("strategic.json")]
     assert len(patches) == 2
     assert all(p["imagePullCredentialsVerificationPolicy"] == "NeverVerify" for p in patches)
+
+
+def test_step7_key_bases_come_from_the_core_helper() -> None:
+    """The etcd key base pattern lives in ImportEntry.etcd only, not re-implemented here."""
+    package = Path(__file__).resolve().parent.parent / "plugins" / "hcs" / "acp_install_hcs"
+    for source in package.glob("*.py"):
+        assert "/registry/" not in source.read_text(), source.name

@@ -778,3 +778,10 @@ def test_registries_off_the_bootstrap_host_do_not_warn(tmp_path: Path,
     data = setpath(example("vsphere"), "nodeRegistryAddress", "registry.bootstrap.lan:11443")
     err = _warnings(tmp_path, capsys, data)
     assert "imageRepository defaults to registry.bootstrap.lan:11443/tkestack" in err
+
+
+def test_step7_key_bases_come_from_the_core_helper() -> None:
+    """The etcd key base pattern lives in ImportEntry.etcd only, not re-implemented here."""
+    package = Path(__file__).resolve().parent.parent / "plugins" / "vsphere" / "acp_install_vsphere"
+    for source in package.glob("*.py"):
+        assert "/registry/" not in source.read_text(), source.name

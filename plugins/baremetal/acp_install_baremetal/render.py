@@ -274,12 +274,6 @@ def pool_members(pool: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def _etcd(resource: str, names: Sequence[str] | None = None) -> ImportEntry:
-    plural, group = resource.split(".", 1)
-    return ImportEntry(resource, method="etcdctl", names=tuple(names) if names is not None else None,
-                       etcd_key_base=f"/registry/{group}/{plural}/cpaas-system/")
-
-
 def import_entries(objects: Sequence[Mapping[str, Any]], *,
                    runtime_secrets: bool = True) -> list[ImportEntry]:
     """§5.6 from what is actually there: rendered objects, plus live ones when the engine has them.
@@ -294,21 +288,21 @@ def import_entries(objects: Sequence[Mapping[str, Any]], *,
         return []
     entries = [ImportEntry("customresourcedefinitions.apiextensions.k8s.io",
                            names=PROVIDER_CRDS, method="kubectl"),
-               _etcd("baremetalclusters.infrastructure.cluster.x-k8s.io",
+               ImportEntry.etcd("baremetalclusters.infrastructure.cluster.x-k8s.io",
                      _names(objects, "BaremetalCluster"))]
     if "BaremetalMachineTemplate" in kinds:
         # machines are created from templates with generated names: import all of them
-        entries.append(_etcd("baremetalmachinetemplates.infrastructure.cluster.x-k8s.io"))
-        entries.append(_etcd("baremetalmachines.infrastructure.cluster.x-k8s.io"))
+        entries.append(ImportEntry.etcd("baremetalmachinetemplates.infrastructure.cluster.x-k8s.io"))
+        entries.append(ImportEntry.etcd("baremetalmachines.infrastructure.cluster.x-k8s.io"))
     pools = [o for o in objects if o.get("kind") == "MachineInventoryPool"]
     if pools:
-        entries.append(_etcd("machineinventorypools.infrastructure.cluster.x-k8s.io"))
+        entries.append(ImportEntry.etcd("machineinventorypools.infrastructure.cluster.x-k8s.io"))
         inventories = sorted({n for pool in pools for n in pool_members(pool)}
                              | set(_names(objects, "MachineInventory")))
-        entries.append(_etcd("machineinventories.elemental.cattle.io", inventories))
+        entries.append(ImportEntry.etcd("machineinventories.elemental.cattle.io", inventories))
     registrations = _names(objects, "MachineRegistration")
     if registrations:
-        entries.append(_etcd("machineregistrations.elemental.cattle.io", registrations))
+        entries.append(ImportEntry.etcd("machineregistrations.elemental.cattle.io", registrations))
     if runtime_secrets:
         plan = sorted({n for n in (
             *(_get(o, "status", "plan", "secretRef", "name") for o in objects

@@ -199,10 +199,6 @@ def acp_manifest(spec: InstallSpec) -> ProviderManifest:
 # --- Step 7 / Step 8 / DR -----------------------------------------------------------------------
 
 
-def _etcd_key_base(plural: str) -> str:
-    return f"/registry/{INFRA_GROUP}/{plural}/cpaas-system/"
-
-
 @hookimpl
 def acp_extra_resources(spec: InstallSpec,
                         objects: Sequence[Mapping[str, Any]]) -> list[ImportEntry]:
@@ -228,8 +224,7 @@ def acp_extra_resources(spec: InstallSpec,
         names = None
         if kind == "HCSCluster":
             names = tuple(sorted(str(c["metadata"]["name"]) for c in clusters))
-        entries.append(ImportEntry(f"{plural}.{INFRA_GROUP}", names=names, method="etcdctl",
-                                   etcd_key_base=_etcd_key_base(plural)))
+        entries.append(ImportEntry.etcd(f"{plural}.{INFRA_GROUP}", names))
     return entries
 
 

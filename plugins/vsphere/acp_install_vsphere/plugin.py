@@ -409,9 +409,7 @@ def _plural(kind: str) -> str:
 
 def _etcd_entry(group: str, kind: str, namespace: str,
                 names: tuple[str, ...] | None = None) -> ImportEntry:
-    plural = _plural(kind)
-    return ImportEntry(f"{plural}.{group}", method="etcdctl", names=names,
-                       etcd_key_base=f"/registry/{group}/{plural}/{namespace}/")
+    return ImportEntry.etcd(f"{_plural(kind)}.{group}", names, namespace=namespace)
 
 
 @hookimpl
