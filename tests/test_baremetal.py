@@ -461,6 +461,23 @@ def test_dr_without_the_documented_ref_is_refused(tmp_path: Path, canaries: dict
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize(("endpoint", "extra"), [
+    ({"type": "Internal", "vrid": 51}, " (an Internal VIP also needs at least 3)"),
+    ({"type": "External"}, ""),
+])
+def test_too_few_replicas_is_one_finding_on_controlplane_replicas(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], endpoint: dict[str, Any],
+        extra: str) -> None:
+    data = setpath(example("baremetal"), "controlPlane.replicas", 2)
+    data["platform"]["endpoint"] = endpoint
+    assert main(["validate", "-f", str(write(tmp_path / "spec.yaml", data))]) == 3
+    err = capsys.readouterr().err
+    findings = [ln for ln in err.splitlines() if "controlPlane.replicas" in ln]
+    assert len(findings) == 1, err
+    assert findings[0].endswith(f"controlPlane.replicas: 2: a single or two-node Bare Metal "
+                                f"control plane is unsupported{extra}")
+
+
 def test_example_validates_with_only_expected_warnings(capsys: pytest.CaptureFixture[str],
                                                        tmp_path: Path) -> None:
     spec = write(tmp_path / "spec.yaml", example("baremetal"))

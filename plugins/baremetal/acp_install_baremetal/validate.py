@@ -63,9 +63,6 @@ def _check_endpoint(spec: InstallSpec) -> Iterator[Finding]:
         if e.vipMode is not None and e.vipMode not in VIP_MODES:
             yield _e(f"{path}.vipMode", f"{e.vipMode!r} is not a VIP mode",
                      "use nic, arp or policy_route (or remove it for the default nic)", "bm-vip")
-        if spec.controlPlane.replicas < 3:
-            yield _e("controlPlane.replicas", "an Internal VIP needs at least 3 control planes",
-                     "use replicas: 3", "bm-replicas")
     else:
         if e.vrid is not None:
             yield _e(f"{path}.vrid", "vrid applies only to an Internal endpoint",
@@ -204,8 +201,11 @@ def check(spec: InstallSpec) -> Iterator[Finding]:
         yield _e("controlPlane.format", f"{fmt!r}: Bare Metal bootstrap data is cloud-config",
                  "remove the field or set cloud-config", "format")
     if spec.controlPlane.replicas < 3:
+        internal = " (an Internal VIP also needs at least 3)" \
+            if platform_of(spec).endpoint.type == "Internal" else ""
         yield _e("controlPlane.replicas", f"{spec.controlPlane.replicas}: a single or two-node "
-                 "Bare Metal control plane is unsupported", "use replicas: 3", "bm-replicas")
+                 f"Bare Metal control plane is unsupported{internal}", "use replicas: 3",
+                 "bm-replicas")
     yield from _check_endpoint(spec)
     yield from _check_registration(spec)
     yield from _check_seed_image(spec)
