@@ -308,3 +308,19 @@ def test_distinct_pool_slots_and_gateways_in_subnet_are_accepted(
     setpath(data, f"{CP}.pool[0].gateway", "192.168.0.1")  # in 192.168.0.0/16
     assert main(["validate", "-f", str(write(tmp_path / "spec.yaml", data))]) == 0
     assert ".pool[" not in capsys.readouterr().err
+
+
+def test_standby_runbook_has_the_etcd_sync_steps(tmp_path: Path, canaries: dict[str, str]) -> None:
+    data = example("dcs")
+    data["controlPlaneVIP"] = "192.168.2.100"
+    data["dr"] = {"role": "standby", "primaryVIP": "192.168.1.100", "standbyVIP": "192.168.2.100",
+                  "encryptionKey": {"env": "ENCRYPTION_KEY"}, "etcdSyncVersion": "v4.3.2"}
+    runbook = (render(tmp_path, data) / "RUNBOOK.md").read_text()
+    assert '"version": "v4.3.2"' in runbook and '"active_cluster_vip": "192.168.1.100"' in runbook
+    assert 'curl -sk -X POST "https://192.168.2.100/apis/cluster.alauda.io/v1alpha1/moduleinfoes"' in runbook
+    assert "service_name=cluster-transformer" in runbook
+    assert CANARIES["ENCRYPTION_KEY"] not in runbook
+    data["dr"]["role"] = "primary"
+    data["controlPlaneVIP"] = "192.168.1.100"
+    primary = (render(tmp_path / "p", data) / "RUNBOOK.md").read_text()
+    assert "moduleinfoes" not in primary and "service_name=cluster-transformer" in primary
