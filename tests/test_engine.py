@@ -30,7 +30,7 @@ from acp_install.engine import (
     state_path,
     to_dict,
 )
-from acp_install.errors import InstallerError, Interrupted, StateError, WaitTimeout
+from acp_install.errors import InstallerError, Interrupted, SecretError, StateError, WaitTimeout
 from acp_install.plan import InstallPlan, build_plan
 from acp_install.sandbox import Sandbox
 from acp_install.spec.load import LoadedSpec, load_spec
@@ -43,11 +43,12 @@ KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
 FAST = {"poll_interval": 0.1, "resync": 2.0}
 
 
-def fast(installer_stall: float = 10.0, **phases: float) -> Timeouts:
+def fast(installer_stall: float = 10.0, post_grace: float = 5.0, **phases: float) -> Timeouts:
     """Deadlines for a sandbox running 50x faster than life."""
     base = {"packages": 15, "manifest": 15, "control_plane": 20, "extra_resources": 15,
             "installer": 15, "monitor": 20, "verify": 15}
-    return Timeouts(installer_stall=installer_stall).with_overrides(**{**base, **phases})
+    return Timeouts(installer_stall=installer_stall, post_grace=post_grace).with_overrides(
+        **{**base, **phases})
 
 
 @pytest.fixture
@@ -255,7 +256,60 @@ def test_changed_spec_is_refused_then_restart(start: Callable[..., Sandbox], pla
         engine(other, sb, tmp_path / "w")[0].run(until="manifest")
     eng, rec = engine(other, sb, tmp_path / "w", restart=True)
     eng.run(until="manifest")
-    assert rec.outcomes()["manifest"] in {"done", "already-done"}
+    assert rec.outcomes()["manifest"] == "done"
+
+
+def test_restart_with_a_changed_spec_changes_the_live_objects(
+        start: Callable[..., Sandbox], plan: InstallPlan, tmp_path: Path,
+        canaries: dict[str, str]) -> None:
+    """A changed object is re-applied after --restart, not reported "already done"."""
+    sb = start()
+    engine(plan, sb, tmp_path)[0].run(until="manifest")
+    data = example("dcs")
+    data["platform"]["controlPlane"]["cpu"] = 8
+    other = build_plan(load_spec(write(tmp_path / "other.yaml", data)))
+    template = next(o for o in other.manifest if o["kind"] == "DCSMachineTemplate")
+    name = template["metadata"]["name"]
+
+    def live_cpu() -> Any:
+        out = subprocess.run([KUBECTL, "--kubeconfig", str(sb.kubeconfig_path), "get",
+                              "dcsmachinetemplates", name, "-n", "cpaas-system", "-o",
+                              "jsonpath={.spec.template.spec.vmConfig.dcsMachineCpuSpec.quantity}"],
+                             capture_output=True, text=True, timeout=30)
+        assert out.returncode == 0, out.stderr
+        return int(out.stdout)
+
+    assert live_cpu() == 16
+    eng, rec = engine(other, sb, tmp_path, restart=True)
+    eng.run(until="manifest")
+    assert live_cpu() == 8
+    assert rec.outcomes()["manifest"] == "done"
+    assert any(f"updated DCSMachineTemplate/{name}" == e.message for e in rec.of(PhaseProgress))
+
+    # applying the same spec again changes nothing and says so
+    eng, rec = engine(other, sb, tmp_path, restart=True)
+    eng.run(until="manifest")
+    assert rec.outcomes()["manifest"] == "already-done"
+    assert live_cpu() == 8
+
+
+def test_missing_secrets_are_all_reported_before_anything_is_applied(
+        start: Callable[..., Sandbox], plan: InstallPlan, tmp_path: Path,
+        canaries: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    sb = start()
+    monkeypatch.delenv("DCS_AUTH_KEY")
+    monkeypatch.delenv("ACP_ADMIN_PASSWORD")
+    with pytest.raises(SecretError) as err:
+        engine(plan, sb, tmp_path)[0].run()
+    text = str(err.value)
+    assert err.value.exit_code == 6
+    assert "$DCS_AUTH_KEY" in text and "$ACP_ADMIN_PASSWORD" in text
+    assert "nothing was applied" in text
+    # nothing reached the sandbox: no object, no installer request, not even a read
+    assert not [w for w in sb.recorder.writes if w.manager == "acp-install"]
+    assert not sb.recorder.installer_requests
+    assert not sb.recorder.requests
+    assert_no_canaries(text, canaries)
 
 
 def test_second_concurrent_run_is_refused(start: Callable[..., Sandbox], plan: InstallPlan,
@@ -383,3 +437,23 @@ def test_cancel_stops_between_phases_and_the_next_run_resumes(
     assert eng2.run().complete
     assert rec.outcomes()["manifest"] == "skipped" and rec.outcomes()["control-plane"] == "done"
     assert len(posts(sb)) == 1
+
+
+def test_verify_without_clustermodule_on_the_bootstrap_cluster_points_at_the_seed_commands(
+        start: Callable[..., Sandbox], plan: InstallPlan, tmp_path: Path,
+        canaries: dict[str, str]) -> None:
+    """A real minialauda need not serve ClusterModule: the seed checks it on the new cluster."""
+    sb = start()
+    engine(plan, sb, tmp_path)[0].run(until="monitor")
+    out = subprocess.run([KUBECTL, "--kubeconfig", str(sb.kubeconfig_path), "delete", "crd",
+                          "clustermodules.cluster.alauda.io"],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    eng, rec = engine(plan, sb, tmp_path, timeouts=fast(verify=3))
+    result = eng.run()
+    assert result.complete and rec.outcomes()["verify"] == "done"
+    (warning,) = [w for w in rec.of(Warning) if w.phase == "verify"]
+    for command in ("kubectl --kubeconfig <global-kubeconfig> get nodes",
+                    "kubectl --kubeconfig <global-kubeconfig> get clustermodule global",
+                    "get clusters.platform.tkestack.io global -o jsonpath='{.status.phase}'"):
+        assert command in warning.message

@@ -103,6 +103,35 @@ def test_usage_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Non
     assert rc == 2 and "PHASE=SECONDS" in err
 
 
+@pytest.mark.parametrize("args, says", [
+    (["--timeout-scale", "nan"], "--timeout-scale"),
+    (["--timeout-scale", "inf"], "--timeout-scale"),
+    (["--timeout-scale", "0"], "--timeout-scale"),
+    (["--poll-interval", "-1"], "--poll-interval"),
+    (["--timeout", "manifest=-5"], "manifest=-5"),
+    (["--timeout", "manifest=nan"], "manifest=nan"),
+    (["--until", "nope"], "--until 'nope': unknown phase"),
+    (["--installer-address", "notanaddr"], "expected HOST:PORT"),
+    (["--installer-address", "10.0.0.5:99999"], "expected HOST:PORT"),
+])
+def test_bad_options_are_usage_errors_before_anything_is_loaded(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, args: list[str], says: str) -> None:
+    # the spec and kubeconfig do not exist: the option must be reported, not them
+    t0 = time.monotonic()
+    rc, _, err = run(capsys, "install", "-f", str(tmp_path / "missing.yaml"),
+                     "--kubeconfig", str(tmp_path / "missing"), *args)
+    assert rc == 2, err
+    assert says in err
+    assert "kubeconfig" not in err and "missing.yaml" not in err
+    assert time.monotonic() - t0 < 5
+
+
+def test_bad_options_with_sandbox_are_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
+    rc, out, _ = run(capsys, "install", "--sandbox", "--timeout-scale", "nan", "-o", "json")
+    assert rc == 2
+    assert json_lines(out)[-1]["exit_code"] == 2
+
+
 def test_bad_kubeconfig_is_a_cluster_error(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                                            canaries: dict[str, str]) -> None:
     from specs import example, write

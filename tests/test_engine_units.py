@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import math
 import time
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
@@ -78,6 +81,44 @@ def test_timeouts_scale_and_overrides() -> None:
         Timeouts(phases={"nope": 1})
     with pytest.raises(UsageError):
         Timeouts(scale=0)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"scale": math.nan}, {"scale": math.inf}, {"scale": -1.0}, {"installer_stall": math.nan},
+    {"installer_stall": 0.0}, {"post_grace": -1.0}, {"phases": {"manifest": -5.0}},
+    {"phases": {"manifest": math.nan}}, {"scale": 1e308},
+])
+def test_timeouts_must_be_finite_and_positive(kwargs: dict[str, Any]) -> None:
+    with pytest.raises(ValueError, match="finite positive") as err:
+        Timeouts(**kwargs)
+    assert isinstance(err.value, UsageError) and err.value.exit_code == 2
+    with pytest.raises(ValueError):
+        Timeouts().with_overrides(control_plane=-5)
+
+
+@pytest.mark.parametrize("kwargs", [{"poll_interval": -1.0}, {"poll_interval": math.nan},
+                                    {"resync": 0.0}, {"resync": math.inf}])
+def test_engine_intervals_must_be_finite_and_positive(tmp_path: Path,
+                                                      kwargs: dict[str, Any]) -> None:
+    from acp_install.engine import Engine
+
+    with pytest.raises(ValueError, match="finite positive"):
+        Engine(cast(Any, None), kubeconfig=tmp_path / "k", workdir=tmp_path, **kwargs)
+    assert not (tmp_path / ".acp-install").exists()
+
+
+def test_redactor_strips_values_and_their_encodings() -> None:
+    from acp_install.clients.redact import Redactor
+
+    secret = 'pa"ss-canary'
+    redact = Redactor([secret])
+    b64 = base64.b64encode(secret.encode()).decode()
+    text = f'a {secret} b {b64} c {json.dumps(secret)} d'
+    out = redact(text)
+    assert secret not in out and b64 not in out and 'pa\\"ss' not in out
+    assert out.count("<redacted>") == 3
+    assert secret not in repr(redact)
+    assert redact.data({"x": [f"<{secret}>"]}) == {"x": ["<<redacted>>"]}
 
 
 def test_state_is_atomic_private_and_locked(tmp_path: Path) -> None:

@@ -36,7 +36,7 @@ class TextRenderer:
         self.start = time.monotonic()
 
     def __call__(self, event: Event) -> None:
-        from ..engine import PhaseFinished, PhaseProgress, PhaseStarted, Warning
+        from ..engine import EngineWarning, PhaseFinished, PhaseProgress, PhaseStarted
 
         stamp = f"[{time.monotonic() - self.start:7.1f}s]"
         if isinstance(event, PhaseStarted):
@@ -51,7 +51,7 @@ class TextRenderer:
                      "skipped": "finished in an earlier run, skipped"}
             took = f" in {event.elapsed:.1f}s" if event.outcome != "skipped" else ""
             line = f"{stamp} ok  {event.phase}: {words.get(event.outcome, event.outcome)}{took}"
-        elif isinstance(event, Warning):
+        elif isinstance(event, EngineWarning):
             line = f"{stamp} !!  {event.phase + ': ' if event.phase else ''}{event.message}"
         else:  # pragma: no cover - a new event type the renderer does not know yet
             line = f"{stamp} {event}"
@@ -75,17 +75,42 @@ class JsonRenderer:
 
 
 def _parse_timeouts(values: tuple[str, ...]) -> dict[str, float]:
+    from ..engine.core import positive_seconds
+
     out: dict[str, float] = {}
     for item in values:
         phase, sep, seconds = item.partition("=")
         try:
             if not sep:
                 raise ValueError
-            out[phase.strip()] = float(seconds)
+            value = float(seconds)
         except ValueError:
             raise UsageError(f"--timeout {item!r}: expected PHASE=SECONDS",
                              hint="e.g. --timeout control-plane=5400") from None
+        out[phase.strip()] = positive_seconds(f"--timeout {item!r}", value)
     return out
+
+
+def _check_options(until: str | None, timeout_scale: float | None, poll_interval: float | None,
+                   speed: float, installer_address: str | None) -> None:
+    """Every option that needs no file or cluster, before anything is loaded (exit 2)."""
+    from ..engine import PHASE_NAMES
+    from ..engine.core import positive_seconds
+
+    if until is not None and until not in PHASE_NAMES:
+        raise UsageError(f"--until {until!r}: unknown phase",
+                         hint=f"phases: {', '.join(PHASE_NAMES)}")
+    for name, value in (("--timeout-scale", timeout_scale), ("--poll-interval", poll_interval),
+                        ("--speed", speed)):
+        if value is not None:
+            positive_seconds(name, value)
+    if installer_address is not None:
+        host, sep, port = installer_address.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536 \
+                or any(c in host for c in "/?#@ "):
+            raise UsageError(f"--installer-address {installer_address!r}: expected HOST:PORT",
+                             hint="the cpaas-installer pod IP and port, e.g. 10.0.0.5:8080 "
+                                  "(or leave it out: it is discovered from the pod)")
 
 
 def _demo_secrets(spec: Any) -> list[str]:
@@ -162,6 +187,9 @@ def _default_crds() -> str | None:
 @click.option("--until", "until", metavar="PHASE", help="Stop after this phase.")
 @click.option("--restart", is_flag=True,
               help="Forget finished phases and re-check all (the installer POST stays guarded).")
+@click.option("--resubmit", is_flag=True,
+              help="Send the installer request again if, and only if, the installer reports "
+                   "the earlier one Failed (after fixing the cause).")
 @click.option("--poll-interval", type=float, default=None,
               help="Seconds between installer progress polls (default 5; 0.2 with --sandbox).")
 @click.option("--sandbox", "use_sandbox", is_flag=True,
@@ -177,7 +205,7 @@ def _default_crds() -> str | None:
                    "installed one, by id).")
 def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
             installer_address: str | None, fmt: str, timeout_scale: float | None,
-            timeouts: tuple[str, ...], until: str | None, restart: bool,
+            timeouts: tuple[str, ...], until: str | None, restart: bool, resubmit: bool,
             poll_interval: float | None, use_sandbox: bool, crds: str | None, scenario: str,
             speed: float, provider_id: str | None) -> int:
     """Run the install: packages, manifest, control plane, installer request, monitor, verify.
@@ -190,17 +218,18 @@ def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
     out = sys.stdout
     json_out = JsonRenderer(out) if fmt == "json" else None
     renderer = json_out or TextRenderer(out)
-    scale = timeout_scale if timeout_scale is not None else (
-        SANDBOX_TIMEOUT_SCALE if use_sandbox else 1.0)
-    base = Timeouts(scale=scale)
-    overrides = _parse_timeouts(timeouts)
-    timeouts_obj = base.with_overrides(**overrides) if overrides else base
     try:
+        _check_options(until, timeout_scale, poll_interval, speed, installer_address)
+        scale = timeout_scale if timeout_scale is not None else (
+            SANDBOX_TIMEOUT_SCALE if use_sandbox else 1.0)
+        base = Timeouts(scale=scale)
+        overrides = _parse_timeouts(timeouts)
+        timeouts_obj = base.with_overrides(**overrides) if overrides else base
         if use_sandbox:
             result = _install_sandbox(spec_file, workdir, renderer, timeouts_obj, until, restart,
                                       poll_interval if poll_interval is not None else 0.2,
                                       crds or _default_crds(), scenario, speed, fmt, out,
-                                      provider_id)
+                                      provider_id, resubmit)
         else:
             if spec_file is None:
                 raise UsageError("missing -f SPEC", hint="write one with `acp-install init`")
@@ -210,7 +239,8 @@ def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
             loaded, plan = _load(spec_file)
             result = _run(plan, loaded.provider, kubeconfig, workdir or ".", renderer,
                           timeouts_obj, until, restart,
-                          poll_interval if poll_interval is not None else 5.0, installer_address)
+                          poll_interval if poll_interval is not None else 5.0, installer_address,
+                          resubmit=resubmit)
             _summary(result, None, fmt, out)
     except AcpInstallError as err:
         if json_out is not None:
@@ -232,12 +262,14 @@ def _load(spec_file: str) -> tuple[Any, InstallPlan]:
 
 def _run(plan: InstallPlan, provider: Any, kubeconfig: str, workdir: str, renderer: Any,
          timeouts: Any, until: str | None, restart: bool, poll_interval: float,
-         installer_address: str | None, resync: float = 30.0) -> InstallResult:
+         installer_address: str | None, resync: float = 30.0,
+         resubmit: bool = False) -> InstallResult:
     from ..engine import Engine
 
     engine = Engine(plan, kubeconfig=kubeconfig, workdir=workdir, provider=provider,
                     installer_address=installer_address, timeouts=timeouts,
-                    poll_interval=poll_interval, resync=resync, restart=restart)
+                    poll_interval=poll_interval, resync=resync, restart=restart,
+                    resubmit=resubmit)
     engine.subscribe(renderer)
     return engine.run(until=until)
 
@@ -245,7 +277,7 @@ def _run(plan: InstallPlan, provider: Any, kubeconfig: str, workdir: str, render
 def _install_sandbox(spec_file: str | None, workdir: str | None, renderer: Any, timeouts: Any,
                      until: str | None, restart: bool, poll_interval: float, crds: str | None,
                      scenario: str, speed: float, fmt: str, out: TextIO,
-                     provider_id: str | None = None) -> InstallResult:
+                     provider_id: str | None = None, resubmit: bool = False) -> InstallResult:
     with tempfile.TemporaryDirectory(prefix="acp-install-demo-") as tmp_name:
         tmp = Path(tmp_name)
         if spec_file is None:
@@ -266,7 +298,7 @@ def _install_sandbox(spec_file: str | None, workdir: str | None, renderer: Any, 
                            f"CRDs {crds or 'schemaless'})", file=out)
             result = _run(plan, loaded.provider, str(sb.kubeconfig_path),
                           workdir or str(tmp / "work"), renderer, timeouts, until, restart,
-                          poll_interval, None, resync=5.0)
+                          poll_interval, None, resync=5.0, resubmit=resubmit)
             _summary(result, sb, fmt, out)
         return result
 

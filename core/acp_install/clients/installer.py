@@ -9,6 +9,7 @@ function to change.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -16,6 +17,7 @@ import attrs
 import httpx
 
 from ..errors import ClusterError, InstallerError
+from .redact import Redactor
 from .retry import Deadline, retry_call
 
 DEFAULT_PORT = 8080
@@ -23,9 +25,14 @@ PROGRESS_PATH = "/cpaas-installer/api/progress"
 INSTALLER_NAMESPACE = "cpaas-system"
 INSTALLER_SELECTOR = "service_name=cpaas-installer"
 
-#: ``status`` values meaning the installer has not received a request yet.
-IDLE_STATUSES = frozenset({"", "idle", "notstarted", "not_started", "none", "pending",
-                           "waiting"})
+#: ``status`` values meaning the installer has not received a request yet. Only ``status`` says
+#: so (and a 404 of the progress API): the seed documents ``type`` only for the final
+#: ``Complete``, so a missing ``type`` means "unknown", never "no request".
+IDLE_STATUSES = frozenset({"idle", "notstarted", "not_started", "none", "pending", "waiting"})
+
+#: The status a 404 of the progress API is reported as (some builds answer 404 until they
+#: have a request).
+NO_REQUEST = "NotStarted"
 
 
 @attrs.frozen
@@ -50,9 +57,11 @@ class Progress:
 
     @property
     def idle(self) -> bool:
-        """The installer has no install request (never received one, or lost it)."""
-        return (self.status.strip().lower() in IDLE_STATUSES
-                or self.type.strip().lower() in IDLE_STATUSES)
+        """The installer has no install request (never received one, or lost it).
+
+        Judged on ``status`` alone: an answer without a ``status`` is not idle (unknown).
+        """
+        return self.status.strip().lower() in IDLE_STATUSES
 
     @property
     def succeeded(self) -> bool:
@@ -109,7 +118,7 @@ def parse_progress(data: Any) -> Progress:
     stages = _first(body, "phases", "stages", "steps")
     if phase_val is None and isinstance(stages, list):
         current = [s for s in stages if isinstance(s, Mapping)
-                   and str(s.get("status", "")).lower() not in IDLE_STATUSES]
+                   and str(s.get("status", "")).lower() not in IDLE_STATUSES | {""}]
         if current:
             phase_val = _first(current[-1], "name", "phase", "stage")
     message = _first(body, "message", "reason", "error", "msg")
@@ -123,17 +132,60 @@ def parse_progress(data: Any) -> Progress:
 
 
 class InstallerUnavailable(Exception):
-    """A transient installer failure (connection refused, 5xx): retried by the caller."""
+    """A transient installer failure (connection refused, 5xx): retried by the caller.
+
+    ``maybe_delivered`` is true when a request may have reached the installer although no
+    answer says so (the connection broke or timed out after the body was sent, or a 5xx): for
+    the non-idempotent POST the caller must then look at the progress API for a while before
+    sending again.
+    """
+
+    def __init__(self, message: str, *, maybe_delivered: bool = False) -> None:
+        super().__init__(message)
+        self.maybe_delivered = maybe_delivered
+
+
+#: Transport errors raised before a single byte of the request can have left this host.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout,
+             httpx.UnsupportedProtocol)
+
+
+def _name_resolution_failed(err: BaseException) -> bool:
+    seen: BaseException | None = err
+    while seen is not None:
+        if isinstance(seen, socket.gaierror):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+_ADDRESS_HINT = ("pass --installer-address HOST:PORT with the cpaas-installer pod IP (kubectl get "
+                 "pods -n cpaas-system -l service_name=cpaas-installer -o wide) and port 8080, "
+                 "or leave it out to discover it")
 
 
 class InstallerClient:
-    """HTTP client of one installer address (``host:port``)."""
+    """HTTP client of one installer address (``host:port``).
+
+    ``redact`` is applied to every text taken from the installer (error bodies, progress
+    messages) before it goes into an error, so an echoed secret never leaves this class.
+    """
 
     def __init__(self, address: str, *, timeout: float = 15.0,
-                 on_retry: Callable[[str], None] | None = None) -> None:
+                 on_retry: Callable[[str], None] | None = None,
+                 redact: Redactor | None = None) -> None:
         self.address = address
         self.base_url = f"http://{address}"
         self.on_retry = on_retry
+        self.redact = redact if redact is not None else Redactor()
+        try:
+            url = httpx.URL(self.base_url)
+        except httpx.InvalidURL as err:
+            raise InstallerError(f"invalid installer address {address!r}: {err}",
+                                 hint=_ADDRESS_HINT) from None
+        if not url.host:
+            raise InstallerError(f"invalid installer address {address!r}: no host",
+                                 hint=_ADDRESS_HINT)
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout,
                                   headers={"User-Agent": "acp-install"})
 
@@ -165,9 +217,22 @@ class InstallerClient:
         try:
             resp = self._http.request(method, path, json=json)
         except httpx.TransportError as err:
-            raise InstallerUnavailable(f"{type(err).__name__}: {err}") from None
-        if resp.status_code >= 500 or resp.status_code == 429:
-            raise InstallerUnavailable(f"HTTP {resp.status_code}")
+            if _name_resolution_failed(err):
+                # Not transient: retrying a name that does not resolve only burns the deadline.
+                raise InstallerError(
+                    f"installer address {self.address!r}: the host name does not resolve "
+                    f"({err})", hint=_ADDRESS_HINT) from None
+            delivered = not isinstance(err, _NOT_SENT)
+            raise InstallerUnavailable(f"{type(err).__name__}: {err}",
+                                       maybe_delivered=delivered) from None
+        except httpx.InvalidURL as err:
+            raise InstallerError(f"invalid installer address {self.address!r}: {err}",
+                                 hint=_ADDRESS_HINT) from None
+        if resp.status_code >= 500:
+            # A gateway or the installer itself may have failed after taking the request.
+            raise InstallerUnavailable(f"HTTP {resp.status_code}", maybe_delivered=True)
+        if resp.status_code == 429:
+            raise InstallerUnavailable("HTTP 429")
         return resp
 
     def progress(self, *, deadline: Deadline) -> Progress:
@@ -177,31 +242,31 @@ class InstallerClient:
             resp = self._send("GET", PROGRESS_PATH)
             if resp.status_code == 404:
                 # Some installer builds answer 404 until they have a request.
-                return Progress(status="", message="no install request", raw=None)
+                return Progress(status=NO_REQUEST, message="no install request", raw=None)
             if resp.status_code >= 400:
                 raise InstallerError(f"progress API answered HTTP {resp.status_code}: "
-                                     f"{resp.text[:300]}")
+                                     f"{self._safe_text(resp)}")
             try:
                 data = resp.json()
             except ValueError:
                 raise InstallerError("progress API answered with something that is not JSON",
                                      hint="check the installer address") from None
-            return parse_progress(data)
+            return parse_progress(self.redact.data(data))
 
-        return self._retrying(get, "GET progress", deadline)
+        result: Progress = self._retrying(get, "GET progress", deadline)
+        return result
 
     def submit(self, endpoint: str, payload: Mapping[str, Any], *, deadline: Deadline) -> Any:
         """POST the install request once. Never retried here: the engine decides (see state).
 
-        A connection failure before any answer is reported as :class:`InstallerUnavailable`
-        so the caller can check the progress API before trying again.
+        Failures without an answer are :class:`InstallerUnavailable`; its ``maybe_delivered``
+        says whether the request may have arrived (then the caller watches the progress API
+        before sending again). A 4xx is :class:`InstallerError`.
         """
         resp = self._send("POST", endpoint, json=dict(payload))
         if resp.status_code >= 400:
-            # The body is the installer's complaint about our request; it echoes no password
-            # (passwords are sent base64 and the installer reports field names).
             raise InstallerError(f"installer refused the request: HTTP {resp.status_code}: "
-                                 f"{_safe_text(resp)}",
+                                 f"{self._safe_text(resp)}",
                                  hint="fix the spec (acp-install render shows the payload) "
                                       "and re-run")
         try:
@@ -209,28 +274,49 @@ class InstallerClient:
         except ValueError:
             return resp.text
 
+    def _safe_text(self, resp: httpx.Response) -> str:
+        """The start of a response body for a message: secrets stripped, one line."""
+        return self.redact(resp.text)[:300].replace("\n", " ")
 
-def _safe_text(resp: httpx.Response) -> str:
-    return resp.text[:300].replace("\n", " ")
+
+def _is_serving(pod: Mapping[str, Any]) -> bool:
+    meta = pod.get("metadata") or {}
+    status = pod.get("status") or {}
+    return (status.get("phase") == "Running" and not meta.get("deletionTimestamp")
+            and bool(status.get("podIP")))
+
+
+def _is_ready(pod: Mapping[str, Any]) -> bool:
+    return any(c.get("type") == "Ready" and c.get("status") == "True"
+               for c in (pod.get("status") or {}).get("conditions") or [])
 
 
 def discover_address(kube: Any, *, port: int | None = None, deadline: Deadline) -> str:
     """The seed's ``INSTALLER_IP``: podIP of the pod labelled ``service_name=cpaas-installer``.
 
-    The port is ``port`` when given, else the pod's first declared container port, else 8080.
+    Only a Running pod that is not being deleted counts (a Ready one first, then the newest);
+    the address and the port come from that same pod. The port is ``port`` when given, else
+    the pod's first declared container port, else 8080.
     """
     pods, _rv = kube.list("v1", "Pod", INSTALLER_NAMESPACE, label_selector=INSTALLER_SELECTOR,
                           deadline=deadline)
-    ips = [p.get("status", {}).get("podIP") for p in pods]
-    ips = [ip for ip in ips if ip]
-    if not ips:
+    serving = [p for p in pods if _is_serving(p)]
+    if not serving:
+        seen = ", ".join(f"{(p.get('metadata') or {}).get('name')} "
+                         f"({(p.get('status') or {}).get('phase') or 'no phase'}"
+                         f"{', terminating' if (p.get('metadata') or {}).get('deletionTimestamp') else ''})"
+                         for p in pods) or "none"
         raise ClusterError(
-            f"no cpaas-installer pod with a podIP in {INSTALLER_NAMESPACE} "
-            f"(label {INSTALLER_SELECTOR})",
+            f"no Running cpaas-installer pod with a podIP in {INSTALLER_NAMESPACE} "
+            f"(label {INSTALLER_SELECTOR}; pods seen: {seen})",
             hint="check the bootstrap (kubectl get pods -n cpaas-system) or pass "
                  "--installer-address HOST:PORT")
+    serving.sort(key=lambda p: (_is_ready(p),
+                                str((p.get("metadata") or {}).get("creationTimestamp") or "")),
+                 reverse=True)
+    pod = serving[0]
     if port is None:
-        declared = [cp.get("containerPort") for c in pods[0].get("spec", {}).get("containers", [])
+        declared = [cp.get("containerPort") for c in pod.get("spec", {}).get("containers", [])
                     for cp in c.get("ports") or []]
         port = next((p for p in declared if isinstance(p, int)), DEFAULT_PORT)
-    return f"{ips[0]}:{port}"
+    return f"{pod['status']['podIP']}:{port}"

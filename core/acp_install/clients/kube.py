@@ -26,6 +26,7 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.dynamic.exceptions import DynamicApiError, ResourceNotFoundError
 
 from ..errors import ClusterError
+from .redact import Redactor
 from .retry import Deadline, retry_call
 
 FIELD_MANAGER = "acp-install"
@@ -75,12 +76,16 @@ class KubeClient:
         context: kubeconfig context; default is the current one.
         request_timeout: per-request socket timeout in seconds.
         on_retry: called with a short message whenever a transient error is retried.
+        redact: applied to every reason the API server gives before it goes into a message
+            (a validation error may quote a field's value, e.g. a Secret's).
     """
 
     def __init__(self, kubeconfig: str | os.PathLike[str], *, context: str | None = None,
                  request_timeout: float = 30.0,
-                 on_retry: Callable[[str], None] | None = None) -> None:
+                 on_retry: Callable[[str], None] | None = None,
+                 redact: Redactor | None = None) -> None:
         self.kubeconfig = str(kubeconfig)
+        self.redact = redact if redact is not None else Redactor()
         self.request_timeout = request_timeout
         self.on_retry = on_retry
         try:
@@ -107,6 +112,9 @@ class KubeClient:
 
     # -- plumbing ------------------------------------------------------------------------------
 
+    def _reason(self, err: BaseException) -> str:
+        return self.redact(_reason(err))
+
     @property
     def server(self) -> str:
         return str(self.api_client.configuration.host)
@@ -114,13 +122,13 @@ class KubeClient:
     def _call(self, fn: Callable[[], Any], what: str, deadline: Deadline | None) -> Any:
         def on_retry(err: BaseException, sleep: float) -> None:
             if self.on_retry is not None:
-                self.on_retry(f"{what}: {_reason(err)}; retrying in {sleep:.1f}s")
+                self.on_retry(f"{what}: {self._reason(err)}; retrying in {sleep:.1f}s")
 
         try:
             return retry_call(fn, transient=is_transient, deadline=deadline or Deadline(60),
                               on_retry=on_retry)
         except (DynamicApiError, ApiException, urllib3.exceptions.HTTPError, OSError) as err:
-            raise ClusterError(f"{what} failed: {_reason(err)}",
+            raise ClusterError(f"{what} failed: {self._reason(err)}",
                                hint=f"check that {self.server} is minialauda and reachable "
                                     "(kubectl get nodes)") from None
 
@@ -299,9 +307,10 @@ class KubeClient:
             except (DynamicApiError, ApiException, urllib3.exceptions.HTTPError,
                     OSError) as err:
                 if not is_transient(err):
-                    raise ClusterError(f"watch {kind}/{name} failed: {_reason(err)}") from None
+                    raise ClusterError(f"watch {kind}/{name} failed: {self._reason(err)}"
+                                       ) from None
                 if self.on_retry is not None and _status(err) != 410:
-                    self.on_retry(f"watch {kind}/{name}: {_reason(err)}; resyncing")
+                    self.on_retry(f"watch {kind}/{name}: {self._reason(err)}; resyncing")
                 self._pause(deadline.within(0.5))
 
     @staticmethod

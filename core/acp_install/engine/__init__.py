@@ -1,13 +1,15 @@
 """The install engine: named, checkpointed phases over a plan, emitting typed events.
 
 Public names: :class:`Engine`, :class:`Timeouts`, :class:`InstallResult`, the event records,
-:data:`PHASE_NAMES` and :func:`read_state`. See ``docs/engine.md``.
+:data:`PHASE_NAMES` and :func:`read_state`. ``Warning`` is the old name of
+:class:`EngineWarning`. See ``docs/engine.md``.
 """
 
 from __future__ import annotations
 
 from .core import DEFAULT_TIMEOUTS, Engine, InstallResult, PhaseResult, Timeouts, plan_digest
 from .events import (
+    EngineWarning,
     Event,
     PhaseFinished,
     PhaseProgress,
@@ -24,6 +26,7 @@ __all__ = [
     "DEFAULT_TIMEOUTS",
     "PHASE_NAMES",
     "Engine",
+    "EngineWarning",
     "Event",
     "InstallResult",
     "PhaseFinished",

@@ -5,20 +5,25 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import os
 import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from ..errors import AcpInstallError, Interrupted, StateError, UsageError
 from ..plan import InstallPlan
-from .events import Event, PhaseFinished, PhaseStarted, Subscriber, Warning
+from .events import EngineWarning, Event, PhaseFinished, PhaseProgress, PhaseStarted, Subscriber
 from .phases import PHASE_NAMES, PHASES, Context, Phase
+from .preflight import check_secrets
 from .state import StateStore
+
+if TYPE_CHECKING:
+    from ..clients.redact import Redactor
 
 log = logging.getLogger(__name__)
 
@@ -34,24 +39,52 @@ DEFAULT_TIMEOUTS: Mapping[str, float] = {
 }
 
 
+class InvalidTiming(UsageError, ValueError):
+    """A timeout, scale or interval that is not a finite positive number of seconds.
+
+    A :class:`~acp_install.errors.UsageError` (exit 2) for the CLI and a :class:`ValueError`
+    for Python callers.
+    """
+
+
+def positive_seconds(what: str, value: Any) -> float:
+    """``value`` as a finite number > 0, else :class:`InvalidTiming` naming ``what``."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise InvalidTiming(f"{what} must be a number of seconds, not {value!r}") from None
+    if not math.isfinite(seconds) or seconds <= 0:
+        raise InvalidTiming(f"{what} must be a finite positive number, not {value!r}")
+    return seconds
+
+
 @attrs.frozen
 class Timeouts:
-    """Per-phase deadlines and the installer stall threshold, all in seconds.
+    """Per-phase deadlines, the installer stall threshold and the POST grace, in seconds.
 
     ``scale`` multiplies every value (``--timeout-scale``: 2 on a slow IaaS, 0.01 in tests).
+    ``post_grace``: after a POST whose fate is unknown (timeout after sending, 5xx), how long
+    the progress API is watched for the request before it is sent again.
+    Every value must be a finite positive number (:class:`InvalidTiming`, a ``ValueError``).
     """
 
     phases: Mapping[str, float] = attrs.field(factory=lambda: dict(DEFAULT_TIMEOUTS))
     installer_stall: float = 900.0
     scale: float = 1.0
+    post_grace: float = 60.0
 
     def __attrs_post_init__(self) -> None:
         unknown = sorted(set(self.phases) - set(PHASE_NAMES))
         if unknown:
             raise UsageError(f"unknown phase(s) in timeouts: {', '.join(unknown)}",
                              hint=f"phases are: {', '.join(PHASE_NAMES)}")
-        if self.scale <= 0:
-            raise UsageError("the timeout scale must be positive")
+        positive_seconds("the timeout scale", self.scale)
+        positive_seconds("the installer stall threshold", self.installer_stall)
+        positive_seconds("the POST grace period", self.post_grace)
+        for phase, seconds in self.phases.items():
+            positive_seconds(f"the timeout of phase {phase}", seconds)
+        for phase in PHASE_NAMES:  # a scale this small or large must not make 0 or inf
+            positive_seconds(f"the scaled timeout of phase {phase}", self.of(phase))
 
     def of(self, phase: str) -> float:
         return float(self.phases.get(phase, DEFAULT_TIMEOUTS[phase])) * self.scale
@@ -59,6 +92,10 @@ class Timeouts:
     @property
     def stall(self) -> float:
         return self.installer_stall * self.scale
+
+    @property
+    def grace(self) -> float:
+        return self.post_grace * self.scale
 
     def with_overrides(self, **seconds: float) -> Timeouts:
         """``with_overrides(control_plane=1800)`` (underscores for dashes)."""
@@ -106,6 +143,11 @@ class Engine:
         poll_interval: seconds between installer progress polls.
         resync: seconds between watch resyncs (a fresh list).
         restart: forget finished phases (the world is re-checked; the POST stays guarded).
+        resubmit: when the installer reports the request ``Failed``, send it again (only
+            then: a running or finished request is never sent twice).
+
+    Raises :class:`InvalidTiming` (a ``ValueError``) for a ``poll_interval`` or ``resync``
+    that is not a finite positive number.
 
     Example::
 
@@ -118,7 +160,7 @@ class Engine:
                  workdir: str | os.PathLike[str] = ".", provider: Any = None,
                  installer_address: str | None = None, installer_port: int | None = None,
                  timeouts: Timeouts | None = None, poll_interval: float = 5.0,
-                 resync: float = 30.0, restart: bool = False) -> None:
+                 resync: float = 30.0, restart: bool = False, resubmit: bool = False) -> None:
         self.plan = plan
         self.kubeconfig = str(kubeconfig)
         self.workdir = Path(workdir)
@@ -126,9 +168,11 @@ class Engine:
         self.installer_address = installer_address
         self.installer_port = installer_port
         self.timeouts = timeouts or Timeouts()
-        self.poll_interval = poll_interval
-        self.resync = resync
+        self.poll_interval = positive_seconds("the poll interval", poll_interval)
+        self.resync = positive_seconds("the resync interval", resync)
         self.restart = restart
+        self.resubmit = resubmit
+        self._redact: Redactor | None = None
         self._subscribers: list[Subscriber] = []
         self.cancel = threading.Event()
 
@@ -140,6 +184,8 @@ class Engine:
         return lambda: self._subscribers.remove(subscriber)
 
     def _emit(self, event: Event) -> None:
+        if self._redact and isinstance(event, PhaseProgress | EngineWarning):
+            event = attrs.evolve(event, message=self._redact(event.message))
         for sub in list(self._subscribers):
             try:
                 sub(event)
@@ -159,11 +205,22 @@ class Engine:
         digest = plan_digest(self.plan)
         with StateStore(self.workdir) as state:
             self._check_digest(state, digest)
-            kube = KubeClient(self.kubeconfig, on_retry=lambda m: self._emit(Warning(m)))
+            if self.resubmit:
+                # Re-examine the request: Installer.check sends again only on Failed.
+                for name in ("installer", "monitor", "verify"):
+                    state.phases.pop(name, None)
+                state.save()
+            # Every secret the remaining phases send, before the first side effect.
+            todo = [p for p in PHASE_NAMES[:PHASE_NAMES.index(until) + 1 if until else None]
+                    if not state.finished(p)]
+            self._redact = check_secrets(self.plan, todo)
+            kube = KubeClient(self.kubeconfig, on_retry=lambda m: self._emit(EngineWarning(m)),
+                              redact=self._redact)
             ctx = Context(plan=self.plan, kube=kube, state=state, emit=self._emit,
                           installer_factory=self._installer_client, provider=self.provider,
                           poll_interval=self.poll_interval, resync=self.resync,
-                          stall_after=self.timeouts.stall, cancel=self.cancel)
+                          stall_after=self.timeouts.stall, post_grace=self.timeouts.grace,
+                          resubmit=self.resubmit, cancel=self.cancel)
             try:
                 for index, phase in enumerate(PHASES):
                     results.append(self._run_phase(ctx, state, phase, index))
@@ -205,22 +262,26 @@ class Engine:
         ctx.deadline = Deadline(self.timeouts.of(phase.name))
         state.started(phase.name)
         try:
-            if phase.check(ctx):
-                outcome = "already-done"
-            else:
-                phase.run(ctx)
-                outcome = "done"
+            outcome: str = "already-done" if phase.check(ctx) else (phase.run(ctx) or "done")
         except KeyboardInterrupt:
             state.fail(phase.name, "interrupted")
             raise Interrupted(f"interrupted during phase {phase.name}",
                               hint="re-run the same command to resume") from None
         except AcpInstallError as err:
+            self._scrub(err)
             state.fail(phase.name, f"{type(err).__name__}: {err.message.splitlines()[0]}")
             raise
         elapsed = ctx.dl.elapsed()
         state.finish(phase.name, outcome)
         self._emit(PhaseFinished(phase.name, outcome, elapsed))  # type: ignore[arg-type]
         return PhaseResult(phase.name, outcome, elapsed)
+
+    def _scrub(self, err: AcpInstallError) -> None:
+        """Last line of defence: no secret value in an error the state or the CLI shows."""
+        if self._redact:
+            err.message = self._redact(err.message)
+            err.hint = self._redact(err.hint) if err.hint else err.hint
+            err.args = (err.message, *err.args[1:])
 
     def _installer_client(self, ctx: Context) -> Any:
         from ..clients.installer import InstallerClient, discover_address
@@ -229,4 +290,4 @@ class Engine:
         if address is None:
             address = discover_address(ctx.kube, port=self.installer_port, deadline=ctx.dl)
             ctx.progress(f"installer found at {address} (cpaas-installer pod)")
-        return InstallerClient(address, on_retry=ctx.warn)
+        return InstallerClient(address, on_retry=ctx.warn, redact=self._redact)

@@ -55,7 +55,7 @@ class PhaseFinished:
 
 
 @attrs.frozen
-class Warning:
+class EngineWarning:
     """Worth showing, not fatal (a transient error being retried, a resumed POST...)."""
 
     message: str
@@ -63,11 +63,14 @@ class Warning:
     time: float = attrs.field(factory=_now)
 
 
-Event = PhaseStarted | PhaseProgress | PhaseFinished | Warning
+#: The former name of :class:`EngineWarning` (it shadows the builtin; kept for compatibility).
+Warning = EngineWarning
+
+Event = PhaseStarted | PhaseProgress | PhaseFinished | EngineWarning
 Subscriber = Callable[[Event], None]
 
 _NAMES: dict[type, str] = {PhaseStarted: "phase-started", PhaseProgress: "phase-progress",
-                           PhaseFinished: "phase-finished", Warning: "warning"}
+                           PhaseFinished: "phase-finished", EngineWarning: "warning"}
 
 
 def event_name(event: Event) -> str:

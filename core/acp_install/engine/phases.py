@@ -5,6 +5,11 @@ anything; ``run(ctx)`` makes it true. The engine calls ``check`` before ``run`` 
 not finished in the state file, so a phase interrupted halfway is re-examined, never blindly
 repeated. Only the installer POST is not idempotent, and its check asks the progress API.
 
+The phases that apply objects (``packages``, ``manifest``, ``extra-resources``) check nothing:
+server-side apply is idempotent, and re-applying is the only way a changed spec (``--restart``)
+reaches objects that already exist. Their ``run`` compares each live object before and after
+the apply and returns ``already-done`` when none changed.
+
 The core names no provider: provider kinds are whatever the plan's objects say; the core kinds
 used here (Cluster, KubeadmControlPlane, Machine, ClusterModule) are Cluster API's and the
 platform's.
@@ -22,7 +27,7 @@ from ..errors import InstallerError, Interrupted, WaitTimeout
 from ..records import KubeObject
 from ..yamlio import resolve_secrets
 from . import stalls
-from .events import PhaseProgress, Warning
+from .events import EngineWarning, Outcome, PhaseProgress
 
 if TYPE_CHECKING:
     from ..clients.installer import InstallerClient, Progress
@@ -51,6 +56,8 @@ class Context:
     poll_interval: float = 5.0
     resync: float = 30.0
     stall_after: float = 900.0
+    post_grace: float = 60.0
+    resubmit: bool = False
     phase: str = ""
     deadline: Deadline | None = None
     cancel: threading.Event = attrs.field(factory=threading.Event)
@@ -61,7 +68,7 @@ class Context:
         self.emit(PhaseProgress(self.phase, message, elapsed))
 
     def warn(self, message: str) -> None:
-        self.emit(Warning(message, self.phase))
+        self.emit(EngineWarning(message, self.phase))
 
     @property
     def dl(self) -> Deadline:
@@ -91,7 +98,8 @@ class Phase(Protocol):
 
     def check(self, ctx: Context) -> bool: ...
 
-    def run(self, ctx: Context) -> None: ...
+    def run(self, ctx: Context) -> Outcome | None:
+        """Make the goal true; may return ``already-done`` when it changed nothing."""
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -107,32 +115,56 @@ def _ref(obj: Mapping[str, Any]) -> str:
     return f"{obj.get('kind')}/{meta.get('name')}"
 
 
-def _exists(ctx: Context, objects: Iterable[KubeObject]) -> bool:
-    for obj in objects:
-        meta = _meta(obj)
-        api_version, kind = str(obj["apiVersion"]), str(obj["kind"])
-        if not ctx.kube.has_kind(api_version, kind, deadline=ctx.deadline):
-            return False
-        if ctx.kube.get(api_version, kind, str(meta["name"]), meta.get("namespace"),
-                        deadline=ctx.deadline) is None:
-            return False
-    return True
+#: Metadata that changes without the object changing (a re-apply may only move managedFields).
+_BOOKKEEPING = frozenset({"managedFields", "resourceVersion", "generation", "creationTimestamp",
+                          "uid", "selfLink"})
+
+
+def _content(obj: Mapping[str, Any] | None) -> Any:
+    if obj is None:
+        return None
+    meta = {k: v for k, v in _meta(obj).items() if k not in _BOOKKEEPING}
+    return {**{k: v for k, v in obj.items() if k != "status"}, "metadata": meta}
 
 
 def _apply_all(ctx: Context, objects: Iterable[KubeObject]) -> int:
+    """Server-side apply each object; the number of objects created or changed.
+
+    Changed means the live object differs before and after the apply, bookkeeping metadata
+    and status aside (a re-apply may only share ownership of a field with a controller).
+    """
     objects = list(objects)
+    changed = 0
     for ns in sorted({str(_meta(o)["namespace"]) for o in objects if _meta(o).get("namespace")}):
         if ctx.kube.ensure_namespace(ns, deadline=ctx.deadline):
             ctx.progress(f"created namespace {ns}")
+            changed += 1
     for obj in objects:
-        # Secrets are revealed here, for this one call, and the plain copy is dropped after.
+        meta = _meta(obj)
+        before = _content(ctx.kube.get(str(obj["apiVersion"]), str(obj["kind"]),
+                                       str(meta["name"]), meta.get("namespace"),
+                                       deadline=ctx.deadline))
+        # Secrets are revealed here, for this one call, and the plain copy is dropped after
+        # (the live copies compared here are dropped when this iteration ends).
         revealed = resolve_secrets(obj, reveal=True)
         try:
-            ctx.kube.apply(revealed, deadline=ctx.deadline)
+            after = _content(ctx.kube.apply(revealed, deadline=ctx.deadline))
         finally:
             del revealed
-        ctx.progress(f"applied {_ref(obj)}")
-    return len(objects)
+        if before is None:
+            ctx.progress(f"created {_ref(obj)}")
+        elif before != after:
+            ctx.progress(f"updated {_ref(obj)}")
+        else:
+            ctx.progress(f"unchanged {_ref(obj)}")
+            continue
+        changed += 1
+    return changed
+
+
+def _summary(ctx: Context, applied: int, changed: int) -> Outcome:
+    ctx.progress(f"{applied} objects applied, {changed} created or changed")
+    return "done" if changed else "already-done"
 
 
 def condition(obj: Mapping[str, Any] | None, type_: str) -> str | None:
@@ -165,16 +197,13 @@ class Packages:
         return [*ctx.plan.package_objects, *ctx.plan.appreleases]
 
     def check(self, ctx: Context) -> bool:
-        return _exists(ctx, self._objects(ctx)) and all(
-            _crd_established(ctx.kube.get(CRD_API, "CustomResourceDefinition", crd,
-                                          deadline=ctx.deadline))
-            for crd in ctx.plan.wait_crds)
+        return False  # re-applied every time (see the module docstring)
 
-    def run(self, ctx: Context) -> None:
-        _apply_all(ctx, ctx.plan.package_objects)
+    def run(self, ctx: Context) -> Outcome:
+        changed = _apply_all(ctx, ctx.plan.package_objects)
         if ctx.plan.package_objects:
             wait_gate(ctx, "packages")
-        _apply_all(ctx, ctx.plan.appreleases)
+        changed += _apply_all(ctx, ctx.plan.appreleases)
         for crd in ctx.plan.wait_crds:
             ok, _ = ctx.kube.wait_for(CRD_API, "CustomResourceDefinition", crd, None,
                                       _crd_established, deadline=ctx.dl, resync=ctx.resync)
@@ -185,6 +214,7 @@ class Packages:
                     what=f"CRD {crd} did not appear within {ctx.dl.seconds:.0f}s",
                     observed=[f"AppReleases applied: {names}"]))
             ctx.progress(f"CRD {crd} established")
+        return _summary(ctx, len(self._objects(ctx)), changed)
 
 
 def _crd_established(obj: Mapping[str, Any] | None) -> bool:
@@ -202,11 +232,10 @@ class Manifest:
     title: ClassVar[str] = "apply the global manifest"
 
     def check(self, ctx: Context) -> bool:
-        return _exists(ctx, ctx.plan.manifest)
+        return False  # re-applied every time (see the module docstring)
 
-    def run(self, ctx: Context) -> None:
-        n = _apply_all(ctx, ctx.plan.manifest)
-        ctx.progress(f"{n} objects applied")
+    def run(self, ctx: Context) -> Outcome:
+        return _summary(ctx, len(ctx.plan.manifest), _apply_all(ctx, ctx.plan.manifest))
 
 
 def kcp_ready(obj: Mapping[str, Any] | None) -> bool:
@@ -429,19 +458,19 @@ class ExtraResources:
     title: ClassVar[str] = "import provider resources (extra-resources ConfigMap)"
 
     def check(self, ctx: Context) -> bool:
-        if _live(ctx):  # the list depends on the world: always derive it again
-            return False
-        extra = ctx.plan.extra_resources
-        return extra is None or _exists(ctx, [extra])
+        # Nothing to import: done. Otherwise re-applied every time (see the module docstring);
+        # with live_extra_resources the list also depends on the world.
+        return ctx.plan.extra_resources is None and not _live(ctx)
 
-    def run(self, ctx: Context) -> None:
+    def run(self, ctx: Context) -> Outcome:
         extra = ctx.plan.extra_resources
         if _live(ctx):
             extra = live_extra_resources(ctx)
             if extra is not None:
                 ctx.progress("import list derived again from the live objects")
-        if extra is not None:
-            _apply_all(ctx, [extra])
+        if extra is None:
+            return "already-done"
+        return "done" if _apply_all(ctx, [extra]) else "already-done"
 
 
 def _live(ctx: Context) -> bool:
@@ -468,12 +497,18 @@ def _key(obj: Mapping[str, Any]) -> tuple[str, str, str]:
     return str(obj.get("kind")), str(meta.get("namespace") or ""), str(meta.get("name"))
 
 
+_FAILED_HINT = ("read /var/cpaas/data/installer.log (the most recent phase line and error) and "
+                "fix the cause; a failed request is never sent again on its own: re-run with "
+                "--resubmit (Engine(resubmit=True)) to send it again once the cause is fixed")
+
+
 class Installer:
     """Step 8: the install request, POSTed at most once per accepted request.
 
     The state file records the intent before the POST and the answer after it; ``check`` asks
     the progress API whether the installer already has a request, so a re-run after a crash
-    between the POST and the state write does not send it twice.
+    between the POST and the state write does not send it twice. A request the installer
+    reports ``Failed`` is sent again only with ``resubmit``.
     """
 
     name: ClassVar[str] = "installer"
@@ -482,6 +517,13 @@ class Installer:
     def check(self, ctx: Context) -> bool:
         progress = ctx.installer.progress(deadline=ctx.dl)
         note = ctx.state.get_note("installer")
+        if progress.failed:
+            if ctx.resubmit:
+                ctx.warn(f"the installer reports the earlier request failed "
+                         f"({progress.summary()}); sending it again (--resubmit)")
+                return False
+            raise InstallerError(f"the installer reports the install request failed: "
+                                 f"{progress.summary()}", hint=_FAILED_HINT)
         if not progress.idle:
             if not note.get("sent"):
                 ctx.warn("the installer already has an install request (sent by an earlier run "
@@ -497,29 +539,61 @@ class Installer:
         from ..clients.installer import InstallerUnavailable
 
         endpoint = ctx.plan.provider.installer_endpoint
+        before = ctx.installer.progress(deadline=ctx.dl)
+        if not before.idle and not before.failed:  # run() without check(): still guarded
+            ctx.progress(f"installer already working: {before.summary()}")
+            return
+
+        def has_ours(progress: Progress) -> bool:
+            # Idle before: any request is ours. Failed before (resubmit): a Failed answer may
+            # still be the old request, so only a new status counts.
+            return not progress.idle and not (before.failed and progress.failed)
+
         ctx.state.note("installer", sending=True, endpoint=endpoint, address=ctx.installer.address)
         # The payload is revealed here, serialised by httpx, and dropped.
         payload = resolve_secrets(ctx.plan.installer_payload, reveal=True)
-        while True:
-            try:
-                ctx.installer.submit(endpoint, payload, deadline=ctx.dl)
-                break
-            except InstallerUnavailable as err:
-                # No answer: the request may or may not have arrived. Ask before resending.
-                progress = ctx.installer.progress(deadline=ctx.dl)
-                if not progress.idle:
-                    ctx.warn(f"POST got no answer ({err}) but the installer has the request")
+        try:
+            while True:
+                try:
+                    ctx.installer.submit(endpoint, payload, deadline=ctx.dl)
                     break
-                if ctx.dl.expired:
-                    raise InstallerError(f"cannot submit the install request: {err}",
-                                         hint="check the cpaas-installer pod and "
-                                              "/var/cpaas/data/installer.log") from None
-                ctx.warn(f"POST {endpoint} failed ({err}); the installer has no request, "
-                         "retrying")
-                ctx.sleep(min(2.0, ctx.poll_interval))
-        del payload
+                except InstallerUnavailable as err:
+                    if err.maybe_delivered:
+                        # The request may be inside the installer: watch for it before any
+                        # resend (a 5xx or a timeout after sending says nothing either way).
+                        if self._wait_for_request(ctx, has_ours, err):
+                            break
+                    elif has_ours(ctx.installer.progress(deadline=ctx.dl)):
+                        ctx.warn(f"POST got no answer ({err}) but the installer has the request")
+                        break
+                    if ctx.dl.expired:
+                        raise InstallerError(f"cannot submit the install request: {err}",
+                                             hint="check the cpaas-installer pod and "
+                                                  "/var/cpaas/data/installer.log") from None
+                    ctx.warn(f"POST {endpoint} failed ({err}); the installer has no request, "
+                             "sending it again")
+                    ctx.sleep(min(2.0, ctx.poll_interval))
+        finally:
+            del payload
         ctx.state.note("installer", sent=True, sending=False)
         ctx.progress(f"install request accepted by {ctx.installer.address}")
+
+    @staticmethod
+    def _wait_for_request(ctx: Context, has_ours: Callable[[Progress], bool],
+                          err: BaseException) -> bool:
+        """Poll progress for ``post_grace`` seconds; True as soon as the request shows up."""
+        grace = ctx.dl.within(ctx.post_grace)
+        ctx.warn(f"POST outcome unknown ({err}); watching the progress API for up to "
+                 f"{grace.seconds:.0f}s before sending again")
+        while True:
+            progress = ctx.installer.progress(deadline=ctx.dl)
+            if has_ours(progress):
+                ctx.warn(f"the installer has the request although the POST failed ({err}): "
+                         f"{progress.summary()}")
+                return True
+            if grace.expired:
+                return False
+            ctx.sleep(min(ctx.poll_interval, max(grace.remaining(), 0.01)))
 
 
 class Monitor:
@@ -554,10 +628,8 @@ class Monitor:
                          "phases are re-checked and the request is sent again only because "
                          "the installer has none")
             if progress.failed:
-                raise InstallerError(
-                    f"the installer reports failure: {progress.summary()}",
-                    hint="read /var/cpaas/data/installer.log (most recent phase line and "
-                         "error); fix the cause, then re-run to resume")
+                raise InstallerError(f"the installer reports failure: {progress.summary()}",
+                                     hint=_FAILED_HINT)
             stalled_for = time.monotonic() - changed_at
             if stalled_for >= ctx.stall_after or ctx.dl.expired:
                 what = (f"installer progress has not changed for {stalled_for:.0f}s"
@@ -568,8 +640,23 @@ class Monitor:
             ctx.sleep(ctx.poll_interval)
 
 
+#: The seed's "Verification" commands, run against the NEW global cluster.
+SEED_VERIFICATION = (
+    "kubectl --kubeconfig <global-kubeconfig> get nodes",
+    "kubectl --kubeconfig <global-kubeconfig> get clusters.platform.tkestack.io global "
+    "-o jsonpath='{.status.phase}'",
+    "kubectl --kubeconfig <global-kubeconfig> get pods -n cpaas-system",
+    "kubectl --kubeconfig <global-kubeconfig> get clustermodule global",
+)
+
+
 class Verify:
-    """Completion: ``ClusterModule/global`` exists (the installer writes the final state there)."""
+    """Completion: ``ClusterModule/global`` exists (the installer writes the final state there).
+
+    The seed checks it on the new global cluster, for which the engine has no kubeconfig. When
+    the bootstrap cluster serves the kind (the sandbox does) the engine watches it there;
+    otherwise it cannot verify anything itself and tells the user the seed's commands.
+    """
 
     name: ClassVar[str] = "verify"
     title: ClassVar[str] = "verify ClusterModule/global"
@@ -595,20 +682,21 @@ class Verify:
 
     def run(self, ctx: Context) -> None:
         res = self._resource(ctx)
-        while res is None and not ctx.dl.expired:
-            ctx.sleep(min(ctx.poll_interval, 2.0))  # the kind itself has not appeared yet
-            res = self._resource(ctx)
-        ok = False
-        last: KubeObject | None = None
-        if res is not None:
-            ok, last = ctx.kube.wait_for(res.group_version, "ClusterModule", "global", None,
-                                         lambda o: o is not None, deadline=ctx.dl,
-                                         resync=ctx.resync)
+        if res is None:
+            ctx.warn("the bootstrap cluster does not serve ClusterModule: it lives on the new "
+                     "global cluster, which this run has no kubeconfig for. Verify it as the "
+                     "seed says (status: Success, type: Complete is already confirmed):\n"
+                     + "\n".join(f"  {cmd}" for cmd in SEED_VERIFICATION)
+                     + "\nthe install is successful when every node is Ready, the critical "
+                     "cpaas-system pods are Running or Completed, and ClusterModule/global "
+                     "reports the base module healthy")
+            return
+        ok, last = ctx.kube.wait_for(res.group_version, "ClusterModule", "global", None,
+                                     lambda o: o is not None, deadline=ctx.dl,
+                                     resync=ctx.resync)
         if not ok:
-            raise WaitTimeout(stalls.report(
-                stalls.CLUSTERMODULE_UNHEALTHY,
-                what="ClusterModule/global does not exist"
-                     + ("" if res is not None else " (the kind is not served)")))
+            raise WaitTimeout(stalls.report(stalls.CLUSTERMODULE_UNHEALTHY,
+                                            what="ClusterModule/global does not exist"))
         self._report(ctx, last)
 
 

@@ -1,0 +1,87 @@
+"""Before the first phase: every secret the run will need is readable (DESIGN rule 3).
+
+Why here and not in each phase: a missing ``$DCS_AUTH_KEY`` found while applying the manifest
+leaves the AppReleases applied; a missing admin password found at the installer phase comes up
+to an hour in. So the engine walks the parts of the plan its unfinished phases will send, tries
+every secret reference once, and raises ONE :class:`~acp_install.errors.SecretError` naming each
+reference that cannot be read (names and sources only) before anything is applied.
+
+The values read on the way feed the run's :class:`~acp_install.clients.redact.Redactor`, which
+strips them from whatever a server sends back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from ..clients.redact import Redactor
+from ..errors import SecretError
+from ..secrets import Base64Of, SecretRef, SecretText
+
+if TYPE_CHECKING:
+    from ..plan import InstallPlan
+
+
+def plan_parts(plan: InstallPlan) -> dict[str, Any]:
+    """Phase name -> the plan data that phase sends (with secret references in it)."""
+    return {
+        "packages": [*plan.package_objects, *plan.appreleases],
+        "manifest": list(plan.manifest),
+        "extra-resources": [plan.extra_resources] if plan.extra_resources is not None else [],
+        "installer": plan.installer_payload,
+    }
+
+
+def secret_refs(data: Any) -> Iterator[SecretRef | SecretText]:
+    """Every secret reference in plan data, in document order (the same walk as
+    :func:`acp_install.yamlio.resolve_secrets`)."""
+    if isinstance(data, SecretRef | SecretText):
+        yield data
+    elif isinstance(data, Base64Of):
+        yield data.ref
+    elif isinstance(data, Mapping):
+        for value in data.values():
+            yield from secret_refs(value)
+    elif isinstance(data, list | tuple):
+        for value in data:
+            yield from secret_refs(value)
+
+
+def check_secrets(plan: InstallPlan, phases: Iterable[str]) -> Redactor:
+    """Read every secret of ``phases``; one :class:`SecretError` lists all that cannot be read.
+
+    Returns a :class:`Redactor` holding every secret of the plan that could be read (also of
+    phases that will not run: a server may still echo them).
+    """
+    wanted = set(phases)
+    needed_by: dict[SecretRef, list[str]] = {}
+    redactor = Redactor()
+    parts = plan_parts(plan)
+    extra = [data for _name, data in plan.dr_files]
+    everything = [*((name, data) for name, data in parts.items()), ("", extra)]
+    for phase, data in everything:
+        for ref in secret_refs(data):
+            refs = list(ref.refs.values()) if isinstance(ref, SecretText) else [ref]
+            for r in refs:
+                users = needed_by.setdefault(r, [])
+                if phase in wanted and phase not in users:
+                    users.append(phase)
+            if isinstance(ref, SecretText) and all(r.available() for r in ref.refs.values()):
+                with contextlib.suppress(SecretError):
+                    redactor.add(ref.render(reveal=True))
+    problems: list[str] = []
+    for ref, users in needed_by.items():
+        try:
+            redactor.add(ref.reveal().get())
+        except SecretError as err:
+            if users:
+                problems.append(f"{err.message} (needed by phase {', '.join(users)})")
+    if problems:
+        raise SecretError(
+            f"{len(problems)} secret reference(s) cannot be read; nothing was applied:\n"
+            + "\n".join(f"  - {p}" for p in problems),
+            hint="export the variables / create the files (mode 0600) the spec points at, "
+                 "then re-run")
+    return redactor
