@@ -17,6 +17,12 @@ import pytest
 from support import CANARIES, CRDS, GOLDEN
 
 
+@pytest.fixture(autouse=True)
+def _private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests never write into the real home (e.g. generated keys under ~/.acp-install)."""
+    monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
+
+
 @pytest.fixture(scope="session")
 def crd_registry() -> Any:
     from acp_install.sandbox.schema import CRDRegistry

@@ -58,7 +58,7 @@ def test_install_completes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     text = out.out + out.err
     # each gate was observed closed, then opened (the next step ran)
     assert "gate packages: Secret/dex.tls: missing key(s)" in text
-    assert "applied AppRelease/cluster-api-provider-baremetal" in text
+    assert "created AppRelease/cluster-api-provider-baremetal" in text
     assert f"MachineInventory/{INVENTORIES[0]}: not registered" in text  # the gate was observed closed
     assert "Cluster global: phase Provisioned" in text
     assert "gate packages open" in text and "gate control-plane open" in text
