@@ -1,6 +1,6 @@
 """Before the first phase: every secret the run will need is readable (DESIGN rule 3).
 
-Why here and not in each phase: a missing ``$DCS_AUTH_KEY`` found while applying the manifest
+Why here and not in each phase: a missing IaaS credential found while applying the manifest
 leaves the AppReleases applied; a missing admin password found at the installer phase comes up
 to an hour in. So the engine walks the parts of the plan its unfinished phases will send, tries
 every secret reference once, and raises ONE :class:`~acp_install.errors.SecretError` naming each
