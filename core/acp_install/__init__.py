@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from . import netcheck, templating
     from .engine import (
         Engine,
+        EngineWarning,
         Event,
         InstallResult,
         PhaseFinished,
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
         Timeouts,
         read_state,
     )
-    from .engine import Warning as EngineWarning
     from .errors import (
         AcpInstallError,
         ClusterError,
@@ -72,7 +72,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "DRContribution": (".records", "DRContribution"),
     "Diagnosis": (".records", "Diagnosis"),
     "Engine": (".engine", "Engine"),
-    "EngineWarning": (".engine", "Warning"),
+    "EngineWarning": (".engine", "EngineWarning"),
     "Event": (".engine", "Event"),
     "Finding": (".records", "Finding"),
     "GateClosed": (".errors", "GateClosed"),
