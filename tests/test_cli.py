@@ -195,3 +195,15 @@ def test_lint_refuses_files_without_objects(tmp_path: Path, capsys: pytest.Captu
     assert main(["lint", str(empty), str(listing)]) == 4
     err = capsys.readouterr().err
     assert f"{empty}: no Kubernetes objects found" in err and "not a Kubernetes object" in err
+
+
+@pytest.mark.parametrize("content", ["garbage: [\n", "apiVersion: v1\nclusters: 5\n"], ids=["not-yaml", "bad-shape"])
+def test_install_with_malformed_kubeconfig(tmp_path: Path, canaries: dict[str, str], content: str,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(content)
+    spec = write(tmp_path / "s.yaml", example("dcs"))
+    assert main(["install", "-f", str(spec), "--kubeconfig", str(kubeconfig),
+                 "--workdir", str(tmp_path / "w")]) == 10
+    err = capsys.readouterr().err
+    assert "cannot load kubeconfig" in err and "Traceback" not in err

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import urllib3
+import yaml
 from kubernetes import config, dynamic, watch
 from kubernetes.client.exceptions import ApiException
 from kubernetes.dynamic.exceptions import DynamicApiError, ResourceNotFoundError
@@ -91,8 +92,11 @@ class KubeClient:
         try:
             self.api_client = config.new_client_from_config(config_file=self.kubeconfig,
                                                             context=context)
-        except (config.ConfigException, OSError) as err:
-            raise ClusterError(f"cannot load kubeconfig {self.kubeconfig}: {err}",
+        except (config.ConfigException, OSError, yaml.YAMLError, TypeError, AttributeError,
+                ValueError) as err:
+            # a malformed file (not YAML, or YAML of the wrong shape) is a usage problem too
+            detail = str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise ClusterError(f"cannot load kubeconfig {self.kubeconfig}: {detail}",
                                hint="pass --kubeconfig with the minialauda kubeconfig "
                                     "(/var/cpaas/data/alauda.kubeconfig)") from None
         # A private discovery cache: the default one in /tmp is keyed by host:port only, and
