@@ -23,6 +23,7 @@ if TYPE_CHECKING:
         Timeouts,
         read_state,
     )
+    from .engine.core import InvalidTiming
     from .errors import (
         AcpInstallError,
         ClusterError,
@@ -77,6 +78,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "Finding": (".records", "Finding"),
     "GateClosed": (".errors", "GateClosed"),
     "ImportEntry": (".records", "ImportEntry"),
+    "InvalidTiming": (".engine.core", "InvalidTiming"),
     "InstallPlan": (".plan", "InstallPlan"),
     "InstallResult": (".engine", "InstallResult"),
     "InstallSpec": (".spec.model", "InstallSpec"),
@@ -146,6 +148,7 @@ __all__ = [
     "InstallerError",
     "InstallerHA",
     "InstallerPayloadPart",
+    "InvalidTiming",
     "KubeadmContribution",
     "KubeadmFile",
     "LintError",
