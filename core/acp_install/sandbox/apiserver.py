@@ -24,6 +24,7 @@ from .api import Api, decode_body
 from .errors import ApiError, status_body
 from .kinds import ResourceType
 from .openapi import OPENAPI_V2_PROTOBUF, v3_document, v3_root
+from .serving import BackgroundServer
 from .table import to_table, wants_table
 
 __all__ = ["ApiServer"]
@@ -77,38 +78,26 @@ class _Server(ThreadingHTTPServer):
         log.debug("connection error from %s", client_address, exc_info=True)
 
 
-class ApiServer:
+class ApiServer(BackgroundServer):
     """Serves an :class:`Api` over HTTPS on ``address:port`` (port 0 = pick one)."""
 
+    thread_name = "sandbox-apiserver"
+    _httpd: _Server
+
     def __init__(self, api: Api, *, address: str, port: int, token: str, tls: ssl.SSLContext) -> None:
+        super().__init__()
         self.api = api
         self.token = token
         self.stopping = threading.Event()
         self._httpd = _Server((address, port), _Handler, self)
         self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True, do_handshake_on_connect=False)
-        self._thread: threading.Thread | None = None
-
-    @property
-    def port(self) -> int:
-        return int(self._httpd.server_address[1])
-
-    @property
-    def address(self) -> str:
-        return str(self._httpd.server_address[0])
-
-    def start(self) -> None:
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="sandbox-apiserver", daemon=True
-        )
-        self._thread.start()
 
     def stop(self) -> None:
         self.stopping.set()
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        super().stop()
+
+    def _after_close(self) -> None:
         self._httpd.close_connections()
-        if self._thread:
-            self._thread.join(timeout=5)
 
 
 class _Handler(BaseHTTPRequestHandler):

@@ -28,6 +28,7 @@ from .errors import ApiError
 from .kinds import BUILTIN
 from .recorder import Recorder
 from .scenarios import Scenario
+from .serving import BackgroundServer
 from .store import now_ts
 
 __all__ = ["PHASES", "Installer", "InstallerServer", "Phase", "progress_body"]
@@ -257,39 +258,21 @@ class Installer:
             log.exception("sandbox installer: could not write ClusterModule global")
 
 
-class InstallerServer:
+class InstallerServer(BackgroundServer):
     """Plain-HTTP server for the installer API, plus the installer Pod it advertises."""
+
+    thread_name = "sandbox-installer"
 
     def __init__(
         self, api: Api, recorder: Recorder, scenario: Scenario, *, address: str, port: int, speed: float
     ) -> None:
+        super().__init__()
         self.api = api
         self.installer = Installer(api, recorder, scenario, speed)
         self._httpd = ThreadingHTTPServer((address, port), _Handler)
         self._httpd.daemon_threads = True
         self._httpd.installer = self.installer  # type: ignore[attr-defined]
         self._httpd.recorder = recorder  # type: ignore[attr-defined]
-        self._thread: threading.Thread | None = None
-
-    @property
-    def port(self) -> int:
-        return int(self._httpd.server_address[1])
-
-    @property
-    def address(self) -> str:
-        return str(self._httpd.server_address[0])
-
-    def start(self) -> None:
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="sandbox-installer", daemon=True
-        )
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        if self._thread:
-            self._thread.join(timeout=5)
 
     def publish_pod(self) -> None:
         """The Pod the seed's Step 8 reads ``status.podIP`` from."""
