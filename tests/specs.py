@@ -39,3 +39,18 @@ def setpath(data: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
 
 
 DELETE = object()
+
+
+def render(tmp_path: Path, data: dict[str, Any], *extra: str) -> Path:
+    """``acp-install render`` of ``data`` into ``tmp_path/out`` (asserting success)."""
+    from acp_install.cli.main import main
+
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    out = tmp_path / "out"
+    spec = write(tmp_path / "spec.yaml", data)
+    assert main(["render", "-f", str(spec), "-o", str(out), *extra]) == 0
+    return out
+
+
+def by_kind(objects: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [o for o in objects if o["kind"] == kind]

@@ -14,25 +14,13 @@ import pytest
 from acp_install import load_provider, parse
 from acp_install.cli.main import main
 
-from specs import DELETE, example, setpath, write
+from specs import DELETE, by_kind, example, render, setpath, write
 from support import CANARIES, assert_valid_against_crds, objects_of
 
 SA_KEY = "canary-sa-key-6b1d0e"
 SA_PUB = "canary-sa-pub-2f9a7c"
 INVENTORIES = [f"global-4c4c4544-0031-3910-8052-b4c04f4e323{i}" for i in (1, 2, 3)]
 WORKERS = [f"global-4c4c4544-0031-3910-8052-b4c04f4e324{i}" for i in (1, 2)]
-
-
-def render(tmp_path: Path, data: dict[str, Any], *extra: str) -> Path:
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    out = tmp_path / "out"
-    spec = write(tmp_path / "spec.yaml", data)
-    assert main(["render", "-f", str(spec), "-o", str(out), *extra]) == 0
-    return out
-
-
-def by_kind(objects: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
-    return [o for o in objects if o["kind"] == kind]
 
 
 def manifest(out: Path) -> list[dict[str, Any]]:

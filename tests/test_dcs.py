@@ -12,20 +12,8 @@ import pytest
 
 from acp_install.cli.main import main
 
-from specs import example, setpath, write
+from specs import by_kind, example, render, setpath, write
 from support import CANARIES, assert_valid_against_crds, objects_of
-
-
-def render(tmp_path: Path, data: dict[str, Any], *extra: str) -> Path:
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    out = tmp_path / "out"
-    spec = write(tmp_path / "spec.yaml", data)
-    assert main(["render", "-f", str(spec), "-o", str(out), *extra]) == 0
-    return out
-
-
-def by_kind(objects: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
-    return [o for o in objects if o["kind"] == kind]
 
 
 @pytest.fixture

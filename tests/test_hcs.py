@@ -20,7 +20,7 @@ from acp_install import load_provider, load_spec, wiring
 from acp_install.cli.main import main
 from acp_install.yamlio import load_all
 
-from specs import DELETE, example, setpath, write
+from specs import DELETE, by_kind, example, render, setpath, write
 from support import CANARIES, assert_valid_against_crds, objects_of
 
 INFRA = "infrastructure.cluster.x-k8s.io/v1beta1"
@@ -29,18 +29,6 @@ CP = "platform.controlPlane"
 LB = "platform.loadBalancer"
 DR_PRIMARY = {"role": "primary", "primaryVIP": "192.168.1.100", "standbyVIP": "192.168.2.100",
               "encryptionKey": {"env": "ENCRYPTION_KEY"}}
-
-
-def render(tmp_path: Path, data: dict[str, Any], *extra: str) -> Path:
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    out = tmp_path / "out"
-    spec = write(tmp_path / "spec.yaml", data)
-    assert main(["render", "-f", str(spec), "-o", str(out), *extra]) == 0
-    return out
-
-
-def by_kind(objects: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
-    return [o for o in objects if o["kind"] == kind]
 
 
 def rendered(out: Path, name: str = "global.yaml") -> list[dict[str, Any]]:

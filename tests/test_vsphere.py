@@ -17,7 +17,7 @@ import pytest
 
 from acp_install.cli.main import main
 
-from specs import DELETE, example, setpath, write
+from specs import DELETE, by_kind, example, render, setpath, write
 from support import CANARIES, SHARED, assert_valid_against_crds, objects_of
 
 SCHEMAS = SHARED / "schemas" / "capi"
@@ -31,20 +31,8 @@ DR = {"role": "primary", "primaryVIP": "192.168.1.100", "standbyVIP": "192.168.2
       "encryptionKey": {"env": "ENCRYPTION_KEY"}}
 
 
-def render(tmp_path: Path, data: dict[str, Any], *extra: str) -> Path:
-    tmp_path.mkdir(parents=True, exist_ok=True)
-    out = tmp_path / "out"
-    spec = write(tmp_path / "spec.yaml", data)
-    assert main(["render", "-f", str(spec), "-o", str(out), *extra]) == 0
-    return out
-
-
 def manifest(out: Path) -> list[dict[str, Any]]:
     return objects_of((out / "global.yaml").read_text())
-
-
-def by_kind(objects: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
-    return [o for o in objects if o["kind"] == kind]
 
 
 def one(objects: list[dict[str, Any]], kind: str) -> dict[str, Any]:
