@@ -6,6 +6,7 @@ only one module can be imported under that name.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -42,3 +43,38 @@ def assert_valid_against_crds(registry: Any, objects: list[dict[str, Any]]) -> i
         assert not errors, f"{obj['kind']}/{obj['metadata']['name']}: " + "; ".join(map(str, errors))
         checked += 1
     return checked
+
+
+def b64(value: str) -> str:
+    import base64
+
+    return base64.b64encode(value.encode()).decode()
+
+
+def secret_holders(plain: Path, revealed: Path, values: Iterable[str]) -> set[str]:
+    """Check two renders of the same spec for secret hygiene; return the files holding secrets.
+
+    ``plain`` (no ``--include-secrets``) may hold no value, raw or base64; in ``revealed``
+    every file holding one must be mode 0600 and every other file 0644.
+    """
+    import os
+    import stat
+
+    values = list(values)
+    for path in plain.rglob("*"):
+        if path.is_file():
+            text = path.read_text()
+            for value in values:
+                assert value not in text and b64(value) not in text, f"secret leaked into {path.name}"
+    holders = set()
+    for path in revealed.rglob("*"):
+        if not path.is_file():
+            continue
+        text = path.read_text()
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+        if any(v in text or b64(v) in text for v in values):
+            holders.add(str(path.relative_to(revealed)))
+            assert mode == 0o600, f"{path.name} holds a secret but is {oct(mode)}"
+        else:
+            assert mode == 0o644, f"{path.name} is {oct(mode)}"
+    return holders

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import stat
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +11,7 @@ import pytest
 from acp_install.cli.main import main
 
 from specs import by_kind, example, render, setpath, write
-from support import CANARIES, assert_valid_against_crds, objects_of
+from support import CANARIES, assert_valid_against_crds, objects_of, secret_holders
 
 
 @pytest.fixture
@@ -210,31 +208,13 @@ def test_secrets_only_in_0600_files(tmp_path: Path, canaries: dict[str, str],
                           "encryptionKey": {"env": "ENCRYPTION_KEY"}}
     full_example["platformHost"] = "platform.example.com"
     plain = render(tmp_path / "plain", full_example)
-    for path in plain.rglob("*"):
-        if path.is_file():
-            text = path.read_text()
-            for value in canaries.values():
-                assert value not in text, f"{value} leaked into {path.name}"
     with_secrets = render(tmp_path / "secret", full_example, "--include-secrets")
-    holders = set()
-    for path in with_secrets.rglob("*"):
-        if not path.is_file():
-            continue
-        text = path.read_text()
-        if any(v in text or _b64(v) in text for v in canaries.values()):
-            holders.add(str(path.relative_to(with_secrets)))
-            assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path.name
-        else:
-            assert stat.S_IMODE(os.stat(path).st_mode) == 0o644, path.name
+    holders = secret_holders(plain, with_secrets, canaries.values())
     assert holders == {"global.yaml", "installer-config.json", "dr/encryption-provider.conf"}
     out = capsys.readouterr()
     for value in canaries.values():
         assert value not in out.out + out.err
 
-
-def _b64(value: str) -> str:
-    import base64
-    return base64.b64encode(value.encode()).decode()
 
 
 CP = "platform.controlPlane"

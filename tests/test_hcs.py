@@ -6,9 +6,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
-import os
 import re
-import stat
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,7 +19,7 @@ from acp_install.cli.main import main
 from acp_install.yamlio import load_all
 
 from specs import DELETE, by_kind, example, render, setpath, write
-from support import CANARIES, assert_valid_against_crds, objects_of
+from support import CANARIES, assert_valid_against_crds, objects_of, secret_holders
 
 INFRA = "infrastructure.cluster.x-k8s.io/v1beta1"
 ENC = "/etc/kubernetes/encryption-provider.conf"
@@ -415,31 +413,14 @@ def test_dr_encryption_file_in_kcp_on_both_sides(tmp_path: Path, canaries: dict[
 # --- secrets ------------------------------------------------------------------------------------
 
 
-def _b64(value: str) -> str:
-    return base64.b64encode(value.encode()).decode()
-
 
 def test_secrets_only_in_0600_files(tmp_path: Path, canaries: dict[str, str],
                                     full_example: dict[str, Any],
                                     capsys: pytest.CaptureFixture[str]) -> None:
     full_example["dr"] = DR_PRIMARY
     plain = render(tmp_path / "plain", full_example)
-    for path in plain.rglob("*"):
-        if path.is_file():
-            text = path.read_text()
-            for value in canaries.values():
-                assert value not in text and _b64(value) not in text, f"leak in {path.name}"
     with_secrets = render(tmp_path / "secret", full_example, "--include-secrets")
-    holders = set()
-    for path in with_secrets.rglob("*"):
-        if not path.is_file():
-            continue
-        text = path.read_text()
-        if any(v in text or _b64(v) in text for v in canaries.values()):
-            holders.add(str(path.relative_to(with_secrets)))
-            assert stat.S_IMODE(os.stat(path).st_mode) == 0o600, path.name
-        else:
-            assert stat.S_IMODE(os.stat(path).st_mode) == 0o644, path.name
+    holders = secret_holders(plain, with_secrets, canaries.values())
     assert holders == {"global.yaml", "installer-config.json", "dr/encryption-provider.conf"}
     text = (with_secrets / "global.yaml").read_text()
     assert CANARIES["HCS_PASSWORD"] in text and CANARIES["ENCRYPTION_KEY"] in text
