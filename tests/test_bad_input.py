@@ -199,3 +199,18 @@ def test_init_into_missing_directory(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(["init", "--provider", "dcs", "-o", str(tmp_path / "no" / "such" / "s.yaml")]) == 2
     err = capsys.readouterr().err
     assert "cannot write" in err and "Traceback" not in err
+
+
+def test_yaml_syntax_error_has_no_empty_field_path(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = tmp_path / "s.yaml"
+    spec.write_text("provider: dcs\nhostIP: [unclosed\n")
+    assert main(["validate", "-f", str(spec)]) == 3
+    err = capsys.readouterr().err
+    assert f"{spec}:3: not valid YAML" in err and ": :" not in err
+
+
+def test_unquoted_number_gets_a_quoting_fix(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = setpath(example("dcs"), "platform.controlPlane.pool[0].mask", 24)
+    assert main(["validate", "-f", str(write(tmp_path / "s.yaml", data))]) == 3
+    err = capsys.readouterr().err
+    assert "platform.controlPlane.pool[0].mask: expected a string" in err and 'e.g. "24"' in err

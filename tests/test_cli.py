@@ -133,7 +133,7 @@ def test_debug_shows_traceback(tmp_path: Path) -> None:
     spec = tmp_path / "nope.yaml"
     out = subprocess.run([sys.executable, "-m", "acp_install.cli.main", "--debug", "validate", "-f",
                           str(spec)], capture_output=True, text=True)
-    assert out.returncode != 0 and "Traceback" in out.stderr
+    assert out.returncode == 3 and "Traceback" in out.stderr  # --debug keeps the exit code
     out = subprocess.run([sys.executable, "-m", "acp_install.cli.main", "validate", "-f", str(spec)],
                          capture_output=True, text=True)
     assert out.returncode == 3 and "Traceback" not in out.stderr

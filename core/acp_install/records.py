@@ -44,12 +44,11 @@ class Finding:
     rule: str = ""
 
     def format(self, source: str | None = None) -> str:
-        where = self.path
-        if source and self.line:
-            where = f"{source}:{self.line}: {self.path}"
-        elif self.line:
-            where = f"line {self.line}: {self.path}"
-        text = f"  {self.severity}: {where}: {self.message}"
+        parts = [source if source and self.line else None,
+                 str(self.line) if source and self.line else (f"line {self.line}" if self.line else None)]
+        location = ":".join(p for p in parts if p)
+        where = ": ".join(p for p in (location, self.path) if p)
+        text = f"  {self.severity}: {where + ': ' if where else ''}{self.message}"
         if self.fix:
             text += f"\n    fix: {self.fix}"
         return text

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import traceback
 from typing import Any
 
 import click
@@ -70,8 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         rv = cli.main(args=args, prog_name="acp-install", standalone_mode=False)
     except AcpInstallError as err:
-        if debug:
-            raise
+        if debug:  # the traceback is added; the documented exit code stays
+            traceback.print_exc()
         click.echo(f"error: {err}", err=True)
         return err.exit_code
     except click.exceptions.Abort:

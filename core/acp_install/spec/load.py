@@ -96,6 +96,8 @@ def _fix_for(message: str) -> str:
         return "add it (`acp-install explain FIELD` shows what it takes)"
     if message.startswith("literal secrets"):
         return "put the value in a file (mode 0600) or an environment variable and reference it"
+    if message.startswith("expected a string"):
+        return 'quote the value so YAML reads it as text, e.g. "24" or "v1.34.5-3"'
     return "see `acp-install explain` for the expected type"
 
 
