@@ -27,6 +27,12 @@ def test_handoff_gate(tmp_path: Path, canaries: dict[str, str],
                     provider=loaded.provider, timeouts=Timeouts(scale=0.05), poll_interval=0.1)
     assert engine.run().complete
     kubeconfig = str(sb.kubeconfig_path)
+    # pointed at minialauda itself (it runs the installer): refused, never "delete it"
+    assert main(["handoff-check", "-f", str(spec), "--kubeconfig", kubeconfig]) == 13
+    assert "this is the bootstrap cluster" in capsys.readouterr().err
+    # the sandbox then plays the final global cluster: no installer Pod there
+    subprocess.run(["kubectl", "--kubeconfig", kubeconfig, "-n", "cpaas-system", "delete", "pod",
+                    "-l", "service_name=cpaas-installer"], check=True, capture_output=True)
     assert main(["handoff-check", "-f", str(spec), "--kubeconfig", kubeconfig]) == 0
     assert "handoff gate open" in capsys.readouterr().out
 

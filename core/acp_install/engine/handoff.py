@@ -69,10 +69,29 @@ def generic_findings(plan: InstallPlan, snap: dict[str, list[Any]]) -> list[Find
     return findings
 
 
+#: The bootstrap cluster runs the installer Pod (seed Step 8); the final global cluster does not.
+INSTALLER_SELECTOR = "service_name=cpaas-installer"
+
+
+def is_bootstrap_cluster(kube: KubeClient, plan: InstallPlan, deadline: Deadline) -> bool:
+    pods, _rv = kube.list("v1", "Pod", plan.spec.namespace, label_selector=INSTALLER_SELECTOR,
+                          deadline=deadline)
+    return bool(pods)
+
+
 def handoff_check(plan: InstallPlan, provider: Provider, kubeconfig: str | os.PathLike[str], *,
                   timeout: float = 120.0) -> list[Finding]:
     """Findings that block decommissioning the bootstrap host (errors) or deserve a look."""
     deadline = Deadline(timeout)
     with KubeClient(kubeconfig) as kube:
+        if is_bootstrap_cluster(kube, plan, deadline):
+            return [Finding("error", "--kubeconfig", "this is the bootstrap cluster (minialauda): it "
+                            "runs the cpaas-installer Pod", fix="pass the kubeconfig of the NEW global "
+                            "cluster; the check must look at where the objects were imported",
+                            rule="handoff-target")]
         snap = snapshot(kube, plan, deadline)
-    return [*generic_findings(plan, snap), *provider.ready_gates(plan.spec, "handoff", snap)]
+    gate = provider.ready_gates(plan.spec, "handoff", snap)
+    # one finding per missing object: the provider's gate may already name it
+    named = {f.path.split("/", 1)[-1] for f in gate}
+    generic = [f for f in generic_findings(plan, snap) if f.path.split("/", 1)[-1] not in named]
+    return [*generic, *gate]
