@@ -24,7 +24,7 @@ CANARIES = {
     "VSPHERE_PASSWORD": "canary-vsphere-5d8e6f",
     "HCS_PASSWORD": "canary-hcs-1a9c3b",
     "REGISTRY_PASSWORD": "canary-registry-4e7f2a",
-    "ENCRYPTION_KEY": "Y2FuYXJ5LWVuY3J5cHRpb24ta2V5LTMyYnl0ZXMhIQ==",
+    "ENCRYPTION_KEY": "Y2FuYXJ5LWVuY3J5cHRpb24ta2V5LTMyLWJ5dGVzISE=",  # base64 of 32 bytes: a valid aescbc key
 }
 
 

@@ -214,3 +214,17 @@ def test_unquoted_number_gets_a_quoting_fix(tmp_path: Path, capsys: pytest.Captu
     assert main(["validate", "-f", str(write(tmp_path / "s.yaml", data))]) == 3
     err = capsys.readouterr().err
     assert "platform.controlPlane.pool[0].mask: expected a string" in err and 'e.g. "24"' in err
+
+
+def test_dr_encryption_key_must_be_a_base64_aes_key(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    data = example("dcs")
+    data["dr"] = {"role": "primary", "primaryVIP": "192.168.1.100", "standbyVIP": "192.168.2.100",
+                  "encryptionKey": {"env": "DR_KEY"}}
+    spec = write(tmp_path / "s.yaml", data)
+    monkeypatch.setenv("DR_KEY", "canary-not-base64-key")
+    assert main(["render", "-f", str(spec), "-o", str(tmp_path / "o")]) == 3
+    err = capsys.readouterr().err
+    assert "dr.encryptionKey" in err and "env $DR_KEY" in err and "canary-not-base64-key" not in err
+    monkeypatch.setenv("DR_KEY", "MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI=")  # 32 bytes
+    assert main(["render", "-f", str(spec), "-o", str(tmp_path / "o")]) == 0

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from collections.abc import Iterator
 
 from .. import netcheck
+from ..errors import SecretError
 from ..records import Finding
+from ..secrets import SecretRef
 from .model import API_VERSION, KIND, InstallSpec
 
 
@@ -125,6 +129,7 @@ def check(spec: InstallSpec) -> Iterator[Finding]:
             yield _err("controlPlaneVIP",
                        f"this is the {dr.role} side, so controlPlaneVIP must be the {dr.role} VIP "
                        f"{local}", f"set controlPlaneVIP: {local}", "dr-vips")
+        yield from _check_encryption_key(dr.encryptionKey)
         if dr.role == "standby" and not dr.etcdSyncVersion:
             yield _warn("dr.etcdSyncVersion", "not set: the runbook's global-etcd-sync ModuleInfo "
                         "(standby only) has a placeholder version",
@@ -133,3 +138,22 @@ def check(spec: InstallSpec) -> Iterator[Finding]:
             yield _warn("platformHost", "DR needs the platform address to be a DNS name that is "
                         "switched from the primary to the standby VIP",
                         "use a domain name for platformHost", "dr-domain")
+
+
+def _check_encryption_key(ref: SecretRef) -> Iterator[Finding]:
+    """aescbc keys are base64 of 16, 24 or 32 bytes; kube-apiserver refuses to start otherwise.
+
+    Checked only when the reference can be read now (render without secrets needs no value);
+    the message names the reference, never the value.
+    """
+    if not ref.available():
+        return
+    try:
+        value = ref.reveal().get()
+        size = len(base64.b64decode(value, validate=True))
+    except (SecretError, binascii.Error, ValueError):
+        size = -1
+    if size not in (16, 24, 32):
+        yield _err("dr.encryptionKey", f"the value from {ref.source} is not the base64 of a 16, 24 "
+                   "or 32-byte key", "generate one with: head -c 32 /dev/urandom | base64",
+                   "dr-encryption-key")
