@@ -197,6 +197,8 @@ def test_dr_primary_uses_secret_reference_not_file(tmp_path: Path, canaries: dic
     assert sans == ["192.168.1.100", "192.168.2.100", "platform.example.com", "etcd.kube-system"]
     assert CANARIES["ENCRYPTION_KEY"] not in (out / "global.yaml").read_text()
     assert (out / "dr" / "encryption-provider.conf").exists()
+    imports = objects_of((out / "extra-resources.yaml").read_text())[0]["data"]["resources.yaml"]
+    assert "- encryption-provider-config" in imports and "- global-secret" in imports
     assert_valid_against_crds(crd_registry, objects)
 
 

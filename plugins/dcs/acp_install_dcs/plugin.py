@@ -217,12 +217,18 @@ def acp_installer_payload(spec: InstallSpec) -> InstallerPayloadPart:
 
 @hookimpl
 def acp_dr_fields(spec: InstallSpec, role: str) -> DRContribution:
-    """DCS delivers the shared encryption config by Secret reference, never as a KCP file."""
+    """DCS delivers the shared encryption config by Secret reference, never as a KCP file.
+
+    The Secret is also imported at Step 7 (safe side of providers.md §10.7): the final DCSCluster
+    references it, so the new cluster must have it too.
+    """
     secret = {"apiVersion": "v1", "kind": "Secret", "metadata": object_meta(spec, ENCRYPTION_SECRET),
               "type": "Opaque", "stringData": {"encryption-provider.conf": encryption_config(spec)}}
+    imports = (ImportEntry("secrets", names=(ENCRYPTION_SECRET,), method="kubectl"),)
     return DRContribution(
         objects=(secret,),
         infra_cluster_spec={"encryptionProviderConfigRef": {"name": ENCRYPTION_SECRET}},
+        import_entries=imports if _platform(spec).importExtraResources else (),
     )
 
 
