@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import click
 
 from ..errors import AcpInstallError, UsageError
+from ..sandbox.scenarios import SCENARIOS
 
 if TYPE_CHECKING:
     from ..engine import Event, InstallResult
@@ -175,7 +176,8 @@ def _default_crds() -> str | None:
 @click.option("--kubeconfig", envvar="KUBECONFIG", type=click.Path(dir_okay=False),
               help="Kubeconfig of minialauda (default: $KUBECONFIG).")
 @click.option("--workdir", type=click.Path(file_okay=False),
-              help="Work directory holding .acp-install/state.json (default: current directory).")
+              help="Work directory holding .acp-install/state.json (default: current directory; "
+                   "with --sandbox: a temporary one, since the sandbox is gone afterwards).")
 @click.option("--installer-address", metavar="HOST:PORT",
               help="cpaas-installer address (default: podIP of the cpaas-installer pod, port 8080).")
 @click.option("-o", "--output", "fmt", type=click.Choice(["text", "json"]), default="text",
@@ -197,7 +199,7 @@ def _default_crds() -> str | None:
 @click.option("--crds", type=click.Path(file_okay=False),
               help="With --sandbox: CRD directory (default ../shared/crds when present).")
 @click.option("--scenario", default="happy", show_default=True,
-              help="With --sandbox: sandbox scenario (happy, machines-pending, installer-fail...).")
+              type=click.Choice(list(SCENARIOS)), help="With --sandbox: sandbox scenario (docs/sandbox.md).")
 @click.option("--speed", type=float, default=20.0, show_default=True,
               help="With --sandbox: how much faster than life the sandbox runs.")
 @click.option("--provider", "provider_id", metavar="ID",
@@ -386,8 +388,7 @@ def _ago(ts: Any) -> str:
 @click.option("--crds", type=click.Path(file_okay=False),
               help="CRD directory (default ../shared/crds when present).")
 @click.option("--scenario", default="happy", show_default=True,
-              help="Sandbox scenario: happy, machines-pending, kcp-not-ready, installer-stall, "
-                   "installer-5xx, installer-fail...")
+              type=click.Choice(list(SCENARIOS)), help="Sandbox scenario (docs/sandbox.md).")
 @click.option("--speed", type=float, default=20.0, show_default=True,
               help="How much faster than life the sandbox runs.")
 @click.option("-o", "--output", "fmt", type=click.Choice(["text", "json"]), default="text")

@@ -17,6 +17,7 @@ from pathlib import Path
 import click
 
 from ..errors import StateError, UsageError
+from ..sandbox.scenarios import SCENARIOS
 
 DEFAULT_STATE_DIR = ".acp-sandbox"
 
@@ -47,8 +48,8 @@ def _pid_alive(pid: int) -> bool:
     "--scenario",
     default="happy",
     show_default=True,
-    help="Controller/installer scenario (happy, machines-pending, kcp-not-ready, "
-    "image-pull, installer-stall, installer-5xx, installer-fail).",
+    type=click.Choice(list(SCENARIOS)),
+    help="Controller/installer scenario (see docs/sandbox.md).",
 )
 @click.option(
     "--state-dir",
