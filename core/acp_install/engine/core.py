@@ -216,6 +216,11 @@ class Engine:
             self._redact = check_secrets(self.plan, todo)
             kube = KubeClient(self.kubeconfig, on_retry=lambda m: self._emit(EngineWarning(m)),
                               redact=self._redact)
+            try:
+                self._check_cluster(state, kube)
+            except BaseException:
+                kube.close()
+                raise
             ctx = Context(plan=self.plan, kube=kube, state=state, emit=self._emit,
                           installer_factory=self._installer_client, provider=self.provider,
                           poll_interval=self.poll_interval, resync=self.resync,
@@ -245,6 +250,27 @@ class Engine:
                      "or use another --workdir")
         state.data["plan"] = digest
         state.data["provider"] = self.plan.provider.id
+        state.save()
+
+    def _check_cluster(self, state: StateStore, kube: Any) -> None:
+        """Refuse to resume against another cluster (e.g. minialauda re-created by setup.sh):
+        finished phases would be skipped although nothing of them exists there."""
+        from ..clients.retry import Deadline
+
+        identity = f"server:{kube.server}"
+        for ns in ("kube-system", "default"):
+            obj = kube.get("v1", "Namespace", ns, None, deadline=Deadline(60))
+            if obj is not None:
+                identity = f"{ns}:{obj['metadata'].get('uid', '')}"
+                break
+        old = state.data.get("cluster")
+        if old and old != identity and any(state.finished(p) for p in PHASE_NAMES):
+            raise StateError(
+                f"{state.path} belongs to an install into another cluster (bootstrap cluster "
+                "re-created, or another --kubeconfig)",
+                hint="re-run with --restart to apply every phase to this cluster, or use the "
+                     "kubeconfig of the original one")
+        state.data["cluster"] = identity
         state.save()
 
     def _run_phase(self, ctx: Context, state: StateStore, phase: Phase,

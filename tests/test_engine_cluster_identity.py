@@ -1,0 +1,36 @@
+"""A work directory remembers which cluster it installed into."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from acp_install import Engine, StateError, Timeouts, build_plan, load_spec
+from acp_install.sandbox import Sandbox
+from acp_install.testing.sandbox import sandbox_factory  # noqa: F401 - fixture
+
+from specs import example, write
+from support import CRDS
+
+
+def test_resume_against_another_cluster_is_refused(tmp_path: Path, canaries: dict[str, str],
+                                                   sandbox_factory: Callable[..., Sandbox],  # noqa: F811
+                                                   ) -> None:
+    loaded = load_spec(write(tmp_path / "spec.yaml", example("dcs")))
+    plan = build_plan(loaded)
+    first, second = (sandbox_factory(crds_dir=CRDS, speed=50) for _ in range(2))
+
+    def engine(sb: Sandbox, **options: bool) -> Engine:
+        return Engine(plan, kubeconfig=sb.kubeconfig_path, workdir=tmp_path / "w",
+                      provider=loaded.provider, timeouts=Timeouts(scale=0.05), poll_interval=0.1,
+                      **options)
+
+    assert not engine(first).run(until="manifest").complete
+    with pytest.raises(StateError, match="another cluster"):
+        engine(second).run(until="manifest")
+    assert not list(second.recorder.writes_of("AppRelease", "cluster-api-provider-dcs"))
+    result = engine(second, restart=True).run(until="manifest")
+    assert {p.name: p.outcome for p in result.phases}["manifest"] == "done"
+    assert list(second.recorder.writes_of("AppRelease", "cluster-api-provider-dcs"))
