@@ -34,3 +34,7 @@ def test_resume_against_another_cluster_is_refused(tmp_path: Path, canaries: dic
     result = engine(second, restart=True).run(until="manifest")
     assert {p.name: p.outcome for p in result.phases}["manifest"] == "done"
     assert list(second.recorder.writes_of("AppRelease", "cluster-api-provider-dcs"))
+    # resumed after the POST phase, the result still names the installer it talked to
+    assert engine(second).run(until="installer").installer_address
+    result = engine(second).run()
+    assert result.complete and result.installer_address == f"{second.address}:{second.installer_port}"

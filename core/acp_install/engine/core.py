@@ -316,4 +316,5 @@ class Engine:
         if address is None:
             address = discover_address(ctx.kube, port=self.installer_port, deadline=ctx.dl)
             ctx.progress(f"installer found at {address} (cpaas-installer pod)")
+        ctx.state.note("installer", address=address)  # the latest one, also for resumed runs
         return InstallerClient(address, on_retry=ctx.warn, redact=self._redact)
