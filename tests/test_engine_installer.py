@@ -301,6 +301,8 @@ def test_an_echoed_secret_never_reaches_errors_events_or_state(
     assert "HTTP 400" in state
     assert_no_canaries(str(err.value) + state + rec.text(), canaries)
     assert not posts(sb)
+    note = json.loads(state)["installer"]
+    assert note["refused"] is True and note["sending"] is False  # nothing left in flight
 
 
 # -- the installer address -------------------------------------------------------------------

@@ -364,8 +364,8 @@ def status(workdir: str, fmt: str) -> int:
         click.echo(f"  {name:<16} {st}{extra}")
     inst = data.get("installer") or {}
     if inst:
-        sent = "sent" if inst.get("sent") else ("sending (unconfirmed)" if inst.get("sending")
-                                                else "not sent")
+        sent = ("sent" if inst.get("sent") else "sending (unconfirmed)" if inst.get("sending")
+                else "refused by the installer" if inst.get("refused") else "not sent")
         click.echo(f"installer request: {sent} to {inst.get('address', '?')}")
     done = all((phases.get(n) or {}).get("status") == "finished" for n in PHASE_NAMES)
     click.echo("install complete" if done else "install not complete: re-run "

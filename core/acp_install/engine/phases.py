@@ -573,6 +573,10 @@ class Installer:
                     ctx.warn(f"POST {endpoint} failed ({err}); the installer has no request, "
                              "sending it again")
                     ctx.sleep(min(2.0, ctx.poll_interval))
+        except InstallerError:
+            # a definite refusal (4xx): nothing is in flight
+            ctx.state.note("installer", sending=False, refused=True)
+            raise
         finally:
             del payload
         ctx.state.note("installer", sent=True, sending=False)
