@@ -252,13 +252,15 @@ def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
     return 0
 
 
-def _load(spec_file: str) -> tuple[Any, InstallPlan]:
+def _load(spec_file: str, *, label: str | None = None) -> tuple[Any, InstallPlan]:
+    """Load, print the spec's warnings (``label`` names a spec the user did not write)."""
     from ..plan import build_plan
     from ..spec.load import load_spec
 
     loaded = load_spec(spec_file)
     for f in loaded.warnings:
-        click.echo(f.format(loaded.source), err=True)
+        click.echo(f.format(None if label else loaded.source) + (f"  [{label}]" if label else ""),
+                   err=True)
     return loaded, build_plan(loaded)
 
 
@@ -282,18 +284,21 @@ def _install_sandbox(spec_file: str | None, workdir: str | None, renderer: Any, 
                      provider_id: str | None = None, resubmit: bool = False) -> InstallResult:
     with tempfile.TemporaryDirectory(prefix="acp-install-demo-") as tmp_name:
         tmp = Path(tmp_name)
+        label = None
         if spec_file is None:
             from ..spec.example import example_spec
 
+            provider = _demo_provider(provider_id)
             spec_file = str(tmp / "spec.yaml")
-            Path(spec_file).write_text(example_spec(_demo_provider(provider_id)))
+            Path(spec_file).write_text(example_spec(provider))
+            label = f"built-in example: acp-install init --provider {provider.id}"
         from ..spec.load import load_spec
 
         demo = _demo_secrets(load_spec(spec_file).spec)
         if demo and fmt == "text":
             click.echo(f"demo secrets for this process: {', '.join(demo)} (values not shown)",
                        file=out)
-        loaded, plan = _load(spec_file)
+        loaded, plan = _load(spec_file, label=label)
         with _sandbox(crds, scenario, speed, tmp) as sb:
             if fmt == "text":
                 click.echo(f"sandbox: {sb.server_url} (scenario {scenario}, speed {speed:g}x, "
