@@ -207,3 +207,12 @@ def test_install_with_malformed_kubeconfig(tmp_path: Path, canaries: dict[str, s
                  "--workdir", str(tmp_path / "w")]) == 10
     err = capsys.readouterr().err
     assert "cannot load kubeconfig" in err and "Traceback" not in err
+
+
+def test_demo_json_output_is_json_lines_only(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["demo", "--provider", "dcs", "-o", "json"]) == 0
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    kinds = {e["event"] for e in events}
+    assert {"finding", "phase-started", "result"} <= kinds
+    finding = next(e for e in events if e["event"] == "finding")
+    assert finding["path"] == "controlPlane.auditPolicyFile" and "built-in example" in finding["source"]

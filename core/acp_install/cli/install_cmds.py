@@ -238,7 +238,7 @@ def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
             if kubeconfig is None:
                 raise UsageError("missing --kubeconfig (and $KUBECONFIG is not set)",
                                  hint="minialauda's is /var/cpaas/data/alauda.kubeconfig")
-            loaded, plan = _load(spec_file)
+            loaded, plan = _load(spec_file, fmt=fmt)
             result = _run(plan, loaded.provider, kubeconfig, workdir or ".", renderer,
                           timeouts_obj, until, restart,
                           poll_interval if poll_interval is not None else 5.0, installer_address,
@@ -252,15 +252,23 @@ def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
     return 0
 
 
-def _load(spec_file: str, *, label: str | None = None) -> tuple[Any, InstallPlan]:
-    """Load, print the spec's warnings (``label`` names a spec the user did not write)."""
+def _load(spec_file: str, *, label: str | None = None, fmt: str = "text") -> tuple[Any, InstallPlan]:
+    """Load, show the spec's warnings (``label`` names a spec the user did not write).
+
+    With ``-o json`` they are JSON lines on stdout like every other event.
+    """
     from ..plan import build_plan
     from ..spec.load import load_spec
 
     loaded = load_spec(spec_file)
     for f in loaded.warnings:
-        click.echo(f.format(None if label else loaded.source) + (f"  [{label}]" if label else ""),
-                   err=True)
+        if fmt == "json":
+            click.echo(json.dumps({"event": "finding", "severity": f.severity, "path": f.path,
+                                   "line": f.line, "source": label or loaded.source,
+                                   "message": f.message, "fix": f.fix}, sort_keys=True))
+        else:
+            click.echo(f.format(None if label else loaded.source) + (f"  [{label}]" if label else ""),
+                       err=True)
     return loaded, build_plan(loaded)
 
 
@@ -298,7 +306,7 @@ def _install_sandbox(spec_file: str | None, workdir: str | None, renderer: Any, 
         if demo and fmt == "text":
             click.echo(f"demo secrets for this process: {', '.join(demo)} (values not shown)",
                        file=out)
-        loaded, plan = _load(spec_file, label=label)
+        loaded, plan = _load(spec_file, label=label, fmt=fmt)
         with _sandbox(crds, scenario, speed, tmp) as sb:
             if fmt == "text":
                 click.echo(f"sandbox: {sb.server_url} (scenario {scenario}, speed {speed:g}x, "
