@@ -56,7 +56,8 @@ def test_sandbox_json_lines(capsys: pytest.CaptureFixture[str], canaries: dict[s
     rc, out, _ = run(capsys, "install", "--sandbox", "--crds", str(CRDS), "-o", "json")
     assert rc == 0
     lines = json_lines(out)
-    assert lines[0]["event"] == "phase-started" and lines[0]["phase"] == "packages"
+    phases = [ln for ln in lines if ln["event"] != "finding"]  # spec warnings come first
+    assert phases[0]["event"] == "phase-started" and phases[0]["phase"] == "packages"
     result = lines[-1]
     assert result["event"] == "result" and result["complete"] is True
     assert result["sandbox"]["installer_requests"] == 1
