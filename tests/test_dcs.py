@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -294,3 +295,17 @@ def test_standby_runbook_has_the_etcd_sync_steps(tmp_path: Path, canaries: dict[
     data["controlPlaneVIP"] = "192.168.1.100"
     primary = (render(tmp_path / "p", data) / "RUNBOOK.md").read_text()
     assert "moduleinfoes" not in primary and "service_name=cluster-transformer" in primary
+
+
+def test_render_never_follows_a_planted_symlink(tmp_path: Path, canaries: dict[str, str]) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("untouched")
+    for name in ("installer-config.json", "installer-config.json.tmp", "global.yaml.tmp"):
+        (out / name).symlink_to(victim)
+    spec = write(tmp_path / "spec.yaml", example("dcs"))
+    assert main(["render", "-f", str(spec), "-o", str(out), "--include-secrets"]) == 0
+    assert victim.read_text() == "untouched"
+    assert not (out / "installer-config.json").is_symlink()
+    assert oct(os.stat(out / "installer-config.json").st_mode & 0o777) == "0o600"

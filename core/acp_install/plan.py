@@ -7,8 +7,10 @@ it all in ``render``'s output before anything happens.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -155,11 +157,17 @@ def write_plan(plan: InstallPlan, directory: str | os.PathLike[str], *,
     for name, (content, secret) in files.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if secret else 0o644)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(content)
-        os.chmod(tmp, 0o600 if secret else 0o644)
-        os.replace(tmp, path)
+        # a fresh, exclusive temporary file (never follows a planted symlink), mode set before
+        # the first byte is written, then renamed over the target
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+        try:
+            os.fchmod(fd, 0o600 if secret else 0o644)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(content)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
         written.append(path)
     return written
