@@ -52,5 +52,10 @@ def render(tmp_path: Path, data: dict[str, Any], *extra: str) -> Path:
     return out
 
 
+def files_of(out: Path) -> dict[str, bytes]:
+    """Every rendered file by its path relative to ``out``, sorted: for golden and determinism checks."""
+    return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
 def by_kind(objects: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
     return [o for o in objects if o["kind"] == kind]

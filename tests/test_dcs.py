@@ -11,7 +11,7 @@ import pytest
 
 from acp_install.cli.main import main
 
-from specs import by_kind, example, render, setpath, write
+from specs import by_kind, example, files_of, render, setpath, write
 from support import CANARIES, assert_valid_against_crds, objects_of, secret_holders
 
 
@@ -53,19 +53,16 @@ def test_crd_validation_can_fail(crd_registry: Any, tmp_path: Path) -> None:
 
 def test_golden_files(tmp_path: Path, golden: Any, full_example: dict[str, Any]) -> None:
     out = render(tmp_path, full_example)
-    names = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
-    assert names == ["RUNBOOK.md", "appreleases.yaml", "extra-resources.yaml", "global.yaml",
-                     "installer-config.json"]
-    for name in names:
-        golden(f"dcs/{name}", (out / name).read_text())
+    files = files_of(out)
+    assert sorted(files) == ["RUNBOOK.md", "appreleases.yaml", "extra-resources.yaml", "global.yaml",
+                             "installer-config.json"]
+    for name, data in files.items():
+        golden(f"dcs/{name}", data.decode())
 
 
 def test_render_is_deterministic(tmp_path: Path, full_example: dict[str, Any]) -> None:
-    a = render(tmp_path / "a", full_example)
-    b = render(tmp_path / "b", full_example)
-    for path in a.rglob("*"):
-        if path.is_file():
-            assert path.read_bytes() == (b / path.relative_to(a)).read_bytes(), path.name
+    a = files_of(render(tmp_path / "a", full_example))
+    assert a and a == files_of(render(tmp_path / "b", full_example))
 
 
 def test_seed_rules_on_rendered_manifest(tmp_path: Path, full_example: dict[str, Any]) -> None:

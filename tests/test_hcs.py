@@ -18,7 +18,7 @@ from acp_install import load_provider, load_spec, wiring
 from acp_install.cli.main import main
 from acp_install.yamlio import load_all
 
-from specs import DELETE, by_kind, example, render, setpath, write
+from specs import DELETE, by_kind, example, files_of, render, setpath, write
 from support import CANARIES, assert_valid_against_crds, objects_of, secret_holders
 
 INFRA = "infrastructure.cluster.x-k8s.io/v1beta1"
@@ -143,29 +143,26 @@ def test_crd_validation_can_fail(crd_registry: Any, tmp_path: Path) -> None:
 
 def test_golden_files(tmp_path: Path, golden: Any, full_example: dict[str, Any]) -> None:
     out = render(tmp_path, full_example)
-    names = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
-    assert names == ["RUNBOOK.md", "appreleases.yaml", "extra-resources.yaml", "global.yaml",
-                     "installer-config.json"]
-    for name in names:
-        golden(f"hcs/{name}", (out / name).read_text())
+    files = files_of(out)
+    assert sorted(files) == ["RUNBOOK.md", "appreleases.yaml", "extra-resources.yaml", "global.yaml",
+                             "installer-config.json"]
+    for name, data in files.items():
+        golden(f"hcs/{name}", data.decode())
 
 
 def test_golden_files_dr(tmp_path: Path, golden: Any, full_example: dict[str, Any]) -> None:
     out = render(tmp_path, dict(full_example, dr=DR_PRIMARY))
-    names = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
-    assert "dr/encryption-provider.conf" in names
-    for name in names:
-        golden(f"hcs/dr/{name}", (out / name).read_text())
+    files = files_of(out)
+    assert "dr/encryption-provider.conf" in files
+    for name, data in files.items():
+        golden(f"hcs/dr/{name}", data.decode())
 
 
 def test_render_is_deterministic(tmp_path: Path, full_example: dict[str, Any]) -> None:
     full_example["dr"] = DR_PRIMARY
-    a = render(tmp_path / "a", full_example)
-    b = render(tmp_path / "b", full_example)
-    files = [p for p in a.rglob("*") if p.is_file()]
-    assert len(files) == 6
-    for path in files:
-        assert path.read_bytes() == (b / path.relative_to(a)).read_bytes(), path.name
+    a = files_of(render(tmp_path / "a", full_example))
+    assert len(a) == 6
+    assert a == files_of(render(tmp_path / "b", full_example))
 
 
 def test_packages(tmp_path: Path) -> None:

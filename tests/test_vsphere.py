@@ -17,7 +17,7 @@ import pytest
 
 from acp_install.cli.main import main
 
-from specs import DELETE, by_kind, example, render, setpath, write
+from specs import DELETE, by_kind, example, files_of, render, setpath, write
 from support import CANARIES, SHARED, assert_valid_against_crds, objects_of, secret_holders
 
 SCHEMAS = SHARED / "schemas" / "capi"
@@ -183,21 +183,18 @@ def test_upstream_schema_check_can_fail(tmp_path: Path) -> None:
 
 def test_golden_files(tmp_path: Path, golden: Any, full_example: dict[str, Any]) -> None:
     out = render(tmp_path, full_example)
-    names = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
-    assert names == ["RUNBOOK.md", "appreleases.yaml", "extra-resources.yaml", "global.yaml",
-                     "installer-config.json"]
-    for name in names:
-        golden(f"vsphere/{name}", (out / name).read_text())
+    files = files_of(out)
+    assert sorted(files) == ["RUNBOOK.md", "appreleases.yaml", "extra-resources.yaml", "global.yaml",
+                             "installer-config.json"]
+    for name, data in files.items():
+        golden(f"vsphere/{name}", data.decode())
 
 
 def test_render_is_deterministic(tmp_path: Path, full_example: dict[str, Any]) -> None:
     del full_example["platform"]["encryptionKey"]  # the generated-key path must be stable too
-    a = render(tmp_path / "a", full_example)
-    b = render(tmp_path / "b", full_example)
-    files = [p for p in a.rglob("*") if p.is_file()]
-    assert len(files) == 5
-    for path in files:
-        assert path.read_bytes() == (b / path.relative_to(a)).read_bytes(), path.name
+    a = files_of(render(tmp_path / "a", full_example))
+    assert len(a) == 5
+    assert a == files_of(render(tmp_path / "b", full_example))
     assert not Path(KEY_FILE).expanduser().exists(), "a plain render must not generate a key"
 
 
