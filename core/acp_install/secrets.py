@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -121,3 +123,18 @@ class SecretText:
     def render(self, *, reveal: bool) -> str:
         values = {k: (r.reveal().get() if reveal else r.placeholder()) for k, r in self.refs.items()}
         return self.template.format(**values)
+
+
+def spec_refs(value: Any) -> Iterator[SecretRef]:
+    """Every :class:`SecretRef` inside a spec (attrs records, mappings, sequences), in order."""
+    if isinstance(value, SecretRef):
+        yield value
+    elif attrs.has(type(value)):
+        for field in attrs.fields(type(value)):
+            yield from spec_refs(getattr(value, field.name))
+    elif isinstance(value, Mapping):
+        for v in value.values():
+            yield from spec_refs(v)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            yield from spec_refs(v)

@@ -116,28 +116,13 @@ def _check_options(until: str | None, timeout_scale: float | None, poll_interval
 
 def _demo_secrets(spec: Any) -> list[str]:
     """Give every unset ``{env: NAME}`` secret of the spec a demo value (this process only)."""
-    import attrs
-
-    from ..secrets import SecretRef
+    from ..secrets import spec_refs
 
     names: list[str] = []
-
-    def walk(value: Any) -> None:
-        if isinstance(value, SecretRef):
-            if value.env and not os.environ.get(value.env):
-                os.environ[value.env] = f"demo-{value.env.lower().replace('_', '-')}"
-                names.append(value.env)
-        elif attrs.has(type(value)):
-            for field in attrs.fields(type(value)):
-                walk(getattr(value, field.name))
-        elif isinstance(value, dict):
-            for v in value.values():
-                walk(v)
-        elif isinstance(value, list | tuple):
-            for v in value:
-                walk(v)
-
-    walk(spec)
+    for ref in spec_refs(spec):
+        if ref.env and not os.environ.get(ref.env):
+            os.environ[ref.env] = f"demo-{ref.env.lower().replace('_', '-')}"
+            names.append(ref.env)
     return names
 
 

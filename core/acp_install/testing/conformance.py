@@ -25,32 +25,20 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
-import attrs
 import pytest
 
 from .. import hookspecs, naming
 from ..plan import InstallPlan, build_plan, write_plan
 from ..plugins import Provider, load_provider
-from ..secrets import SecretRef
+from ..secrets import spec_refs
 from ..spec.example import example_spec
 from ..spec.load import LoadedSpec, load_spec
 from ..yamlio import resolve_secrets
 
 
 def env_refs(value: Any) -> Iterator[str]:
-    """Names of every ``{env: NAME}`` secret reference inside a spec (records, lists, dicts)."""
-    if isinstance(value, SecretRef):
-        if value.env:
-            yield value.env
-    elif attrs.has(type(value)):
-        for field in attrs.fields(type(value)):
-            yield from env_refs(getattr(value, field.name))
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from env_refs(v)
-    elif isinstance(value, list | tuple):
-        for v in value:
-            yield from env_refs(v)
+    """Names of every ``{env: NAME}`` secret reference inside a spec."""
+    return (ref.env for ref in spec_refs(value) if ref.env)
 
 
 class ProviderConformance:
