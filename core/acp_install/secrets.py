@@ -138,3 +138,18 @@ def spec_refs(value: Any) -> Iterator[SecretRef]:
     elif isinstance(value, list | tuple):
         for v in value:
             yield from spec_refs(v)
+
+
+def secret_refs(data: Any) -> Iterator[SecretRef | SecretText]:
+    """Every secret in rendered plan data (objects, payloads), in document order; a
+    :class:`Base64Of` yields its reference (the same walk as ``yamlio.resolve_secrets``)."""
+    if isinstance(data, SecretRef | SecretText):
+        yield data
+    elif isinstance(data, Base64Of):
+        yield data.ref
+    elif isinstance(data, Mapping):
+        for value in data.values():
+            yield from secret_refs(value)
+    elif isinstance(data, list | tuple):
+        for value in data:
+            yield from secret_refs(value)

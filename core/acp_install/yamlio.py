@@ -16,7 +16,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 from ruamel.yaml.scalarstring import LiteralScalarString
 
-from .secrets import Base64Of, SecretRef, SecretText
+from .secrets import Base64Of, SecretRef, SecretText, secret_refs
 
 LineIndex = dict[str, int]
 
@@ -116,13 +116,7 @@ def resolve_secrets(data: Any, *, reveal: bool) -> Any:
 
 
 def has_secrets(data: Any) -> bool:
-    if isinstance(data, SecretRef | Base64Of | SecretText):
-        return True
-    if isinstance(data, Mapping):
-        return any(has_secrets(v) for v in data.values())
-    if isinstance(data, list | tuple):
-        return any(has_secrets(v) for v in data)
-    return False
+    return next(secret_refs(data), None) is not None
 
 
 def _literal(data: Any) -> Any:

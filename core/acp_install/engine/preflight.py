@@ -13,12 +13,12 @@ strips them from whatever a server sends back.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from ..clients.redact import Redactor
 from ..errors import SecretError
-from ..secrets import Base64Of, SecretRef, SecretText
+from ..secrets import SecretRef, SecretText, secret_refs
 
 if TYPE_CHECKING:
     from ..plan import InstallPlan
@@ -32,21 +32,6 @@ def plan_parts(plan: InstallPlan) -> dict[str, Any]:
         "extra-resources": [plan.extra_resources] if plan.extra_resources is not None else [],
         "installer": plan.installer_payload,
     }
-
-
-def secret_refs(data: Any) -> Iterator[SecretRef | SecretText]:
-    """Every secret reference in plan data, in document order (the same walk as
-    :func:`acp_install.yamlio.resolve_secrets`)."""
-    if isinstance(data, SecretRef | SecretText):
-        yield data
-    elif isinstance(data, Base64Of):
-        yield data.ref
-    elif isinstance(data, Mapping):
-        for value in data.values():
-            yield from secret_refs(value)
-    elif isinstance(data, list | tuple):
-        for value in data:
-            yield from secret_refs(value)
 
 
 def check_secrets(plan: InstallPlan, phases: Iterable[str]) -> Redactor:
