@@ -1,6 +1,7 @@
 """Shared fixtures: the real CRDs, spec helpers, golden files, secret canaries.
 
-CRDs are read from ``../shared/crds`` (never copied into the repo). Golden files live in
+CRDs are the structural schemas the distributions ship (``crds/`` of each; see
+tests/test_crd_schemas.py for how they are checked against the published CRDs). Golden files live in
 ``tests/golden/``; run ``UPDATE_GOLDEN=1 pytest`` to rewrite them after an intended change, then
 review the diff.
 """
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from support import CANARIES, CRDS, GOLDEN
+from support import CANARIES, GOLDEN
 
 
 @pytest.fixture(autouse=True)
@@ -25,11 +26,13 @@ def _private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
 
 @pytest.fixture(scope="session")
 def crd_registry() -> Any:
-    from acp_install.sandbox.schema import CRDRegistry
+    """Every published CRD the installed distributions ship (the sandbox validates against the
+    same); the bootstrap kinds, which have no published CRD, are not in it."""
+    from acp_install_sandbox import CRDRegistry
+    from acp_install_sandbox.catalog import Catalog
+    from acp_install_sandbox.declarations import installed
 
-    if not CRDS.is_dir():
-        pytest.fail(f"CRDs not found at {CRDS}: tests need ../shared/crds beside the repo")
-    return CRDRegistry.from_dir(CRDS)
+    return CRDRegistry.from_crds(Catalog(installed()).all_crds())
 
 
 @pytest.fixture

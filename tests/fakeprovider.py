@@ -11,13 +11,12 @@ from typing import Any
 
 import attrs
 
-from acp_install import (
+from acp_install import Finding, InstallSpec
+from acp_install.provider import (
     Diagnosis,
     DRContribution,
-    Finding,
     ImportEntry,
     InstallerPayloadPart,
-    InstallSpec,
     ObjectRef,
     ProviderInfo,
     ProviderManifest,

@@ -32,13 +32,11 @@ from acp_install.engine import (
 )
 from acp_install.errors import InstallerError, Interrupted, SecretError, StateError, WaitTimeout
 from acp_install.plan import InstallPlan, build_plan
-from acp_install.sandbox import Sandbox
 from acp_install.spec.load import LoadedSpec, load_spec
-from acp_install.testing.sandbox import sandbox_factory  # noqa: F401 - fixture
+from acp_install_sandbox import Sandbox
 
 from specs import example, write
 
-CRDS = Path(__file__).resolve().parent.parent.parent / "shared" / "crds"
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
 FAST = {"poll_interval": 0.1, "resync": 2.0}
 
@@ -62,9 +60,9 @@ def plan(dcs_spec: LoadedSpec) -> InstallPlan:
 
 
 @pytest.fixture
-def start(sandbox_factory: Callable[..., Sandbox]) -> Callable[..., Sandbox]:  # noqa: F811
+def start(sandbox_factory: Callable[..., Sandbox]) -> Callable[..., Sandbox]:
     def make(scenario: str = "happy") -> Sandbox:
-        return sandbox_factory(scenario=scenario, crds_dir=CRDS, speed=50)
+        return sandbox_factory(scenario=scenario, speed=50)
 
     return make
 

@@ -15,8 +15,6 @@ from acp_install.cli.main import main
 from acp_install.clients.installer import parse_progress
 from acp_install.errors import InstallerError
 
-CRDS = Path(__file__).resolve().parent.parent.parent / "shared" / "crds"
-
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     rc = main(list(args))
@@ -31,7 +29,7 @@ def json_lines(text: str) -> list[dict[str, Any]]:
 def test_sandbox_one_liner(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                            canaries: dict[str, str]) -> None:
     t0 = time.monotonic()
-    rc, out, err = run(capsys, "install", "--sandbox", "--crds", str(CRDS),
+    rc, out, err = run(capsys, "install", "--sandbox",
                        "--workdir", str(tmp_path))
     assert rc == 0, err
     assert time.monotonic() - t0 < 30
@@ -53,7 +51,7 @@ def test_sandbox_one_liner(capsys: pytest.CaptureFixture[str], tmp_path: Path,
 
 
 def test_sandbox_json_lines(capsys: pytest.CaptureFixture[str], canaries: dict[str, str]) -> None:
-    rc, out, _ = run(capsys, "install", "--sandbox", "--crds", str(CRDS), "-o", "json")
+    rc, out, _ = run(capsys, "install", "--sandbox", "-o", "json")
     assert rc == 0
     lines = json_lines(out)
     phases = [ln for ln in lines if ln["event"] != "finding"]  # spec warnings come first
@@ -68,7 +66,7 @@ def test_demo_secrets_are_supplied_and_never_printed(
         capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("ACP_ADMIN_PASSWORD", raising=False)
     monkeypatch.delenv("DCS_AUTH_KEY", raising=False)
-    rc, out, _ = run(capsys, "install", "--sandbox", "--crds", str(CRDS), "--until", "manifest")
+    rc, out, _ = run(capsys, "install", "--sandbox", "--until", "manifest")
     assert rc == 0
     assert "demo secrets for this process" in out
     assert "demo-" not in out
@@ -77,7 +75,7 @@ def test_demo_secrets_are_supplied_and_never_printed(
 
 def test_stall_exit_code_and_guidance(capsys: pytest.CaptureFixture[str],
                                       canaries: dict[str, str]) -> None:
-    rc, _out, err = run(capsys, "install", "--sandbox", "--crds", str(CRDS),
+    rc, _out, err = run(capsys, "install", "--sandbox",
                        "--scenario", "machines-pending", "--timeout-scale", "1",
                        "--timeout", "control-plane=2")
     assert rc == 12
@@ -87,7 +85,7 @@ def test_stall_exit_code_and_guidance(capsys: pytest.CaptureFixture[str],
 
 def test_installer_failure_exit_code_json(capsys: pytest.CaptureFixture[str],
                                           canaries: dict[str, str]) -> None:
-    rc, out, _err = run(capsys, "install", "--sandbox", "--crds", str(CRDS),
+    rc, out, _err = run(capsys, "install", "--sandbox",
                        "--scenario", "installer-fail", "-o", "json")
     assert rc == 11
     last = json_lines(out)[-1]
@@ -184,7 +182,7 @@ def test_demo_command_is_install_sandbox(capsys: pytest.CaptureFixture[str],
                                          canaries: dict[str, str]) -> None:
     from acp_install.cli.install_cmds import demo
 
-    rc = demo.main(["--crds", str(CRDS), "-o", "json", "--speed", "50"], standalone_mode=False)
+    rc = demo.main(["-o", "json", "--speed", "50"], standalone_mode=False)
     out, _ = capsys.readouterr()
     assert rc == 0
     result = json_lines(out)[-1]

@@ -7,20 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from acp_install import Engine, StateError, Timeouts, build_plan, load_spec
-from acp_install.sandbox import Sandbox
-from acp_install.testing.sandbox import sandbox_factory  # noqa: F401 - fixture
+from acp_install import Engine, Timeouts, build_plan, load_spec
+from acp_install.errors import StateError
+from acp_install_sandbox import Sandbox
 
 from specs import example, write
-from support import CRDS
 
 
 def test_resume_against_another_cluster_is_refused(tmp_path: Path, canaries: dict[str, str],
-                                                   sandbox_factory: Callable[..., Sandbox],  # noqa: F811
+                                                   sandbox_factory: Callable[..., Sandbox],
                                                    ) -> None:
     loaded = load_spec(write(tmp_path / "spec.yaml", example("dcs")))
     plan = build_plan(loaded)
-    first, second = (sandbox_factory(crds_dir=CRDS, speed=50) for _ in range(2))
+    first, second = (sandbox_factory(speed=50) for _ in range(2))
 
     def engine(sb: Sandbox, **options: bool) -> Engine:
         return Engine(plan, kubeconfig=sb.kubeconfig_path, workdir=tmp_path / "w",

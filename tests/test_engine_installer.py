@@ -21,7 +21,7 @@ from typing import Any
 
 import httpx
 import pytest
-from test_engine import CRDS, assert_no_canaries, engine, fast, posts
+from test_engine import assert_no_canaries, engine, fast, posts
 
 from acp_install.clients.installer import InstallerClient, discover_address, parse_progress
 from acp_install.clients.kube import KubeClient
@@ -29,9 +29,8 @@ from acp_install.clients.retry import Deadline
 from acp_install.engine import EngineWarning, read_state, state_path
 from acp_install.errors import InstallerError
 from acp_install.plan import InstallPlan, build_plan
-from acp_install.sandbox import Sandbox
 from acp_install.spec.load import LoadedSpec, load_spec
-from acp_install.testing.sandbox import sandbox_factory  # noqa: F401 - fixture
+from acp_install_sandbox import Sandbox
 
 from specs import example, write
 
@@ -47,9 +46,9 @@ def plan(dcs_spec: LoadedSpec) -> InstallPlan:
 
 
 @pytest.fixture
-def start(sandbox_factory: Callable[..., Sandbox]) -> Callable[..., Sandbox]:  # noqa: F811
+def start(sandbox_factory: Callable[..., Sandbox]) -> Callable[..., Sandbox]:
     def make(scenario: str = "happy") -> Sandbox:
-        return sandbox_factory(scenario=scenario, crds_dir=CRDS, speed=50)
+        return sandbox_factory(scenario=scenario, speed=50)
 
     return make
 

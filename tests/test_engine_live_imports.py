@@ -10,22 +10,12 @@ from typing import Any
 import acp_install_dcs.plugin as dcs
 import attrs
 
-from acp_install import (
-    Engine,
-    ImportEntry,
-    Provider,
-    ProviderInfo,
-    Timeouts,
-    build_plan,
-    hookimpl,
-    load_spec,
-)
-from acp_install.sandbox import Sandbox
-from acp_install.testing.sandbox import sandbox_factory  # noqa: F401 - fixture
+from acp_install import Engine, Provider, Timeouts, build_plan, load_spec
+from acp_install.provider import ImportEntry, ProviderInfo, hookimpl
 from acp_install.yamlio import load_all
+from acp_install_sandbox import Sandbox
 
 from specs import example, write
-from support import CRDS
 
 
 class LiveDcs:
@@ -46,13 +36,13 @@ class LiveDcs:
 
 
 def test_import_list_is_rebuilt_from_live_objects(tmp_path: Path, canaries: dict[str, str],
-                                                  sandbox_factory: Callable[..., Sandbox],  # noqa: F811
+                                                  sandbox_factory: Callable[..., Sandbox],
                                                   ) -> None:
     provider = Provider(LiveDcs(), distribution="test-live-dcs")
     loaded = load_spec(write(tmp_path / "spec.yaml", example("dcs")), provider=provider)
     plan = build_plan(loaded)
     assert plan.extra_resources is None  # no Machine exists at plan time
-    sb = sandbox_factory(crds_dir=CRDS, speed=50)
+    sb = sandbox_factory(speed=50)
     engine = Engine(plan, kubeconfig=sb.kubeconfig_path, workdir=tmp_path / "w", provider=provider,
                     timeouts=Timeouts(scale=0.05), poll_interval=0.1)
     assert engine.run().complete

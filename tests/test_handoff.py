@@ -10,19 +10,17 @@ import pytest
 
 from acp_install import Engine, Timeouts, build_plan, load_spec
 from acp_install.cli.main import main
-from acp_install.sandbox import Sandbox
-from acp_install.testing.sandbox import sandbox_factory  # noqa: F401 - fixture
+from acp_install_sandbox import Sandbox
 
 from specs import example, write
-from support import CRDS
 
 
 def test_handoff_gate(tmp_path: Path, canaries: dict[str, str],
-                      sandbox_factory: Callable[..., Sandbox],  # noqa: F811
+                      sandbox_factory: Callable[..., Sandbox],
                       capsys: pytest.CaptureFixture[str]) -> None:
     spec = write(tmp_path / "spec.yaml", example("dcs"))
     loaded = load_spec(spec)
-    sb = sandbox_factory(crds_dir=CRDS, speed=50)
+    sb = sandbox_factory(speed=50)
     engine = Engine(build_plan(loaded), kubeconfig=sb.kubeconfig_path, workdir=tmp_path / "w",
                     provider=loaded.provider, timeouts=Timeouts(scale=0.05), poll_interval=0.1)
     assert engine.run().complete

@@ -15,10 +15,12 @@ from typing import Any
 
 import pytest
 
-from acp_install import PluginError, Provider, hookimpl, load_provider, parse
+from acp_install import Provider, load_provider, parse
 from acp_install.cli.main import main
+from acp_install.errors import PluginError
 from acp_install.plan import build_plan
 from acp_install.plugins import PluginWarning, iter_hook_names, load_all
+from acp_install.provider import hookimpl
 
 from fakeprovider import FooProvider
 
@@ -219,7 +221,7 @@ def test_misspelled_hook_refused() -> None:
 
 
 def test_import_entry_etcd_key_base() -> None:
-    from acp_install import ImportEntry
+    from acp_install.provider import ImportEntry
 
     entry = ImportEntry.etcd("hcsclusters.infrastructure.cluster.x-k8s.io", ["global"])
     assert entry.as_dict() == {

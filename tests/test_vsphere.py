@@ -18,7 +18,7 @@ import pytest
 from acp_install.cli.main import main
 
 from specs import DELETE, by_kind, example, files_of, render, setpath, write
-from support import CANARIES, SHARED, assert_valid_against_crds, objects_of, secret_holders
+from support import CANARIES, SHARED, assert_valid_against_crds, needs_shared, objects_of, secret_holders
 
 SCHEMAS = SHARED / "schemas" / "capi"
 #: Fields of the Alauda CAPV fork that upstream CAPV v1.16 does not have (§3.3).
@@ -153,6 +153,7 @@ def _upstream_errors(obj: dict[str, Any]) -> list[str]:
     return [f"{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(obj)]
 
 
+@needs_shared
 def test_objects_validate_against_upstream_capi_and_capv_schemas(
         tmp_path: Path, full_example: dict[str, Any], canaries: dict[str, str]) -> None:
     objects = manifest(render(tmp_path, full_example))

@@ -1,6 +1,6 @@
 """A full vSphere install against the sandbox: real kubernetes client, real httpx, loopback.
 
-The sandbox validates every applied custom resource against ../shared/crds, makes the vSphere
+The sandbox validates every applied custom resource against the shipped CRD schemas, makes the vSphere
 CRDs appear from the AppRelease, provisions the control plane and runs the installer API; what
 acp-install did is read back from what the sandbox recorded.
 """
@@ -19,24 +19,22 @@ import pytest
 
 from acp_install.engine import PHASE_NAMES, Engine, Timeouts
 from acp_install.plan import build_plan
-from acp_install.sandbox import Sandbox
 from acp_install.spec.load import load_spec
-from acp_install.testing.sandbox import sandbox_factory  # noqa: F401 - fixture
+from acp_install_sandbox import Sandbox
 
 from specs import example, write
 
-CRDS = Path(__file__).resolve().parent.parent.parent / "shared" / "crds"
 KEY_FILE = "~/.acp-install/192.168.1.100/global-encryption-key"
 
 
-def test_full_vsphere_install(sandbox_factory: Callable[..., Sandbox],  # noqa: F811
+def test_full_vsphere_install(sandbox_factory: Callable[..., Sandbox],
                               tmp_path: Path, canaries: dict[str, str],
                               monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))  # the generated key lands in ~/.acp-install
     loaded = load_spec(write(tmp_path / "spec.yaml", example("vsphere")))
     plan = build_plan(loaded)
-    sb = sandbox_factory(scenario="happy", crds_dir=CRDS, speed=50)
+    sb = sandbox_factory(scenario="happy", speed=50)
     base = {"packages": 15, "manifest": 15, "control_plane": 20, "extra_resources": 15,
             "installer": 15, "monitor": 20, "verify": 15}
     eng = Engine(plan, kubeconfig=sb.kubeconfig_path, workdir=tmp_path / "work",

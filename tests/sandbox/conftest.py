@@ -8,19 +8,9 @@ from pathlib import Path
 import pytest
 from kubernetes import client
 
-from acp_install.sandbox import Sandbox
-from acp_install.testing import pytest_configure, sandbox, sandbox_factory
+from acp_install_sandbox import Sandbox
 
-from sandbox_helpers import CRDS, KUBECTL, Kubectl, api_client, make_kubectl
-
-__all__ = ["pytest_configure", "sandbox", "sandbox_factory"]
-
-
-@pytest.fixture(scope="session")
-def crds_dir() -> Path:
-    if not CRDS.is_dir():
-        pytest.skip("../shared/crds not available")
-    return CRDS
+from sandbox_helpers import KUBECTL, Kubectl, api_client, make_kubectl
 
 
 @pytest.fixture

@@ -12,9 +12,8 @@ from typing import Any
 import yaml
 from kubernetes import client, config
 
-from acp_install.sandbox import Sandbox
+from acp_install_sandbox import Sandbox
 
-CRDS = Path(__file__).resolve().parents[3] / "shared" / "crds"
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
 
 

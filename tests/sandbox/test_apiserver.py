@@ -14,7 +14,7 @@ import pytest
 from kubernetes import client, dynamic, watch
 from kubernetes.client.rest import ApiException
 
-from acp_install.sandbox import Sandbox
+from acp_install_sandbox import Sandbox
 
 from sandbox_helpers import api_client, wait_for
 from sandbox_manifests import NS, cluster, dcs_cluster, kcp
@@ -301,7 +301,7 @@ def test_delete_with_finalizers(kube: client.ApiClient) -> None:
     assert err.value.status == 404
 
 
-def test_server_side_apply_with_dynamic_client(sandbox: Sandbox, kube: client.ApiClient, crds_dir: Any) -> None:
+def test_server_side_apply_with_dynamic_client(sandbox: Sandbox, kube: client.ApiClient) -> None:
     dyn = dynamic.DynamicClient(kube)
     cms = dyn.resources.get(api_version="v1", kind="ConfigMap")
     body = {
@@ -323,7 +323,7 @@ def test_server_side_apply_with_dynamic_client(sandbox: Sandbox, kube: client.Ap
 
 
 @pytest.mark.sandbox(preinstall_crds=True)
-def test_preinstalled_capi_kinds_via_dynamic_client(kube: client.ApiClient, crds_dir: Any) -> None:
+def test_preinstalled_capi_kinds_via_dynamic_client(kube: client.ApiClient) -> None:
     dyn = dynamic.DynamicClient(kube)
     clusters = dyn.resources.get(api_version="cluster.x-k8s.io/v1beta1", kind="Cluster")
     clusters.server_side_apply(body=cluster(), namespace=NS, field_manager="t")
@@ -411,8 +411,8 @@ def test_concurrent_clients(sandbox: Sandbox) -> None:
     assert len(client.CoreV1Api(kube).list_namespaced_config_map("default").items) == 60
 
 
-def test_dcs_kinds_validated_with_real_crds(sandbox_factory: Any, crds_dir: Any) -> None:
-    sb = sandbox_factory(crds_dir=crds_dir, preinstall_crds=True)
+def test_dcs_kinds_validated_with_real_crds(sandbox_factory: Any) -> None:
+    sb = sandbox_factory(preinstall_crds=True)
     custom = client.CustomObjectsApi(api_client(sb))
     group, version = "infrastructure.cluster.x-k8s.io", "v1beta1"
     custom.create_namespaced_custom_object(group, version, NS, "dcsclusters", dcs_cluster())

@@ -15,21 +15,18 @@ from typing import Any
 
 import pytest
 import yaml
+from acp_install_baremetal.sandbox import HOST_REGISTRATION
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from acp_install.cli.main import main
-from acp_install.sandbox import Sandbox
-from acp_install.sandbox.charts import HOST_REGISTRATION
+from acp_install_sandbox import Sandbox
 
-from sandbox_helpers import CRDS, Kubectl, wait_for
+from sandbox_helpers import Kubectl, wait_for
 
 NS = "cpaas-system"
 INVENTORIES = [f"global-{h.uuid}" for h in HOST_REGISTRATION.hosts]
 POOL = "global-control-plane-pool"
-
-pytestmark = pytest.mark.skipif(not CRDS.is_dir(), reason="../shared/crds not available")
-
 
 def install(tmp_path: Path, *extra: str) -> int:
     return main(
@@ -38,8 +35,6 @@ def install(tmp_path: Path, *extra: str) -> int:
             "--sandbox",
             "--provider",
             "baremetal",
-            "--crds",
-            str(CRDS),
             "--workdir",
             str(tmp_path),
             "--speed",
@@ -96,7 +91,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[st
     return out
 
 
-BM = pytest.mark.sandbox(crds_dir=CRDS, preinstall_crds=True, speed=50)
+BM = pytest.mark.sandbox(preinstall_crds=True, speed=50)
 
 
 @pytest.fixture
@@ -279,7 +274,7 @@ def test_an_inventory_belongs_to_one_pool(bm: Sandbox, rendered: dict[str, list[
 
 
 def test_hosts_missing_registers_fewer_hosts(sandbox_factory: Any, rendered: dict[str, list[dict[str, Any]]]) -> None:
-    sb = sandbox_factory(crds_dir=CRDS, preinstall_crds=True, speed=50, scenario="hosts-missing")
+    sb = sandbox_factory(preinstall_crds=True, speed=50, scenario="hosts-missing")
     _apply(sb, _registration_objects(rendered))
     api = HOST_REGISTRATION.api_version
     wait_for(lambda: _ready(_get(sb, api, "MachineInventory", INVENTORIES[1])))

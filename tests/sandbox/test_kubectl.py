@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from acp_install.sandbox import Sandbox
+from acp_install_sandbox import Sandbox
 
 from sandbox_helpers import Kubectl, make_kubectl
 from sandbox_manifests import NS, apprelease, global_manifest, kcp, to_yaml
@@ -61,7 +61,6 @@ def test_server_side_apply_and_wait(sandbox: Sandbox, kubectl: Kubectl, tmp_path
     assert "cluster-api-provider-kubeadm" in kubectl("get", "appreleases", "-A").stdout
 
 
-@pytest.mark.sandbox(crds_dir=Path(__file__).resolve().parents[3] / "shared" / "crds")
 def test_invalid_object_rejected_naming_field(sandbox: Sandbox, kubectl: Kubectl, tmp_path: Path) -> None:
     f = tmp_path / "ar.yaml"
     f.write_text(to_yaml([apprelease("cluster-api-provider-kubeadm")]))
@@ -82,7 +81,7 @@ def test_invalid_object_rejected_naming_field(sandbox: Sandbox, kubectl: Kubectl
     assert kubectl("apply", "--validate=false", "-f", str(f)).returncode == 0
 
 
-@pytest.mark.sandbox(crds_dir=Path(__file__).resolve().parents[3] / "shared" / "crds", preinstall_crds=True)
+@pytest.mark.sandbox(preinstall_crds=True)
 def test_global_manifest_applies_with_real_crds(kubectl: Kubectl, tmp_path: Path) -> None:
     f = tmp_path / "global.yaml"
     f.write_text(to_yaml(global_manifest()))

@@ -9,10 +9,10 @@ import pytest
 
 from sandbox_helpers import Kubectl
 from specs import example, render
-from support import CRDS, objects_of
+from support import objects_of
 
 
-@pytest.mark.sandbox(crds_dir=CRDS, preinstall_crds=True)
+@pytest.mark.sandbox(preinstall_crds=True)
 @pytest.mark.parametrize("provider_id", ["dcs", "vsphere", "hcs", "baremetal"])
 def test_rendered_global_manifest_applies(provider_id: str, kubectl: Kubectl, tmp_path: Path,
                                           canaries: dict[str, str]) -> None:
@@ -26,7 +26,7 @@ def test_rendered_global_manifest_applies(provider_id: str, kubectl: Kubectl, tm
     assert got.strip() == "cluster.cluster.x-k8s.io/global"
 
 
-@pytest.mark.sandbox(crds_dir=CRDS, preinstall_crds=True)
+@pytest.mark.sandbox(preinstall_crds=True)
 def test_invalid_rendered_object_is_rejected_naming_the_field(kubectl: Kubectl, tmp_path: Path,
                                                               canaries: dict[str, str]) -> None:
     out = render(tmp_path, example("dcs"))

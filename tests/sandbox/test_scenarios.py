@@ -11,9 +11,9 @@ import httpx
 import pytest
 from kubernetes import client
 
-from acp_install.sandbox import Sandbox
+from acp_install_sandbox import Sandbox
 
-from sandbox_helpers import CRDS, api_client, make_kubectl, wait_for
+from sandbox_helpers import api_client, make_kubectl, wait_for
 from sandbox_manifests import (
     INSTALLER_PAYLOAD,
     NS,
@@ -68,8 +68,8 @@ def progress(sb: Sandbox) -> httpx.Response:
 # -- AppRelease --------------------------------------------------------------------------------
 
 
-def test_appreleases_make_provider_crds_appear(sandbox_factory: Factory, crds_dir: Path, tmp_path: Path) -> None:
-    sb = sandbox_factory(crds_dir=crds_dir)
+def test_appreleases_make_provider_crds_appear(sandbox_factory: Factory, tmp_path: Path) -> None:
+    sb = sandbox_factory()
     kubectl = make_kubectl(sb, tmp_path / "cache")
     f = tmp_path / "ar.yaml"
     f.write_text(to_yaml([apprelease("cluster-api-provider-kubeadm"), apprelease("cluster-api-provider-dcs")]))
@@ -82,7 +82,9 @@ def test_appreleases_make_provider_crds_appear(sandbox_factory: Factory, crds_di
     assert ar["status"]["phase"] == "Ready"
 
 
-def test_schemaless_without_crd_dir_and_unknown_chart(sandbox: Sandbox) -> None:
+def test_shipped_schemas_without_crd_dir_and_unknown_chart(sandbox: Sandbox) -> None:
+    """No CRD directory: a declared chart installs the schemas its distribution ships (served
+    and enforced), an undeclared chart fails its AppRelease with ChartNotFound."""
     sandbox.api.apply_object(apprelease("cluster-api-provider-vsphere"), manager="t")
     sandbox.api.apply_object(apprelease("cluster-api-provider-nope"), manager="t")
     kube = api_client(sandbox)
@@ -99,14 +101,22 @@ def test_schemaless_without_crd_dir_and_unknown_chart(sandbox: Sandbox) -> None:
     crd = client.ApiextensionsV1Api(kube).read_custom_resource_definition(
         "vsphereclusters.infrastructure.cluster.x-k8s.io"
     )
-    assert crd.spec.versions[0].schema.open_apiv3_schema.x_kubernetes_preserve_unknown_fields
+    served = next(v for v in crd.spec.versions if v.served)
+    assert not served.schema.open_apiv3_schema.x_kubernetes_preserve_unknown_fields
+    assert "spec" in served.schema.open_apiv3_schema.properties
+    bad = {"apiVersion": f"infrastructure.cluster.x-k8s.io/{served.name}", "kind": "VSphereCluster",
+           "metadata": {"name": "global", "namespace": NS}, "spec": {"server": 7}}
+    with pytest.raises(client.ApiException) as err:
+        custom.create_namespaced_custom_object("infrastructure.cluster.x-k8s.io", served.name, NS,
+                                               "vsphereclusters", bad)
+    assert err.value.status == 422 and "spec.server" in err.value.body
 
 
 # -- happy path --------------------------------------------------------------------------------
 
 
-def test_happy_path_end_to_end(sandbox_factory: Factory, crds_dir: Path, tmp_path: Path) -> None:
-    sb = sandbox_factory(crds_dir=crds_dir)
+def test_happy_path_end_to_end(sandbox_factory: Factory, tmp_path: Path) -> None:
+    sb = sandbox_factory()
     kubectl = make_kubectl(sb, tmp_path / "cache")
     install_charts(sb, "cluster-api-provider-kubeadm", "cluster-api-provider-dcs")
     wait_for(lambda: sb.kinds.by_kind("infrastructure.cluster.x-k8s.io/v1beta1", "DCSCluster"))
@@ -294,4 +304,3 @@ def test_fixture_starts_fast(sandbox_factory: Factory) -> None:
     elapsed = time.monotonic() - started
     assert elapsed < 1.0, elapsed
     assert sb.kubeconfig_path.stat().st_mode & 0o777 == 0o600
-    CRDS  # noqa: B018 - keep the import used for readers looking for the CRD path

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
-from acp_install.sandbox.schema import CRDRegistry, FieldError
-
-CRDS = Path(__file__).resolve().parents[3] / "shared" / "crds"
+from acp_install_sandbox.catalog import Catalog
+from acp_install_sandbox.declarations import installed
+from acp_install_sandbox.schema import CRDRegistry, FieldError
 
 WIDGET_CRD: dict[str, Any] = {
     "apiVersion": "apiextensions.k8s.io/v1",
@@ -104,9 +104,8 @@ def widgets() -> CRDRegistry:
 
 @pytest.fixture(scope="module")
 def shared() -> CRDRegistry:
-    if not CRDS.is_dir():
-        pytest.skip("../shared/crds not available")
-    return CRDRegistry.from_dir(CRDS)
+    """The schemas the installed distributions ship (generated from the published CRDs)."""
+    return Catalog(installed()).registry()
 
 
 def paths(errors: list[FieldError]) -> list[str]:

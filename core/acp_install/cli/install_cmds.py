@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import click
 
 from ..errors import AcpInstallError, UsageError
-from ..sandbox.scenarios import SCENARIOS
+from . import sandboxing
 
 if TYPE_CHECKING:
     from ..engine import Event, InstallResult
@@ -140,19 +140,10 @@ def _demo_provider(provider_id: str | None) -> Any:
 
 @contextmanager
 def _sandbox(crds: str | None, scenario: str, speed: float, tmp: Path) -> Iterator[Any]:
-    from ..sandbox import Sandbox
-
-    with Sandbox(crds_dir=crds, scenario=scenario, speed=speed, installer_port=0,
-                 state_dir=tmp / "sandbox") as sb:
+    module = sandboxing.sandbox_module()
+    with module.Sandbox(crds_dir=crds, scenario=sandboxing.scenario(scenario), speed=speed,
+                        installer_port=0, state_dir=tmp / "sandbox") as sb:
         yield sb
-
-
-def _default_crds() -> str | None:
-    for candidate in (Path.cwd() / ".." / "shared" / "crds",
-                      Path(__file__).resolve().parents[3] / ".." / "shared" / "crds"):
-        if candidate.is_dir():
-            return str(candidate.resolve())
-    return None
 
 
 @click.command()
@@ -182,9 +173,10 @@ def _default_crds() -> str | None:
 @click.option("--sandbox", "use_sandbox", is_flag=True,
               help="Run against an embedded sandbox (emulated minialauda) started for this run.")
 @click.option("--crds", type=click.Path(file_okay=False),
-              help="With --sandbox: CRD directory (default ../shared/crds when present).")
+              help="With --sandbox: CRD YAML directory overriding the schemas the installed "
+                   "distributions ship.")
 @click.option("--scenario", default="happy", show_default=True,
-              type=click.Choice(list(SCENARIOS)), help="With --sandbox: sandbox scenario (docs/sandbox.md).")
+              help="With --sandbox: " + sandboxing.scenario_help)
 @click.option("--speed", type=float, default=20.0, show_default=True,
               help="With --sandbox: how much faster than life the sandbox runs.")
 @click.option("--provider", "provider_id", metavar="ID",
@@ -215,7 +207,7 @@ def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
         if use_sandbox:
             result = _install_sandbox(spec_file, workdir, renderer, timeouts_obj, until, restart,
                                       poll_interval if poll_interval is not None else 0.2,
-                                      crds or _default_crds(), scenario, speed, fmt, out,
+                                      crds, scenario, speed, fmt, out,
                                       provider_id, resubmit)
         else:
             if spec_file is None:
@@ -295,7 +287,7 @@ def _install_sandbox(spec_file: str | None, workdir: str | None, renderer: Any, 
         with _sandbox(crds, scenario, speed, tmp) as sb:
             if fmt == "text":
                 click.echo(f"sandbox: {sb.server_url} (scenario {scenario}, speed {speed:g}x, "
-                           f"CRDs {crds or 'schemaless'})", file=out)
+                           f"CRDs {crds or 'shipped schemas'})", file=out)
             result = _run(plan, loaded.provider, str(sb.kubeconfig_path),
                           workdir or str(tmp / "work"), renderer, timeouts, until, restart,
                           poll_interval, None, resync=5.0, resubmit=resubmit)
@@ -384,9 +376,9 @@ def _ago(ts: Any) -> str:
               help="Provider of the example spec (default: the first installed one, "
                    "by id).")
 @click.option("--crds", type=click.Path(file_okay=False),
-              help="CRD directory (default ../shared/crds when present).")
+              help="CRD YAML directory overriding the schemas the installed distributions ship.")
 @click.option("--scenario", default="happy", show_default=True,
-              type=click.Choice(list(SCENARIOS)), help="Sandbox scenario (docs/sandbox.md).")
+              help=sandboxing.scenario_help)
 @click.option("--speed", type=float, default=20.0, show_default=True,
               help="How much faster than life the sandbox runs.")
 @click.option("-o", "--output", "fmt", type=click.Choice(["text", "json"]), default="text")

@@ -1,4 +1,4 @@
-"""``acp-install sandbox up|down``: run the emulated minialauda in the foreground.
+"""``acp-install sandbox up|down|scenarios``: run the emulated minialauda in the foreground.
 
 ``up`` prints the kubeconfig path and installer address and serves until Ctrl-C or SIGTERM;
 it writes ``sandbox.pid`` and ``sandbox.json`` into the state directory so ``down`` (from another
@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 
 from ..errors import StateError, UsageError
-from ..sandbox.scenarios import SCENARIOS
+from . import sandboxing
 
 DEFAULT_STATE_DIR = ".acp-sandbox"
 
@@ -42,14 +42,13 @@ def _pid_alive(pid: int) -> bool:
     "--crds",
     "crds",
     type=click.Path(file_okay=False, path_type=Path),
-    help="CRD directory (e.g. ../shared/crds); validates custom resources.",
+    help="CRD YAML directory overriding, by CRD name, the schemas the installed distributions ship.",
 )
 @click.option(
     "--scenario",
     default="happy",
     show_default=True,
-    type=click.Choice(list(SCENARIOS)),
-    help="Controller/installer scenario (see docs/sandbox.md).",
+    help=sandboxing.scenario_help,
 )
 @click.option(
     "--state-dir",
@@ -81,10 +80,8 @@ def up(
     preinstall_crds: bool,
 ) -> None:
     """Start a sandbox and serve until interrupted."""
-    from ..sandbox import SCENARIOS, Sandbox
-
-    if scenario not in SCENARIOS:
-        raise UsageError(f"unknown scenario {scenario!r}", hint=f"choose one of: {', '.join(SCENARIOS)}")
+    module = sandboxing.sandbox_module()
+    chosen = sandboxing.scenario(scenario)
     if crds is not None and not crds.is_dir():
         raise UsageError(f"CRD directory not found: {crds}")
     pid_file = state_dir / "sandbox.pid"
@@ -99,9 +96,9 @@ def up(
                 hint=f"acp-install sandbox down --state-dir {state_dir}",
             )
     try:
-        sb = Sandbox(
+        sb = module.Sandbox(
             crds_dir=crds,
-            scenario=scenario,
+            scenario=chosen,
             state_dir=state_dir,
             speed=speed,
             address=address,
@@ -127,6 +124,9 @@ def up(
         click.echo(f"server:     {info['server']}")
         click.echo(f"installer:  {info['installer']}")
         click.echo(f"scenario:   {info['scenario']} (speed {speed:g})")
+        click.echo(f"charts:     {', '.join(info['charts'])}")
+        for problem in info["declaration_errors"]:
+            click.echo(f"warning: {problem}", err=True)
         click.echo(f"export KUBECONFIG={info['kubeconfig']}")
         click.echo("serving; Ctrl-C or `acp-install sandbox down` to stop", err=True)
         while not stop.wait(0.5):
@@ -165,3 +165,10 @@ def down(state_dir: Path, timeout: float) -> None:
             return
         time.sleep(0.1)
     raise StateError(f"sandbox (pid {pid}) did not stop within {timeout:g}s")
+
+
+@sandbox.command()
+def scenarios() -> None:
+    """List the sandbox scenarios: built-in, and those installed providers declare."""
+    for name, sc in sandboxing.sandbox_module().all_scenarios().items():
+        click.echo(f"{name:<18} {sc.description}")

@@ -1,11 +1,7 @@
-"""pytest plugin for acp-install users and provider authors.
+"""pytest support for provider authors: the conformance suite (:mod:`.conformance`).
 
-``pytest_plugins = ["acp_install.testing"]`` gives the ``sandbox`` and ``sandbox_factory``
-fixtures (an emulated minialauda per test, see :mod:`acp_install.testing.sandbox`).
+The ``sandbox`` fixtures come from the ``acp-install-sandbox`` distribution, registered with
+pytest when it is installed (``acp_install_sandbox.pytest_plugin``).
 """
 
 from __future__ import annotations
-
-from .sandbox import pytest_configure, sandbox, sandbox_factory, start_sandbox
-
-__all__ = ["pytest_configure", "sandbox", "sandbox_factory", "start_sandbox"]

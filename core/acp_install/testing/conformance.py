@@ -7,7 +7,6 @@ A provider author subclasses :class:`ProviderConformance` in their own test suit
 
     class TestFooConformance(ProviderConformance):
         provider_id = "foo"
-        crds_dir = Path("crds")          # optional: validate every object against these CRDs
 
 and pytest collects the checks below, run against the provider's own ``init`` example with
 canary values in every ``{env: ...}`` secret reference: the contract loads, the example
@@ -45,10 +44,9 @@ class ProviderConformance:
     """Base class of the conformance checks; set ``provider_id`` in a subclass."""
 
     provider_id: ClassVar[str] = ""
-    #: CRD directory to validate rendered objects against (``None`` skips that check).
+    #: CRD YAML directory overriding, by CRD name, the schemas installed distributions ship
+    #: (rendered objects are validated against the schema of their kind either way).
     crds_dir: ClassVar[Path | None] = None
-    #: Run a full install against the sandbox (needs a sandbox that emulates the provider).
-    sandbox_install: ClassVar[bool] = True
     #: Keyword arguments for the sandbox (``scenario``, ``speed``...).
     sandbox_options: ClassVar[dict[str, Any]] = {}
 
@@ -105,14 +103,19 @@ class ProviderConformance:
         assert build_plan(loaded).files() == build_plan(loaded).files()
 
     def test_objects_validate_against_crds(self, plan: InstallPlan) -> None:
-        if self.crds_dir is None:
-            pytest.skip("crds_dir not set")
-        from ..sandbox.schema import CRDRegistry
+        """Every custom resource of the plan has a declared CRD and validates against it."""
+        from acp_install_sandbox.catalog import Catalog
+        from acp_install_sandbox.declarations import installed
+        from acp_install_sandbox.kinds import BUILTIN
 
-        registry = CRDRegistry.from_dir(self.crds_dir)
+        registry = Catalog(installed(), self.crds_dir).registry()
+        builtin = {(rt.group, rt.kind) for rt in BUILTIN}
         for obj in resolve_secrets(list(plan.manifest), reveal=False):
-            if registry.lookup(obj["apiVersion"], obj["kind"]) is None:
+            if (obj["apiVersion"].rpartition("/")[0], obj["kind"]) in builtin:
                 continue
+            assert registry.lookup(obj["apiVersion"], obj["kind"]) is not None, (
+                f"{obj['apiVersion']} {obj['kind']}: no installed distribution declares its CRD "
+                "(acp_install_sandbox.providers entry point)")
             errors = registry.validate(obj, unknown="error")
             assert not errors, f"{obj['kind']}/{obj['metadata']['name']}: {errors}"
 
@@ -137,10 +140,9 @@ class ProviderConformance:
 
     def test_full_install_against_the_sandbox(self, plan: InstallPlan, provider: Provider,
                                               canaries: dict[str, str], tmp_path: Path) -> None:
-        if not self.sandbox_install:
-            pytest.skip("sandbox_install disabled for this provider")
+        from acp_install_sandbox.pytest_plugin import start_sandbox
+
         from ..engine import Engine, Timeouts
-        from .sandbox import start_sandbox
 
         options = {"crds_dir": self.crds_dir, **self.sandbox_options}
         sandbox = start_sandbox(**options)

@@ -2,7 +2,7 @@
 
 A snapshot maps a kind (``MachineInventory``, ``ConfigMap``, ``Job``, ``Secret``...) to the list
 of objects of that kind, as ``acp_diagnose`` receives it. Each gate returns
-:class:`~acp_install.Finding` records: an ``error`` blocks the gate, a ``warning`` is shown; no
+:class:`~acp_install.provider.Finding` records: an ``error`` blocks the gate, a ``warning`` is shown; no
 error means the gate is open. Nothing here talks to a cluster, so the engine, ``gather`` output
 or a test fixture can all be checked the same way.
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from acp_install import Finding
+from acp_install.provider import Finding
 
 from .render import DEX_TLS, SYSTEM_AGENT_SA
 

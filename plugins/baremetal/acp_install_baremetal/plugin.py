@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from acp_install import (
+from acp_install.provider import (
     DRContribution,
     Finding,
     ImportEntry,

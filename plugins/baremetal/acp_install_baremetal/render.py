@@ -10,7 +10,7 @@ import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from acp_install import ImportEntry, InstallSpec, KubeadmContribution, KubeadmFile
+from acp_install.provider import ImportEntry, InstallSpec, KubeadmContribution, KubeadmFile
 
 from .models import BaremetalPlatform, Pool
 

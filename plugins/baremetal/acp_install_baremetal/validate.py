@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from acp_install import Finding, InstallSpec, netcheck
+from acp_install.provider import Finding, InstallSpec, netcheck
 
 from .models import Pool
 from .render import SERVER_URL_ANNOTATION, platform_of

@@ -11,7 +11,7 @@ from typing import Any
 
 import attrs
 
-from acp_install import SecretRef, doc
+from acp_install.provider import SecretRef, doc
 
 
 @attrs.frozen

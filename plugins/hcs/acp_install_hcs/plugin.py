@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from acp_install import (
+from acp_install.provider import (
     Diagnosis,
     DRContribution,
     Finding,

@@ -13,7 +13,7 @@ import ipaddress
 import re
 from collections.abc import Iterator
 
-from acp_install import Finding, InstallSpec, netcheck
+from acp_install.provider import Finding, InstallSpec, netcheck
 
 from .derive import (
     default_folder,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from acp_install import InstallSpec, SecretRef
+from acp_install.provider import InstallSpec, SecretRef
 
 from .keys import GeneratedKey
 from .models import DEFAULT_GENERATED_KEY_FILE, Machines, VspherePlatform, WorkerMachines

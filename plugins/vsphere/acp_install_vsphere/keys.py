@@ -22,7 +22,7 @@ from pathlib import Path
 
 import attrs
 
-from acp_install import SecretRef, SecretValue
+from acp_install.provider import SecretRef, SecretValue
 
 KEY_BYTES = 32
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import attrs
 
-from acp_install import SecretRef, doc
+from acp_install.provider import SecretRef, doc
 
 #: Where a fresh encryption key is generated when neither ``encryptionKey`` nor
 #: ``generatedKeyFile`` is given: in the home directory of the user running acp-install, one

@@ -17,7 +17,7 @@ from typing import Any
 
 import attrs
 
-from acp_install import (
+from acp_install.provider import (
     DRContribution,
     Finding,
     ImportEntry,
@@ -38,8 +38,8 @@ from acp_install import (
     provider_package,
     templating,
 )
-from acp_install import dump_yaml as dump
-from acp_install import dump_yaml_all as dump_all
+from acp_install.provider import dump_yaml as dump
+from acp_install.provider import dump_yaml_all as dump_all
 
 from . import checks
 from .derive import (

@@ -4,19 +4,19 @@ Hosts are never created by an infrastructure provider of this kind: a person boo
 physical host from an ISO built for a registration object, the host registers with the
 operator and lives on as an *inventory* object that pools lend to machines. The sandbox plays
 the operator, the hosts and the pool controller, generic over
-:data:`..charts.HOST_REGISTRATION` (which kinds, annotations and hosts), level-triggered:
+:data:`.datacenter.HOST_REGISTRATION` (which kinds, annotations and hosts), level-triggered:
 
 1. **Registration** object: ``status.registrationURL``/``registrationToken``, ``Ready=True``.
-2. **Seed image** referencing it (``spec.registrationRef``): after ``timing.seed_image`` the
+2. **Seed image** referencing it (``spec.registrationRef``): after the ``seed_image`` option the
    ISO is "built": ``status.state: Completed``, ``downloadURL``, ``checksumURL``.
-3. **Hosts boot** it, one every ``timing.host_boot`` (``scenario.hosts_booting`` of them, all
+3. **Hosts boot** it, one every ``host_boot`` option (``hosts_booting`` of them, all
    the datacenter's hosts by default). Each registers an inventory in the registration's
    namespace named by ``spec.machineName`` with the SMBIOS variables substituted (e.g.
    ``global-${System Information/UUID}``), the inventory label/annotation templates likewise,
    ``spec.tpmHash`` and ``spec.observedNetwork`` (its NIC, CIDR address, route, DNS). The
    operator makes the plan Secret at once (``status.plan.secretRef``); ``Ready=False``
    (``WaitingForPlan``) while the OS installs.
-4. One ``timing.host_boot`` later the host has installed, rebooted and applied its plan:
+4. One ``host_boot`` later the host has installed, rebooted and applied its plan:
    ``status.plan.state: Applied``, ``Ready=True``. Storage: no ``spec.storage.volumes`` →
    ``status.storage.phase: Unmanaged`` and ``StoragePrepared=True`` (``NoManagedVolumes``);
    declared volumes → ``Preparing``, then ``Prepared`` one ``host_boot`` after they were seen
@@ -36,12 +36,19 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from ..api import Api
-from ..charts import HOST_REGISTRATION, Host, HostRegistration
-from ..errors import ApiError
-from ..kinds import BUILTIN, ResourceType
-from ..scenarios import Scenario
-from .base import Clock, Controller, condition, set_condition
+from acp_install_sandbox.provider import (
+    BUILTIN,
+    Api,
+    ApiError,
+    Clock,
+    Controller,
+    ResourceType,
+    Scenario,
+    condition,
+    set_condition,
+)
+
+from .datacenter import HOST_REGISTRATION, Host, HostRegistration
 
 __all__ = ["HostRegistrationController"]
 
@@ -82,6 +89,11 @@ def _token(*parts: str) -> str:
 class HostRegistrationController(Controller):
     def __init__(self, api: Api, clock: Clock, scenario: Scenario, spec: HostRegistration = HOST_REGISTRATION) -> None:
         super().__init__(api, clock, scenario)
+        # scenario knobs of host registration, in sandbox seconds (see acp_install_baremetal.sandbox)
+        self._seed_image = float(scenario.options.get("seed_image", 2.0))  # seed image -> ISO built
+        self._host_boot = float(scenario.options.get("host_boot", 2.0))  # between boots; register -> Ready
+        booting = scenario.options.get("hosts_booting")  # hosts that boot and register (None: all)
+        self._hosts_booting = None if booting is None else int(booting)
         self.spec = spec
         self._secrets = next(rt for rt in BUILTIN if rt.plural == "secrets")
         self._seed_seen: dict[str, float] = {}  # seed image uid -> first seen
@@ -176,7 +188,7 @@ class HostRegistrationController(Controller):
                 status.update(state="NotStarted", conditions=set_condition(status.get("conditions") or [], cond))
                 self.api.set_status(rt, meta["namespace"], meta["name"], status, manager=MANAGER)
             return None
-        if now - first < self.scenario.timing.seed_image:
+        if now - first < self._seed_image:
             if status.get("state") != "Started":
                 cond = _cond(SEED_READY, False, f"{SEED_KIND}BuildOngoing", "building the seed image", gen)
                 status.update(state="Started", conditions=set_condition(status.get("conditions") or [], cond))
@@ -195,7 +207,7 @@ class HostRegistrationController(Controller):
                 conditions=set_condition(status.get("conditions") or [], cond),
             )
             self.api.set_status(rt, meta["namespace"], meta["name"], status, manager=MANAGER)
-        return first + self.scenario.timing.seed_image, reg
+        return first + self._seed_image, reg
 
     # -- hosts --------------------------------------------------------------------------------
 
@@ -206,12 +218,12 @@ class HostRegistrationController(Controller):
 
     def _boot_hosts(self, inv_rt: ResourceType, reg: dict[str, Any], built_at: float) -> None:
         hosts = self.spec.hosts
-        n = len(hosts) if self.scenario.hosts_booting is None else max(0, min(self.scenario.hosts_booting, len(hosts)))
+        n = len(hosts) if self._hosts_booting is None else max(0, min(self._hosts_booting, len(hosts)))
         now = self.clock.now()
         for i, host in enumerate(hosts[:n]):
             if host.uuid in self._registered:
                 continue
-            if now < built_at + self.scenario.timing.host_boot * (i + 1):
+            if now < built_at + self._host_boot * (i + 1):
                 break  # hosts boot one after the other
             self._register(inv_rt, reg, host)
 
@@ -298,7 +310,7 @@ class HostRegistrationController(Controller):
             return  # not one of the sandbox's hosts: nothing would ever apply its plan
         host, registered_at = known
         now = self.clock.now()
-        step = self.scenario.timing.host_boot
+        step = self._host_boot
         installed = now - registered_at >= step
         status = dict(inv.get("status") or {})
         gen = int(meta.get("generation", 1))

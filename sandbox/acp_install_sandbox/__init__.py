@@ -1,22 +1,26 @@
-"""The sandbox: an emulated minialauda on loopback (DESIGN.md §8).
+"""acp-install-sandbox: an emulated minialauda on loopback (DESIGN.md §8).
 
 A Kubernetes API server (HTTPS, bearer token, discovery, CRDs, watch, server-side apply,
 structural-schema validation), simulated AppRelease and Cluster API controllers, and a
 simulated cpaas-installer, all in threads of one process::
 
-    from acp_install.sandbox import Sandbox
+    from acp_install_sandbox import Sandbox
 
-    with Sandbox(crds_dir="../shared/crds", scenario="happy", speed=20) as sb:
+    with Sandbox(scenario="happy", speed=20) as sb:
         sb.kubeconfig_path, sb.installer_url, sb.recorder.installer_payloads
 
-:class:`CRDRegistry` is usable on its own to validate rendered manifests offline.
+Provider distributions teach it their charts, CRD schemas and simulated behaviour through the
+entry-point group ``acp_install_sandbox.providers`` (:mod:`acp_install_sandbox.provider`); the
+sandbox itself names no provider. :class:`CRDRegistry` is usable on its own to validate rendered
+manifests offline; ``pytest`` gets the ``sandbox`` fixtures from the registered plugin
+:mod:`acp_install_sandbox.pytest_plugin`.
 """
 
 from __future__ import annotations
 
 from .recorder import AppliedObject, InstallerRequest, RecordedRequest, Recorder
 from .runtime import Sandbox
-from .scenarios import SCENARIOS, Scenario, Timing
+from .scenarios import SCENARIOS, Scenario, Timing, all_scenarios
 from .schema import CRDRegistry, CRDVersion, FieldError
 
 __all__ = [
@@ -31,4 +35,5 @@ __all__ = [
     "Sandbox",
     "Scenario",
     "Timing",
+    "all_scenarios",
 ]

@@ -1,21 +1,20 @@
 """pytest fixtures that start an emulated minialauda per test.
 
-Use from any test suite (plugin authors included)::
+Registered with pytest (entry point ``pytest11``): installing ``acp-install-sandbox`` gives
+every test suite, plugin authors' included, these fixtures with no conftest line::
 
-    pytest_plugins = ["acp_install.testing"]
-
-    def test_install(sandbox):                      # happy path, schemaless CRDs
+    def test_install(sandbox):                      # happy path
         ...sandbox.kubeconfig_path, sandbox.installer_url...
 
-    @pytest.mark.sandbox(scenario="machines-pending", crds_dir="../shared/crds")
+    @pytest.mark.sandbox(scenario="machines-pending")
     def test_stall(sandbox): ...
 
     def test_two(sandbox_factory):
         a = sandbox_factory(scenario="happy"); b = sandbox_factory(scenario="installer-fail")
 
 Each sandbox takes its own random 127.x.y.z address, so the installer can listen on the seed's
-port 8080 in every one of them and parallel runs do not collide. ``ACP_SANDBOX_CRDS`` sets the
-default CRD directory; ``ACP_SANDBOX_SPEED`` the default time scale (50).
+port 8080 in every one of them and parallel runs do not collide. ``ACP_SANDBOX_CRDS`` sets a
+default CRD override directory; ``ACP_SANDBOX_SPEED`` the default time scale (50).
 """
 
 from __future__ import annotations
@@ -29,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from ..sandbox import Sandbox
+from .runtime import Sandbox
 
 __all__ = ["pytest_configure", "sandbox", "sandbox_factory", "start_sandbox"]
 
@@ -40,7 +39,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "sandbox(**options): options for the `sandbox` fixture (scenario, crds_dir, speed, "
-        "preinstall_crds, field_validation, ...), passed to acp_install.sandbox.Sandbox",
+        "preinstall_crds, field_validation, ...), passed to acp_install_sandbox.Sandbox",
     )
 
 

@@ -13,15 +13,14 @@ import threading
 from typing import TYPE_CHECKING
 
 from ..api import Api
-from ..catalog import Catalog
 from ..scenarios import Scenario
 from .apprelease import AppReleaseController
 from .base import Clock, Controller
 from .capi import ClusterApiController
 from .certmanager import CertManagerController
-from .hosts import HostRegistrationController
 
 if TYPE_CHECKING:
+    from ..catalog import Catalog
     from ..installer import Installer
 
 __all__ = ["Controllers"]
@@ -36,11 +35,12 @@ class Controllers:
         self, api: Api, catalog: Catalog, scenario: Scenario, speed: float, installer: Installer | None = None
     ) -> None:
         self.clock = Clock(speed)
+        declared = catalog.declarations
         self.controllers: list[Controller] = [
             AppReleaseController(api, self.clock, scenario, catalog),
             CertManagerController(api, self.clock, scenario),
-            HostRegistrationController(api, self.clock, scenario),
-            ClusterApiController(api, self.clock, scenario),
+            *(factory(api, self.clock, scenario) for factory in declared.controllers),
+            ClusterApiController(api, self.clock, scenario, declared.provisioning_gates),
         ]
         self.installer = installer
         self._stop = threading.Event()

@@ -13,18 +13,21 @@ image-pull        kube-system Pod in ImagePullBackOff + Warning Event; installer
 installer-stall   installer progress stops advancing in "platform installation"
 installer-5xx     progress API answers 503 a few times, then recovers (transient)
 installer-fail    installer ends with status Failed in "platform installation"
-hosts-missing     only 2 hosts boot the registration ISO: host inventories a pool names
-                  are never registered, machines wait for them
 ================  ==================================================================
 
-Timings are in sandbox seconds; ``Sandbox(speed=...)`` divides them.
+Timings are in sandbox seconds; ``Sandbox(speed=...)`` divides them. Provider distributions add
+scenarios of their own (:mod:`.provider`); ``Scenario.options`` carries the knobs their simulated
+controllers read.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import attrs
 
-__all__ = ["SCENARIOS", "Scenario", "Timing", "get_scenario"]
+__all__ = ["SCENARIOS", "Scenario", "Timing", "all_scenarios", "get_scenario"]
 
 
 @attrs.frozen
@@ -34,8 +37,6 @@ class Timing:
     machine_stagger: float = 1.0  # delay between consecutive control-plane machines
     installer_phase: float = 5.0  # each installer phase
     certificate: float = 1.0  # Certificate whose issuer is Ready -> Secret issued, Ready
-    seed_image: float = 2.0  # seed image applied -> ISO built (status.downloadURL)
-    host_boot: float = 2.0  # between hosts booting the ISO; also register -> installed/Ready
 
 
 @attrs.frozen
@@ -49,7 +50,8 @@ class Scenario:
     installer_stall_at: str | None = None
     installer_fail_at: str | None = None
     installer_5xx: int = 0  # number of progress requests answered 503 after the POST
-    hosts_booting: int | None = None  # hosts that boot the seed ISO and register (None: all)
+    #: knobs for controllers that provider distributions declare (documented by each provider)
+    options: Mapping[str, Any] = attrs.field(factory=dict)
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -69,17 +71,20 @@ SCENARIOS: dict[str, Scenario] = {
         ),
         Scenario("installer-5xx", "progress API fails transiently with 503, then recovers", installer_5xx=3),
         Scenario("installer-fail", "installer fails in platform installation", installer_fail_at="platform"),
-        Scenario(
-            "hosts-missing",
-            "only 2 hosts boot the seed image and register; a 3-host pool waits for the third",
-            hosts_booting=2,
-        ),
     )
 }
 
 
+def all_scenarios() -> dict[str, Scenario]:
+    """The built-in scenarios and those every installed provider distribution declares."""
+    from .declarations import installed
+
+    return {**SCENARIOS, **{s.name: s for s in installed().scenarios}}
+
+
 def get_scenario(name: str) -> Scenario:
+    known = all_scenarios()
     try:
-        return SCENARIOS[name]
+        return known[name]
     except KeyError:
-        raise ValueError(f"unknown sandbox scenario {name!r}; known: {', '.join(SCENARIOS)}") from None
+        raise ValueError(f"unknown sandbox scenario {name!r}; known: {', '.join(known)}") from None

@@ -2,7 +2,7 @@
 
 Usage::
 
-    with Sandbox(crds_dir="../shared/crds", scenario="happy", speed=20) as sb:
+    with Sandbox(scenario="happy", speed=20) as sb:
         subprocess.run(["kubectl", "--kubeconfig", sb.kubeconfig_path, "get", "ns"])
         httpx.get(sb.installer_url + "/cpaas-installer/api/progress")
         sb.recorder.installer_payloads
@@ -24,6 +24,7 @@ from .api import Api, FieldValidation
 from .apiserver import ApiServer
 from .catalog import Catalog
 from .controllers import Controllers
+from .declarations import installed
 from .installer import InstallerServer
 from .kinds import BUILTIN, Kinds
 from .kubeconfig import write_kubeconfig
@@ -42,9 +43,9 @@ class Sandbox:
     """An emulated minialauda. Start with :meth:`start` or as a context manager.
 
     Args:
-        crds_dir: directory of CRD YAML (``../shared/crds`` layout). Provider charts install
-            their CRDs from it and custom resources are validated against them. Without it,
-            CRDs are registered schemaless.
+        crds_dir: directory of CRD YAML that overrides, by CRD name, the schemas the
+            installed distributions ship (custom resources are always validated against the
+            schema of their kind; see :mod:`.provider`).
         scenario: name of a controller/installer scenario (see :mod:`.scenarios`).
         state_dir: where the kubeconfig (and pid file for the CLI) go; a temporary directory
             removed on stop when not given.
@@ -53,7 +54,7 @@ class Sandbox:
         api_port: API server port (0 = any free port).
         installer_port: cpaas-installer port (the seed's 8080; 0 = any free port).
         token: bearer token (random when not given).
-        preinstall_crds: install every CRD of ``crds_dir`` at start (as if every provider
+        preinstall_crds: install every declared chart's CRDs at start (as if every provider
             chart had been installed), e.g. to apply rendered manifests directly.
         field_validation: server default for requests without ``fieldValidation``.
     """
@@ -78,7 +79,8 @@ class Sandbox:
             raise ValueError("speed must be positive")
         self.address = address
         self.token = token or secrets.token_urlsafe(32)
-        self.catalog = Catalog(Path(crds_dir) if crds_dir else None)
+        self.declarations = installed()
+        self.catalog = Catalog(self.declarations, Path(crds_dir) if crds_dir else None)
         self._own_state_dir = state_dir is None
         self._state_dir_arg = Path(state_dir) if state_dir else None
         self.state_dir: Path = self._state_dir_arg or Path(".")
@@ -197,4 +199,6 @@ class Sandbox:
             "scenario": self.scenario.name,
             "speed": self.speed,
             "state_dir": str(self.state_dir),
+            "charts": sorted(c.release for c in self.declarations.charts),
+            "declaration_errors": list(self.declarations.errors),
         }

@@ -11,15 +11,17 @@ Stalls" table tells users to look: Machine conditions, KCP conditions, kube-syst
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..api import Api
-from ..charts import INVENTORY_GATED_INFRA, INVENTORY_KIND
 from ..errors import ApiError
 from ..kinds import BUILTIN, ResourceType
 from ..scenarios import Scenario
 from ..store import now_ts
 from .base import Clock, Controller, condition, set_condition, short_hash
+
+if TYPE_CHECKING:
+    from ..provider import ProvisioningGate
 
 __all__ = ["ClusterApiController"]
 
@@ -45,8 +47,10 @@ def _status(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 class ClusterApiController(Controller):
-    def __init__(self, api: Api, clock: Clock, scenario: Scenario) -> None:
+    def __init__(self, api: Api, clock: Clock, scenario: Scenario,
+                 gates: dict[str, ProvisioningGate] | None = None) -> None:
         super().__init__(api, clock, scenario)
+        self._gates = dict(gates or {})  # infra cluster kind -> provisioning gate (declared)
         self._born: dict[str, float] = {}  # machine uid -> sandbox time its clock starts
         self._gate_open: dict[str, float] = {}  # cluster uid -> inventory gate opened
 
@@ -84,13 +88,12 @@ class ClusterApiController(Controller):
         kcp_rt, kcp = self._get_ref(spec.get("controlPlaneRef") or {}, ns)
 
         gate_msg = ""
-        if infra_ref.get("kind") in INVENTORY_GATED_INFRA and cluster["metadata"]["uid"] not in self._gate_open:
+        gate = self._gates.get(str(infra_ref.get("kind", "")))
+        if gate is not None and cluster["metadata"]["uid"] not in self._gate_open:
             wanted = int(((kcp or {}).get("spec") or {}).get("replicas") or 1)
-            have = self._inventory_count(ns)
-            if have >= wanted:
+            gate_msg = gate(self.api, ns, wanted) or ""
+            if not gate_msg:
                 self._gate_open[meta["uid"]] = now
-            else:
-                gate_msg = f"waiting for {INVENTORY_KIND[1]}: {have} of {wanted} hosts registered in namespace {ns}"
         gate_at = self._gate_open.get(meta["uid"], 0.0)
 
         machines, _ = self.api.store.list(
@@ -147,14 +150,6 @@ class ClusterApiController(Controller):
             self._image_pull_failure(cluster)
 
     # -- objects ----------------------------------------------------------------------------
-
-    def _inventory_count(self, ns: str) -> int:
-        group, kind = INVENTORY_KIND
-        for rt in self.api.kinds.all():
-            if rt.group == group and rt.kind == kind:
-                items, _ = self.api.store.list(rt, ns)
-                return len(items)
-        return 0
 
     def _infra_ready(self, rt: ResourceType, infra: dict[str, Any]) -> None:
         status = _status(infra)

@@ -1,0 +1,70 @@
+"""The public API for provider authors: hook markers, the records hooks return, helpers.
+
+A provider distribution imports from here and from nothing else of ``acp_install`` (embedders
+use :mod:`acp_install`); the modules behind these names are private and may move::
+
+    from acp_install.provider import Finding, InstallSpec, ProviderInfo, hookimpl
+"""
+
+from __future__ import annotations
+
+from . import netcheck, templating
+from .errors import GateClosed, PluginError
+from .hookspecs import CONTRACT_VERSION, hookimpl
+from .objects import crd_data, object_meta, provider_package
+from .plan import encryption_config
+from .records import (
+    Diagnosis,
+    DRContribution,
+    Finding,
+    ImportEntry,
+    InstallerHA,
+    InstallerPayloadPart,
+    KubeadmContribution,
+    KubeadmFile,
+    ObjectRef,
+    ProviderInfo,
+    ProviderManifest,
+    ProviderPackage,
+    SpecExample,
+    WorkerGroup,
+)
+from .secrets import Base64Of, SecretRef, SecretText, SecretValue
+from .spec.model import InstallSpec, doc
+from .yamlio import dump as dump_yaml
+from .yamlio import dump_all as dump_yaml_all
+
+__all__ = [
+    "CONTRACT_VERSION",
+    "Base64Of",
+    "DRContribution",
+    "Diagnosis",
+    "Finding",
+    "GateClosed",
+    "ImportEntry",
+    "InstallSpec",
+    "InstallerHA",
+    "InstallerPayloadPart",
+    "KubeadmContribution",
+    "KubeadmFile",
+    "ObjectRef",
+    "PluginError",
+    "ProviderInfo",
+    "ProviderManifest",
+    "ProviderPackage",
+    "SecretRef",
+    "SecretText",
+    "SecretValue",
+    "SpecExample",
+    "WorkerGroup",
+    "crd_data",
+    "doc",
+    "dump_yaml",
+    "dump_yaml_all",
+    "encryption_config",
+    "hookimpl",
+    "netcheck",
+    "object_meta",
+    "provider_package",
+    "templating",
+]

@@ -1,0 +1,56 @@
+"""The sandbox is its own distribution: the core works without it and says how to get it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+#: Run the CLI with the sandbox distribution made unimportable, as on a host without it.
+WITHOUT_SANDBOX = (
+    "import sys; sys.modules['acp_install_sandbox'] = None\n"
+    "from acp_install.cli.main import run; sys.argv = ['acp-install', *sys.argv[1:]]; run()"
+)
+
+
+def cli_without_sandbox(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", WITHOUT_SANDBOX, *args], capture_output=True, text=True,
+                          timeout=120)
+
+
+@pytest.mark.parametrize("args", [("install", "--sandbox", "--provider", "dcs"), ("demo",), ("sandbox", "up"),
+                                  ("sandbox", "scenarios")])
+def test_sandbox_commands_name_the_pip_command_when_missing(args: tuple[str, ...]) -> None:
+    proc = cli_without_sandbox(*args)
+    assert proc.returncode == 2, proc.stderr
+    assert "the sandbox is not installed" in proc.stderr
+    assert "pip install 'acp-install[sandbox]'" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_render_and_validate_work_without_the_sandbox(tmp_path: object) -> None:
+    proc = cli_without_sandbox("init", "--provider", "dcs", "-o", f"{tmp_path}/spec.yaml")
+    assert proc.returncode == 0, proc.stderr
+    proc = cli_without_sandbox("render", "-f", f"{tmp_path}/spec.yaml", "-o", f"{tmp_path}/out")
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_core_modules_never_import_the_sandbox_at_module_level() -> None:
+    code = ("import sys, pkgutil, importlib, acp_install\n"
+            "for m in pkgutil.walk_packages(acp_install.__path__, 'acp_install.'):\n"
+            "    importlib.import_module(m.name)\n"
+            "print(sorted(n for n in sys.modules if n.startswith('acp_install_sandbox')))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+
+
+def test_core_distribution_does_not_depend_on_what_only_the_sandbox_needs() -> None:
+    from importlib import metadata
+
+    required = {r.split(">")[0].split("<")[0].split("=")[0].split("[")[0].strip().lower()
+                for r in metadata.requires("acp-install") or [] if "extra ==" not in r}
+    assert "cryptography" not in required and "acp-install-sandbox" not in required
+    extras = [r for r in metadata.requires("acp-install") or [] if 'extra == "sandbox"' in r]
+    assert [r.split("<")[0].split(">")[0] for r in extras] == ["acp-install-sandbox"]
