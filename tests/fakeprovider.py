@@ -43,7 +43,10 @@ class FooProvider:
     def acp_provider_info(self) -> ProviderInfo:
         return ProviderInfo(id="foo", display_name="Foo Cloud", contract=self.contract,
                             infra_cluster_kind="FooCluster", cluster_type="Foo",
-                            bootstrap_format="cloud-config", platform_type=FooPlatform)
+                            bootstrap_format="cloud-config", platform_type=FooPlatform,
+                            installer_endpoint="/cpaas-installer/api/config/foo",
+                            import_configmap="foo-import-extra-resources",
+                            chart_cluster_type="Foo")
 
     @hookimpl
     def acp_validate(self, spec: InstallSpec) -> Iterator[Finding]:
@@ -60,7 +63,7 @@ class FooProvider:
                                 values={"global": {"foo": {"region": spec.platform.region}}})]
 
     @hookimpl
-    def acp_manifest(self, spec: InstallSpec) -> ProviderManifest:
+    def acp_manifest(self, spec: InstallSpec) -> Iterator[ProviderManifest]:
         ns = spec.namespace
         secret = {"apiVersion": "v1", "kind": "Secret",
                   "metadata": {"name": spec.providerSecretName, "namespace": ns},
@@ -71,7 +74,7 @@ class FooProvider:
         cluster = {"apiVersion": INFRA, "kind": "FooCluster",
                    "metadata": {"name": "global", "namespace": ns},
                    "spec": {"credentialsRef": {"name": spec.providerSecretName}}}
-        return ProviderManifest(
+        yield ProviderManifest(
             objects=(secret, template, cluster),
             control_plane_template=ObjectRef(INFRA, "FooMachineTemplate", spec.platform.templateName),
             cluster_labels={"foo.example/zone": spec.platform.region},
@@ -90,8 +93,8 @@ class FooProvider:
         return InstallerPayloadPart(console_hosts=(), cluster=False)
 
     @hookimpl
-    def acp_dr_fields(self, spec: InstallSpec, role: str) -> DRContribution:
-        return DRContribution(infra_cluster_spec={"drRole": role})
+    def acp_dr_fields(self, spec: InstallSpec, role: str) -> list[DRContribution]:
+        return [DRContribution(infra_cluster_spec={"drRole": role})]
 
     @hookimpl
     def acp_diagnose(self, snapshot: Mapping[str, Any]) -> list[Diagnosis]:

@@ -88,7 +88,8 @@ def test_hook_acp_packages(foo: Provider) -> None:
     assert [p.release_name for p in plan.packages] == ["cluster-api-provider-kubeadm",
                                                       "cluster-api-provider-foo"]
     values = plan.appreleases[1]["spec"]["values"]["global"]
-    assert values["foo"] == {"region": "eu-1"} and values["cluster"]["type"] == "Baremetal"
+    # the core takes the charts' cluster type from what the provider declares
+    assert values["foo"] == {"region": "eu-1"} and values["cluster"]["type"] == "Foo"
     assert plan.wait_crds == ("kubeadmcontrolplanes.controlplane.cluster.x-k8s.io",
                               "fooclusters.infrastructure.cluster.x-k8s.io")
 
