@@ -28,6 +28,17 @@ from acp_install.provider import (
 
 INFRA = "infrastructure.cluster.x-k8s.io/v1beta1"
 
+#: A valid spec for this provider (secrets from $ADMIN_PW and $FOO_TOKEN).
+FOO_SPEC: dict[str, Any] = {
+    "apiVersion": "acp-install/v1alpha1", "kind": "GlobalClusterInstall", "provider": "foo",
+    "hostIP": "10.0.0.10", "controlPlaneVIP": "10.0.0.100", "platformHost": "acp.example.com",
+    "registryDomain": "acp.example.com:11443", "k8sVersion": "v1.34.5-3",
+    "packages": {"kubeadm": {"path": "/k.tgz", "version": "v1.0.14"},
+                 "provider": {"path": "/f.tgz", "version": "v0.1.0"}},
+    "credentials": {"admin": {"username": "admin@cpaas.io", "password": {"env": "ADMIN_PW"}}},
+    "platform": {"region": "eu-1", "token": {"env": "FOO_TOKEN"}},
+}
+
 
 @attrs.frozen
 class FooPlatform:

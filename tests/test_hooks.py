@@ -22,17 +22,7 @@ from acp_install.plan import build_plan
 from acp_install.plugins import PluginWarning, iter_hook_names, load_all
 from acp_install.provider import hookimpl
 
-from fakeprovider import FooProvider
-
-FOO_SPEC: dict[str, Any] = {
-    "apiVersion": "acp-install/v1alpha1", "kind": "GlobalClusterInstall", "provider": "foo",
-    "hostIP": "10.0.0.10", "controlPlaneVIP": "10.0.0.100", "platformHost": "acp.example.com",
-    "registryDomain": "acp.example.com:11443", "k8sVersion": "v1.34.5-3",
-    "packages": {"kubeadm": {"path": "/k.tgz", "version": "v1.0.14"},
-                 "provider": {"path": "/f.tgz", "version": "v0.1.0"}},
-    "credentials": {"admin": {"username": "admin@cpaas.io", "password": {"env": "ADMIN_PW"}}},
-    "platform": {"region": "eu-1", "token": {"env": "FOO_TOKEN"}},
-}
+from fakeprovider import FOO_SPEC, FooProvider
 
 
 def make_dist(root: Path, name: str, entry: str, module_source: str | None = None) -> None:
