@@ -28,6 +28,17 @@ from acp_install.provider import (
 
 INFRA = "infrastructure.cluster.x-k8s.io/v1beta1"
 
+#: A valid spec for this provider (secrets from $ADMIN_PW and $FOO_TOKEN).
+FOO_SPEC: dict[str, Any] = {
+    "apiVersion": "acp-install/v1alpha1", "kind": "GlobalClusterInstall", "provider": "foo",
+    "hostIP": "10.0.0.10", "controlPlaneVIP": "10.0.0.100", "platformHost": "acp.example.com",
+    "registryDomain": "acp.example.com:11443", "k8sVersion": "v1.34.5-3",
+    "packages": {"kubeadm": {"path": "/k.tgz", "version": "v1.0.14"},
+                 "provider": {"path": "/f.tgz", "version": "v0.1.0"}},
+    "credentials": {"admin": {"username": "admin@cpaas.io", "password": {"env": "ADMIN_PW"}}},
+    "platform": {"region": "eu-1", "token": {"env": "FOO_TOKEN"}},
+}
+
 
 @attrs.frozen
 class FooPlatform:
@@ -43,7 +54,10 @@ class FooProvider:
     def acp_provider_info(self) -> ProviderInfo:
         return ProviderInfo(id="foo", display_name="Foo Cloud", contract=self.contract,
                             infra_cluster_kind="FooCluster", cluster_type="Foo",
-                            bootstrap_format="cloud-config", platform_type=FooPlatform)
+                            bootstrap_format="cloud-config", platform_type=FooPlatform,
+                            installer_endpoint="/cpaas-installer/api/config/foo",
+                            import_configmap="foo-import-extra-resources",
+                            chart_cluster_type="Foo")
 
     @hookimpl
     def acp_validate(self, spec: InstallSpec) -> Iterator[Finding]:
@@ -60,7 +74,7 @@ class FooProvider:
                                 values={"global": {"foo": {"region": spec.platform.region}}})]
 
     @hookimpl
-    def acp_manifest(self, spec: InstallSpec) -> ProviderManifest:
+    def acp_manifest(self, spec: InstallSpec) -> Iterator[ProviderManifest]:
         ns = spec.namespace
         secret = {"apiVersion": "v1", "kind": "Secret",
                   "metadata": {"name": spec.providerSecretName, "namespace": ns},
@@ -71,7 +85,7 @@ class FooProvider:
         cluster = {"apiVersion": INFRA, "kind": "FooCluster",
                    "metadata": {"name": "global", "namespace": ns},
                    "spec": {"credentialsRef": {"name": spec.providerSecretName}}}
-        return ProviderManifest(
+        yield ProviderManifest(
             objects=(secret, template, cluster),
             control_plane_template=ObjectRef(INFRA, "FooMachineTemplate", spec.platform.templateName),
             cluster_labels={"foo.example/zone": spec.platform.region},
@@ -90,8 +104,8 @@ class FooProvider:
         return InstallerPayloadPart(console_hosts=(), cluster=False)
 
     @hookimpl
-    def acp_dr_fields(self, spec: InstallSpec, role: str) -> DRContribution:
-        return DRContribution(infra_cluster_spec={"drRole": role})
+    def acp_dr_fields(self, spec: InstallSpec, role: str) -> list[DRContribution]:
+        return [DRContribution(infra_cluster_spec={"drRole": role})]
 
     @hookimpl
     def acp_diagnose(self, snapshot: Mapping[str, Any]) -> list[Diagnosis]:

@@ -15,13 +15,9 @@ PROVIDER_WORDS = re.compile(
     r"(?<![a-z])(dcs|hcs)|vsphere|vmware|huawei|cloud.?stack|baremetal|bare.metal|elemental|"
     r"DCSCluster|VSphereCluster|HCSCluster|MachineInventory|SeedImage|MachineRegistration", re.I)
 
-#: Installer protocol literals that contain a provider word but are identical for every
-#: provider (the procedure says so): they are wire values, not provider knowledge.
+#: Literals that contain a provider word but are not provider knowledge. (The installer's wire
+#: values, the same for every provider, are declared by each provider in ``ProviderInfo``.)
 PROTOCOL_LITERALS = (
-    "dcs-import-extra-resources",  # Step 7 ConfigMap name, "kept for historical compatibility"
-    "/cpaas-installer/api/config/dcs",  # Step 8 endpoint, the same path for every provider
-    '"type": "Baremetal"',  # AppRelease global.cluster.type: chart-internal classifier
-    "Baremetal on every provider",
     "HCS_SECRET_NAME",  # the Step 1 variable's old name, accepted as an alias
     "hcsSecretName",
 )

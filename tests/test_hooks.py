@@ -22,17 +22,7 @@ from acp_install.plan import build_plan
 from acp_install.plugins import PluginWarning, iter_hook_names, load_all
 from acp_install.provider import hookimpl
 
-from fakeprovider import FooProvider
-
-FOO_SPEC: dict[str, Any] = {
-    "apiVersion": "acp-install/v1alpha1", "kind": "GlobalClusterInstall", "provider": "foo",
-    "hostIP": "10.0.0.10", "controlPlaneVIP": "10.0.0.100", "platformHost": "acp.example.com",
-    "registryDomain": "acp.example.com:11443", "k8sVersion": "v1.34.5-3",
-    "packages": {"kubeadm": {"path": "/k.tgz", "version": "v1.0.14"},
-                 "provider": {"path": "/f.tgz", "version": "v0.1.0"}},
-    "credentials": {"admin": {"username": "admin@cpaas.io", "password": {"env": "ADMIN_PW"}}},
-    "platform": {"region": "eu-1", "token": {"env": "FOO_TOKEN"}},
-}
+from fakeprovider import FOO_SPEC, FooProvider
 
 
 def make_dist(root: Path, name: str, entry: str, module_source: str | None = None) -> None:
@@ -88,7 +78,8 @@ def test_hook_acp_packages(foo: Provider) -> None:
     assert [p.release_name for p in plan.packages] == ["cluster-api-provider-kubeadm",
                                                       "cluster-api-provider-foo"]
     values = plan.appreleases[1]["spec"]["values"]["global"]
-    assert values["foo"] == {"region": "eu-1"} and values["cluster"]["type"] == "Baremetal"
+    # the core takes the charts' cluster type from what the provider declares
+    assert values["foo"] == {"region": "eu-1"} and values["cluster"]["type"] == "Foo"
     assert plan.wait_crds == ("kubeadmcontrolplanes.controlplane.cluster.x-k8s.io",
                               "fooclusters.infrastructure.cluster.x-k8s.io")
 

@@ -1,7 +1,9 @@
 """Builders for the Step 3, 7 and 8 artifacts (AppReleases, import ConfigMap, installer body).
 
 Pure functions of the spec and the provider's records; the common AppRelease values and the
-common installer body are the procedure's, identical for every provider.
+common installer body are the procedure's, identical for every provider. The wire values that
+carry a provider's name for historical reasons (the import ConfigMap's name, the charts'
+``global.cluster.type``) come from :class:`~acp_install.records.ProviderInfo`.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .records import ImportEntry, InstallerPayloadPart, KubeObject, ProviderPackage
+from .records import ImportEntry, InstallerPayloadPart, KubeObject, ProviderInfo, ProviderPackage
 from .secrets import Base64Of
 from .spec.model import InstallSpec
 from .wiring import deep_merge
@@ -17,11 +19,10 @@ from .yamlio import dump
 
 APPRELEASE_API = "operator.alauda.io/v1alpha1"
 REGISTRY_AUTH_SECRET = "global-registry-auth"
-EXTRA_RESOURCES_CONFIGMAP = "dcs-import-extra-resources"
 DEFAULT_ADMIN = "admin@cpaas.io"
 
 
-def common_values(spec: InstallSpec) -> dict[str, Any]:
+def common_values(spec: InstallSpec, info: ProviderInfo) -> dict[str, Any]:
     """The ``values.global`` block every provider AppRelease carries."""
     registry: dict[str, Any] = {"address": spec.bootstrapRegistryAddress}
     if spec.credentials.registry is not None:
@@ -30,9 +31,9 @@ def common_values(spec: InstallSpec) -> dict[str, Any]:
         "global": {
             "albName": spec.ingressClassName,
             "auth": {"default_admin": DEFAULT_ADMIN},
-            # chart-internal classifier: Baremetal on every provider (not the IaaS name)
+            # a chart-internal classifier the provider declares (not its IaaS name)
             "cluster": {"isGlobal": True, "name": "global", "networkType": "kube-ovn",
-                        "type": "Baremetal"},
+                        "type": info.chart_cluster_type},
             "host": spec.platformHost,
             "ingress": {"ingressClassName": spec.ingressClassName},
             "labelBaseDomain": "cpaas.io",
@@ -47,7 +48,7 @@ def common_values(spec: InstallSpec) -> dict[str, Any]:
     }
 
 
-def apprelease(spec: InstallSpec, pkg: ProviderPackage) -> KubeObject:
+def apprelease(spec: InstallSpec, info: ProviderInfo, pkg: ProviderPackage) -> KubeObject:
     """One AppRelease exactly as Step 3 writes it."""
     source: dict[str, Any] = {}
     if spec.credentials.registry is not None:
@@ -67,18 +68,19 @@ def apprelease(spec: InstallSpec, pkg: ProviderPackage) -> KubeObject:
             "destination": {"cluster": "", "namespace": ""},
             "source": source,
             "timeout": 120,
-            "values": deep_merge(common_values(spec), pkg.values),
+            "values": deep_merge(common_values(spec, info), pkg.values),
         },
     }
 
 
-def extra_resources_configmap(spec: InstallSpec, entries: Sequence[ImportEntry]) -> KubeObject:
-    """The Step 7 ``dcs-import-extra-resources`` ConfigMap (the name is historical)."""
+def extra_resources_configmap(spec: InstallSpec, info: ProviderInfo,
+                              entries: Sequence[ImportEntry]) -> KubeObject:
+    """The Step 7 import ConfigMap, named as the provider declares (the name is historical)."""
     body = dump({"resources": [e.as_dict() for e in entries]})
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
-        "metadata": {"name": EXTRA_RESOURCES_CONFIGMAP, "namespace": spec.namespace},
+        "metadata": {"name": info.import_configmap, "namespace": spec.namespace},
         "data": {"resources.yaml": body},
     }
 

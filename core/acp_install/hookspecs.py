@@ -8,15 +8,24 @@ Hooks are called with keyword arguments only; an implementation may accept any s
 hook's arguments, so adding an argument is never a breaking change. Each docstring states when
 the hook is called, its kind (*collecting*: every implementation's result is used; *firstresult*:
 the first non-``None`` result wins), whether a provider must implement it, and a minimal example.
-``docs/hooks.md`` is generated from these docstrings (``python -m acp_install.docs``).
+``docs/reference/hooks.md`` is generated from these docstrings
+(``python -m acp_install.refdocs docs/reference``).
+
+The return annotations are the contract the core checks where it receives a result
+(:mod:`acp_install.plugins`): a collecting hook returns an ``Iterable`` of the record (a list,
+tuple or generator — never a bare record or ``None``), a firstresult hook returns the record.
+A wrong type, or an exception raised inside a hook, is a ``PluginError`` naming the
+distribution, the hook and what was expected.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 import pluggy
+
+from .records import Gate
 
 if TYPE_CHECKING:
     from .records import (
@@ -57,7 +66,10 @@ def acp_provider_info() -> ProviderInfo:  # type: ignore[empty-body]
     **Kind:** firstresult. **Mandatory:** yes.
 
     The core checks ``contract`` against :data:`CONTRACT_VERSION` before anything else and uses
-    ``platform_type`` to read the spec's ``platform:`` section.
+    ``platform_type`` (an attrs class) to read the spec's ``platform:`` section. The installer's
+    wire values (``installer_endpoint``, ``import_configmap``, ``chart_cluster_type``) are the
+    provider's to declare: the procedure documents one value of each for every provider today,
+    listed in ``docs/plugin-authors.md``.
 
     Example::
 
@@ -65,7 +77,11 @@ def acp_provider_info() -> ProviderInfo:  # type: ignore[empty-body]
         def acp_provider_info():
             return ProviderInfo(id="foo", display_name="Foo Cloud", contract="1",
                                 infra_cluster_kind="FooCluster", cluster_type="Foo",
-                                bootstrap_format="cloud-config", platform_type=FooPlatform)
+                                bootstrap_format="cloud-config", platform_type=FooPlatform,
+                                # the installer's wire values (docs/plugin-authors.md)
+                                installer_endpoint=INSTALLER_CONFIG_PATH,
+                                import_configmap=IMPORT_CONFIGMAP,
+                                chart_cluster_type=CHART_CLUSTER_TYPE)
     """
 
 
@@ -113,22 +129,22 @@ def acp_packages(spec: InstallSpec) -> Iterable[ProviderPackage]:  # type: ignor
 
 
 @hookspec
-def acp_manifest(spec: InstallSpec) -> ProviderManifest:  # type: ignore[empty-body]
+def acp_manifest(spec: InstallSpec) -> Iterable[ProviderManifest]:  # type: ignore[empty-body]
     """Contribute provider objects and kubeadm body parts to the Step 4 global manifest.
 
     **When:** building the plan. The core then builds ``Cluster global``, the
     ``KubeadmControlPlane`` and worker ``MachineDeployment``/``KubeadmConfigTemplate`` objects,
     wires them to the returned references and runs the naming convention on the result.
-    **Kind:** collecting (contributions are merged; exactly one must name the control-plane
-    machine template). **Mandatory:** yes.
+    **Kind:** collecting (each implementation returns an iterable of contributions; they are
+    merged and exactly one must name the control-plane machine template). **Mandatory:** yes.
 
     Example::
 
         @hookimpl
         def acp_manifest(spec):
             tmpl = ObjectRef(INFRA, "FooMachineTemplate", "global-cp-template")
-            return ProviderManifest(objects=(foo_template(spec), foo_cluster(spec)),
-                                    control_plane_template=tmpl)
+            yield ProviderManifest(objects=(foo_template(spec), foo_cluster(spec)),
+                                   control_plane_template=tmpl)
     """
 
 
@@ -136,10 +152,11 @@ def acp_manifest(spec: InstallSpec) -> ProviderManifest:  # type: ignore[empty-b
 def acp_extra_resources(  # type: ignore[empty-body]
     spec: InstallSpec, objects: tuple[Mapping[str, Any], ...]
 ) -> Iterable[ImportEntry]:
-    """List what the installer must import through the ``dcs-import-extra-resources`` ConfigMap.
+    """List what the installer must import through the Step 7 ConfigMap.
 
     **When:** building the plan, after the manifest; ``objects`` is the complete rendered
     manifest, so entries can be derived from what is actually rendered (never hard-coded names).
+    The ConfigMap is named by ``ProviderInfo.import_configmap``.
     **Kind:** collecting; no entries means no ConfigMap. **Mandatory:** no.
 
     Example::
@@ -167,19 +184,20 @@ def acp_installer_payload(spec: InstallSpec) -> InstallerPayloadPart:  # type: i
 
 
 @hookspec
-def acp_dr_fields(spec: InstallSpec, role: str) -> DRContribution:  # type: ignore[empty-body]
+def acp_dr_fields(spec: InstallSpec, role: str) -> Iterable[DRContribution]:  # type: ignore[empty-body]
     """Contribute what a disaster-recovery install adds (encryption delivery, objects).
 
     **When:** building the plan when the spec has a ``dr:`` section; ``role`` is ``primary``
     or ``standby``. The core adds the shared etcd SANs itself.
-    **Kind:** collecting. **Mandatory:** no (a provider without it cannot be used for DR).
+    **Kind:** collecting (an iterable of contributions).
+    **Mandatory:** no (a provider without it cannot be used for DR).
 
     Example::
 
         @hookimpl
         def acp_dr_fields(spec, role):
-            return DRContribution(infra_cluster_spec={"encryptionProviderConfigRef":
-                                                      {"name": "encryption-provider-config"}})
+            yield DRContribution(infra_cluster_spec={"encryptionProviderConfigRef":
+                                                     {"name": "encryption-provider-config"}})
     """
 
 
@@ -201,13 +219,14 @@ def acp_diagnose(snapshot: Mapping[str, Any]) -> Iterable[Diagnosis]:  # type: i
     """
 
 
-#: Gate names the engine asks ``acp_ready_gates`` about, in the order it reaches them.
-READY_GATES = ("packages", "control-plane", "handoff")
+#: Gate names the engine asks ``acp_ready_gates`` about, in the order it reaches them (the
+#: values of :data:`~acp_install.records.Gate`); any other name is refused before the call.
+READY_GATES: tuple[Gate, ...] = get_args(Gate)
 
 
 @hookspec
 def acp_ready_gates(  # type: ignore[empty-body]
-    spec: InstallSpec, gate: str, snapshot: Mapping[str, Any]
+    spec: InstallSpec, gate: Gate, snapshot: Mapping[str, Any]
 ) -> Iterable[Finding]:
     """Say what still blocks a gate of the procedure, from a snapshot of objects.
 
@@ -218,7 +237,8 @@ def acp_ready_gates(  # type: ignore[empty-body]
     taken from the final global cluster). ``snapshot`` maps a kind to its list of objects, as
     for ``acp_diagnose``; an implementation is a pure function of its arguments.
     **Kind:** collecting; the gate is open when no implementation yields an ``error`` finding
-    (``warning`` findings are shown). Unknown gate names yield nothing.
+    (``warning`` findings are shown). ``gate`` is one of ``READY_GATES`` (typed ``Gate``); a
+    gate the provider has nothing to say about yields nothing.
     **Mandatory:** no (without it every gate is open).
 
     Example::

@@ -106,7 +106,7 @@ def build_plan(loaded: LoadedSpec) -> InstallPlan:
         raise SpecError(problems, source=loaded.source)
 
     entries = [*provider.extra_resources(spec, tuple(objects)), *dr_imports]
-    extra = artifacts.extra_resources_configmap(spec, entries) if entries else None
+    extra = artifacts.extra_resources_configmap(spec, info, entries) if entries else None
     payload = artifacts.installer_payload(spec, provider.installer_payload(spec))
     dr_files: list[tuple[str, Any]] = []
     if spec.dr is not None:
@@ -115,7 +115,7 @@ def build_plan(loaded: LoadedSpec) -> InstallPlan:
         spec=spec,
         provider=info,
         packages=tuple(packages),
-        appreleases=tuple(artifacts.apprelease(spec, p) for p in packages),
+        appreleases=tuple(artifacts.apprelease(spec, info, p) for p in packages),
         package_objects=tuple(o for p in packages for o in p.extra_objects),
         manifest=tuple(objects),
         extra_resources=extra,

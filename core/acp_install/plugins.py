@@ -4,25 +4,34 @@ Providers are distributions registering under the entry-point group ``acp_instal
 Only the provider the spec names is loaded and registered (with the core's internal plugin), so
 hooks never filter on provider ids. :class:`Provider` is a typed façade over ``pm.hook``: the
 rest of the core never touches pluggy directly, and mypy keeps working (pluggy#191).
+
+The façade is also where results are checked (tox-style): each plugin's implementation is
+called on its own, so a wrong return type, or an exception raised inside a hook, becomes a
+:class:`PluginError` naming the distribution, the hook and what the hookspec's annotation
+expects — at the call site every caller shares, before the caller acts on the result.
 """
 
 from __future__ import annotations
 
+import collections.abc
+import contextlib
 import os
+import typing
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from importlib import metadata
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import pluggy
 
-from . import hookspecs, internal
-from .errors import PluginError
+from . import hookspecs, internal, records
+from .errors import PluginError, SecretError
 from .records import (
     Diagnosis,
     DRContribution,
     Finding,
+    Gate,
     ImportEntry,
     InstallerPayloadPart,
     ProviderInfo,
@@ -30,7 +39,10 @@ from .records import (
     ProviderPackage,
     SpecExample,
 )
+from .secrets import spec_refs
 from .spec.model import InstallSpec
+
+T = TypeVar("T")
 
 GROUP = "acp_install.providers"
 DISABLE_ENV = "ACP_INSTALL_DISABLE_PLUGINS"
@@ -42,12 +54,27 @@ class PluginWarning(UserWarning):
 
 @attrs.frozen
 class InstalledProvider:
-    """An entry point found in the environment (not yet imported)."""
+    """An entry point found in the environment (not yet imported).
+
+    ``rivals`` names the other distributions registering the same id: such an id cannot be
+    selected, but the other providers still can.
+    """
 
     id: str
     distribution: str
     version: str
     entry_point: metadata.EntryPoint
+    rivals: tuple[str, ...] = ()
+
+
+@attrs.frozen
+class BrokenProvider:
+    """An installed provider that cannot be used, with the reason (``acp-install providers``)."""
+
+    id: str
+    distribution: str
+    version: str
+    error: str
 
 
 def _disabled() -> set[str]:
@@ -55,7 +82,11 @@ def _disabled() -> set[str]:
 
 
 def installed() -> dict[str, InstalledProvider]:
-    """Every provider entry point installed, by id. Duplicate ids are an error."""
+    """Every provider entry point installed, by id (none is imported).
+
+    An id registered by two distributions is kept with its ``rivals``: selecting it is an
+    error, listing the others is not.
+    """
     found: dict[str, InstalledProvider] = {}
     disabled = _disabled()
     for ep in metadata.entry_points(group=GROUP):
@@ -63,14 +94,46 @@ def installed() -> dict[str, InstalledProvider]:
             continue
         dist = ep.dist.name if ep.dist is not None else "?"
         version = ep.dist.version if ep.dist is not None else "?"
-        if ep.name in found and found[ep.name].distribution != dist:
-            raise PluginError(
-                f"provider id {ep.name!r} is registered by two distributions: "
-                f"{found[ep.name].distribution} and {dist}",
-                hint="uninstall one of them",
-            )
+        first = found.get(ep.name)
+        if first is not None and first.distribution != dist:
+            found[ep.name] = attrs.evolve(first, rivals=(*first.rivals, dist))
+            continue
         found[ep.name] = InstalledProvider(ep.name, dist, version, ep)
     return found
+
+
+def _core_version() -> str:
+    try:
+        return metadata.version("acp-install")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "?"
+
+
+@attrs.frozen
+class _Expected:
+    """What a hook must return, read from its hookspec's return annotation."""
+
+    record: type
+    many: bool  # collecting: an iterable of ``record``; else one ``record``
+
+    def describe(self) -> str:
+        name = self.record.__name__
+        return (f"an iterable (list, tuple or generator) of {name} records" if self.many
+                else f"one {name} record")
+
+
+def _expected(hook: str) -> _Expected:
+    """The hookspec annotation is the contract: ``Iterable[R]`` for collecting hooks, ``R``."""
+    hint = typing.get_type_hints(getattr(hookspecs, hook), localns={**vars(records),
+                                                                    "InstallSpec": InstallSpec})
+    ret = hint["return"]
+    if typing.get_origin(ret) is collections.abc.Iterable:
+        return _Expected(typing.get_args(ret)[0], many=True)
+    return _Expected(ret, many=False)
+
+
+def _describe(value: Any) -> str:
+    return "None" if value is None else f"a {type(value).__name__}"
 
 
 class Provider:
@@ -83,28 +146,39 @@ class Provider:
         self.distribution = distribution
         self.version = version
         self.plugin = plugin
+        self._callers: dict[tuple[str, int], Callable[..., Any]] = {}
         try:
             self.pm.register(plugin, name=distribution)
             self.pm.check_pending()
-        except pluggy.PluginValidationError as err:
+        except (pluggy.PluginValidationError, ValueError) as err:
             raise PluginError(
-                f"provider plugin from {distribution} does not match the hook contract: {err}",
+                f"provider plugin from {self._who()} does not match the hook contract: {err}",
+                hint="see docs/reference/hooks.md for the hooks and their arguments",
                 distribution=distribution,
             ) from None
         missing = [h for h in hookspecs.MANDATORY if not self._implements(h)]
         if missing:
             raise PluginError(
-                f"provider plugin from {distribution} does not implement mandatory hook(s): "
+                f"provider plugin from {self._who()} does not implement mandatory hook(s): "
                 + ", ".join(missing),
-                hint="see docs/hooks.md",
+                hint="see docs/reference/hooks.md",
                 distribution=distribution,
             )
-        self.info: ProviderInfo = self.pm.hook.acp_provider_info()
+        info = self._first("acp_provider_info", ProviderInfo)
+        if info is None:
+            raise self._wrong(self.plugin, "acp_provider_info", None)
+        self.info: ProviderInfo = info
+        if not attrs.has(self.info.platform_type):
+            raise PluginError(
+                f"provider plugin from {self._who()}: hook acp_provider_info returned "
+                f"platform_type={self.info.platform_type!r}, expected an attrs class "
+                "(the model of the spec's platform: section)",
+                hint="decorate the platform model with @attrs.frozen", distribution=distribution)
         want = hookspecs.CONTRACT_VERSION.split(".")[0]
         have = str(self.info.contract).split(".")[0]
         if have != want:
             raise PluginError(
-                f"provider {self.info.id!r} ({distribution}) speaks hook contract {self.info.contract}, "
+                f"provider {self.info.id!r} ({self._who()}) speaks hook contract {self.info.contract}, "
                 f"this acp-install speaks {hookspecs.CONTRACT_VERSION}",
                 hint="install matching versions of acp-install and the provider",
                 distribution=distribution,
@@ -124,56 +198,166 @@ class Provider:
             name for name in iter_hook_names() if self._implements(name)
         )
 
+    # --- calling one plugin's implementation, checking what it returns ------------------------
+
+    def _who(self, plugin: Any = None) -> str:
+        """The distribution a plugin comes from, with its version, for messages."""
+        if plugin is internal:
+            return f"acp-install {_core_version()} (internal plugin)"
+        return " ".join(p for p in (self.distribution, self.version) if p)
+
+    def _impls(self, hook: str) -> list[Any]:
+        """The plugins implementing ``hook``, in the order pluggy calls them."""
+        caller = getattr(self.pm.hook, hook)
+        return [impl.plugin for impl in reversed(caller.get_hookimpls())]
+
+    def _call_one(self, plugin: Any, hook: str, kwargs: Mapping[str, Any]) -> Any:
+        """``plugin``'s own implementation of ``hook`` (through pluggy, which picks the
+        arguments it accepts); an exception inside it becomes a :class:`PluginError`."""
+        key = (hook, id(plugin))
+        caller = self._callers.get(key)
+        if caller is None:
+            others = [p for p in self.pm.get_plugins() if p is not plugin]
+            caller = self._callers[key] = self.pm.subset_hook_caller(hook, remove_plugins=others)
+        try:
+            result = caller(**kwargs)
+        except Exception as err:
+            raise self._raised(plugin, hook, err, kwargs) from err
+        if getattr(self.pm.hook, hook).spec.opts.get("firstresult"):
+            return result
+        return result[0] if result else None  # pluggy drops a None result from the list
+
+    def _raised(self, plugin: Any, hook: str, err: Exception,
+                kwargs: Mapping[str, Any]) -> PluginError:
+        spec = kwargs.get("spec")
+        redact = spec_redactor(spec) if isinstance(spec, InstallSpec) else str
+        return PluginError(
+            f"provider plugin from {self._who(plugin)}: hook {hook} raised "
+            f"{type(err).__name__}: {redact(str(err))} (expected {EXPECTED[hook].describe()})",
+            hint="a bug in the plugin: report it to its maintainers with the --debug output "
+                 "(a problem with the spec is reported by returning a Finding, not by raising)",
+            distribution=self.distribution if plugin is self.plugin else "acp-install",
+        )
+
+    def _wrong(self, plugin: Any, hook: str, got: Any, where: str = "") -> PluginError:
+        return PluginError(
+            f"provider plugin from {self._who(plugin)}: hook {hook} returned "
+            f"{where}{_describe(got)}, expected {EXPECTED[hook].describe()}",
+            hint=f"fix the plugin's {hook} (docs/reference/hooks.md#{hook.replace('_', '-')})",
+            distribution=self.distribution if plugin is self.plugin else "acp-install",
+        )
+
+    def _first(self, hook: str, record: type[T], **kwargs: Any) -> T | None:
+        """A firstresult hook: the first non-``None`` result, which must be a ``record``."""
+        for plugin in self._impls(hook):
+            result = self._call_one(plugin, hook, kwargs)
+            if result is None:
+                continue
+            if not isinstance(result, record):
+                raise self._wrong(plugin, hook, result)
+            return result
+        return None
+
+    def _collect(self, hook: str, record: type[T], **kwargs: Any) -> list[T]:
+        """A collecting hook: every implementation returns an iterable of ``record``."""
+        out: list[T] = []
+        for plugin in self._impls(hook):
+            result = self._call_one(plugin, hook, kwargs)
+            if (isinstance(result, str | bytes | Mapping | record)
+                    or not isinstance(result, Iterable)):
+                raise self._wrong(plugin, hook, result)
+            try:
+                items = list(result)  # a generator runs the hook's body only now
+            except Exception as err:
+                raise self._raised(plugin, hook, err, kwargs) from err
+            for n, item in enumerate(items):
+                if not isinstance(item, record):
+                    raise self._wrong(plugin, hook, item, where=f"an iterable whose item {n} is ")
+            out.extend(items)
+        return out
+
     # --- typed façade -------------------------------------------------------------------------
 
     def validate(self, spec: InstallSpec) -> list[Finding]:
-        return [f for batch in self.pm.hook.acp_validate(spec=spec) for f in batch]
+        redact = spec_redactor(spec)
+        return [redact_finding(f, redact)
+                for f in self._collect("acp_validate", Finding, spec=spec)]
 
     def packages(self, spec: InstallSpec) -> list[ProviderPackage]:
-        pkgs = [p for batch in self.pm.hook.acp_packages(spec=spec) for p in batch]
+        pkgs = self._collect("acp_packages", ProviderPackage, spec=spec)
         pkgs.sort(key=lambda p: (p.order, p.release_name))
         names = [p.release_name for p in pkgs]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise PluginError(f"package(s) contributed twice: {', '.join(dupes)}")
+            raise PluginError(f"package(s) contributed twice: {', '.join(dupes)}",
+                              hint="each AppRelease release_name is contributed once",
+                              distribution=self.distribution)
         return pkgs
 
     def manifest(self, spec: InstallSpec) -> list[ProviderManifest]:
-        return list(self.pm.hook.acp_manifest(spec=spec))
+        return self._collect("acp_manifest", ProviderManifest, spec=spec)
 
     def extra_resources(
         self, spec: InstallSpec, objects: tuple[Mapping[str, Any], ...]
     ) -> list[ImportEntry]:
-        return [e for batch in self.pm.hook.acp_extra_resources(spec=spec, objects=objects)
-                for e in batch]
+        return self._collect("acp_extra_resources", ImportEntry, spec=spec, objects=objects)
 
     def installer_payload(self, spec: InstallSpec) -> InstallerPayloadPart:
-        part: InstallerPayloadPart | None = self.pm.hook.acp_installer_payload(spec=spec)
+        part = self._first("acp_installer_payload", InstallerPayloadPart, spec=spec)
         if part is None:
-            raise PluginError(f"provider {self.id!r} returned no installer payload")
+            raise self._wrong(self.plugin, "acp_installer_payload", None)
         return part
 
     def dr_fields(self, spec: InstallSpec, role: str) -> list[DRContribution]:
-        return list(self.pm.hook.acp_dr_fields(spec=spec, role=role))
+        return self._collect("acp_dr_fields", DRContribution, spec=spec, role=role)
 
     def supports_dr(self) -> bool:
         return self._implements("acp_dr_fields")
 
     def diagnose(self, snapshot: Mapping[str, Any]) -> list[Diagnosis]:
-        return [d for batch in self.pm.hook.acp_diagnose(snapshot=snapshot) for d in batch]
+        return self._collect("acp_diagnose", Diagnosis, snapshot=snapshot)
 
-    def ready_gates(self, spec: InstallSpec, gate: str, snapshot: Mapping[str, Any]) -> list[Finding]:
+    def ready_gates(self, spec: InstallSpec, gate: Gate, snapshot: Mapping[str, Any]) -> list[Finding]:
         """What still blocks ``gate``; the gate is open when no finding is an error."""
-        return [f for batch in self.pm.hook.acp_ready_gates(spec=spec, gate=gate, snapshot=snapshot)
-                for f in batch]
+        if gate not in hookspecs.READY_GATES:
+            raise ValueError(f"unknown gate {gate!r}; gates are {', '.join(hookspecs.READY_GATES)}")
+        redact = spec_redactor(spec)
+        return [redact_finding(f, redact)
+                for f in self._collect("acp_ready_gates", Finding, spec=spec, gate=gate,
+                                       snapshot=snapshot)]
 
     def spec_example(self) -> SpecExample | None:
-        example: SpecExample | None = self.pm.hook.acp_spec_example()
-        return example
+        return self._first("acp_spec_example", SpecExample)
+
+
+def spec_redactor(spec: InstallSpec) -> Callable[[str], str]:
+    """Replaces the value of every secret the spec references that can be read now.
+
+    Why: a provider's finding or exception text may quote a value it resolved (a token in a
+    "login failed with ..." message); what the provider returns is output, so it is redacted
+    before anyone sees it. A reference that cannot be read has no value to leak.
+    """
+    from .clients.redact import Redactor
+
+    redactor = Redactor()
+    for ref in spec_refs(spec):
+        if ref.available():
+            with contextlib.suppress(SecretError):
+                redactor.add(ref.reveal().get())
+    return redactor if redactor else str
+
+
+def redact_finding(finding: Finding, redact: Callable[[str], str]) -> Finding:
+    return attrs.evolve(finding, path=redact(finding.path), message=redact(finding.message),
+                        fix=redact(finding.fix))
 
 
 def load_provider(provider_id: str) -> Provider:
-    """Load the provider named in a spec. Unknown or broken → :class:`PluginError`."""
+    """Load the provider named in a spec. Unknown or broken → :class:`PluginError`.
+
+    Only this provider's entry point is imported: another installed distribution that is
+    broken never affects the run.
+    """
     available = installed()
     entry = available.get(provider_id)
     if entry is None:
@@ -182,31 +366,53 @@ def load_provider(provider_id: str) -> Provider:
             f"unknown provider {provider_id!r}; installed providers: {names}",
             hint=f"pip install acp-install-{provider_id}, or fix 'provider:' in the spec",
         )
+    if entry.rivals:
+        raise PluginError(
+            f"provider id {provider_id!r} is registered by several distributions: "
+            + ", ".join((entry.distribution, *entry.rivals)),
+            hint="uninstall all but one of them",
+            distribution=entry.distribution,
+        )
     try:
         plugin = entry.entry_point.load()
     except Exception as err:
         raise PluginError(
-            f"provider {provider_id!r} from {entry.distribution} {entry.version} failed to load: "
-            f"{type(err).__name__}: {err}",
+            f"provider {provider_id!r} from {entry.distribution} {entry.version} failed to load "
+            f"(entry point {entry.entry_point.value!r}): {type(err).__name__}: {err}",
             hint="reinstall the provider distribution or run with --debug",
             distribution=entry.distribution,
         ) from err
-    return Provider(plugin, distribution=entry.distribution, version=entry.version)
+    provider = Provider(plugin, distribution=entry.distribution, version=entry.version)
+    if provider.id != provider_id:
+        raise PluginError(
+            f"provider plugin from {entry.distribution} {entry.version}: hook acp_provider_info "
+            f"returned id {provider.id!r}, expected {provider_id!r} (its entry-point name)",
+            hint="make ProviderInfo.id and the entry-point name the same",
+            distribution=entry.distribution,
+        )
+    return provider
 
 
-def load_all() -> tuple[list[Provider], list[InstalledProvider]]:
-    """Every installed provider that loads; the ones that fail are warned about and returned."""
+def load_all() -> tuple[list[Provider], list[BrokenProvider]]:
+    """Every installed provider that loads, and every one that does not, with the reason.
+
+    A broken one is also warned about (:class:`PluginWarning`); it never hides the others.
+    """
     loaded: list[Provider] = []
-    broken: list[InstalledProvider] = []
+    broken: list[BrokenProvider] = []
     for pid, entry in sorted(installed().items()):
         try:
             loaded.append(load_provider(pid))
         except PluginError as err:
             warnings.warn(f"{entry.distribution}: {err.message}", PluginWarning, stacklevel=2)
-            broken.append(entry)
+            broken.append(BrokenProvider(pid, entry.distribution, entry.version, err.message))
     return loaded, broken
 
 
 def iter_hook_names() -> Iterable[str]:
     """Every hook of the contract, in declaration order."""
     return [name for name in vars(hookspecs) if name.startswith("acp_")]
+
+
+#: Every hook's expected result, read once from the hookspecs.
+EXPECTED: Mapping[str, _Expected] = {name: _expected(name) for name in iter_hook_names()}

@@ -16,6 +16,11 @@ import attrs
 
 KubeObject = dict[str, Any]
 Severity = Literal["error", "warning"]
+#: The gates of the procedure ``acp_ready_gates`` is asked about, in the order the engine
+#: reaches them: ``packages`` (before the AppReleases), ``control-plane`` (manifest applied),
+#: ``handoff`` (before the bootstrap cluster is deleted). A ``Literal``, so mypy flags a
+#: misspelled gate in a provider's comparison (``--strict-equality``).
+Gate = Literal["packages", "control-plane", "handoff"]
 
 
 def _frozen_map(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -79,8 +84,16 @@ class ProviderInfo:
         bootstrap_format: the ``kubeadmConfigSpec.format`` the provider accepts
             (``ignition`` or ``cloud-config``); ``None`` leaves it unset.
         platform_type: the attrs class of the spec's ``platform:`` section.
+        installer_endpoint: path of the Step 8 installer config endpoint the request is
+            POSTed to.
+        import_configmap: name of the Step 7 ConfigMap the installer reads import entries
+            from.
+        chart_cluster_type: the charts' ``values.global.cluster.type`` on every AppRelease
+            (a chart-internal classifier, not the IaaS name).
+
+    The last three are wire values of the installer: the procedure documents the same ones
+    for every provider today (``docs/plugin-authors.md`` lists them), and the core names none.
         infra_api_version: apiVersion of the infrastructure kinds.
-        installer_endpoint: path of the installer config endpoint.
         owned_api_groups: API groups besides the Cluster API family whose objects belong to
             the global cluster and so obey the naming convention.
         live_extra_resources: some Step 7 entries name objects that only exist at runtime
@@ -95,8 +108,11 @@ class ProviderInfo:
     cluster_type: str
     bootstrap_format: str | None
     platform_type: type
+    # Wire values of the installer protocol: declared by the provider, so the core names none.
+    installer_endpoint: str = attrs.field(kw_only=True)
+    import_configmap: str = attrs.field(kw_only=True)
+    chart_cluster_type: str = attrs.field(kw_only=True)
     infra_api_version: str = "infrastructure.cluster.x-k8s.io/v1beta1"
-    installer_endpoint: str = "/cpaas-installer/api/config/dcs"
     owned_api_groups: tuple[str, ...] = ()
     live_extra_resources: bool = False
 
@@ -231,7 +247,7 @@ class ProviderManifest:
 
 @attrs.frozen
 class ImportEntry:
-    """One entry of the Step 7 ``dcs-import-extra-resources`` ConfigMap."""
+    """One entry of the Step 7 import ConfigMap (``ProviderInfo.import_configmap``)."""
 
     resource: str
     method: Literal["kubectl", "etcdctl"] = "kubectl"

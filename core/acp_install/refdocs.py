@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 from . import hookspecs
-from .errors import EXIT_CODES
-from .plugins import iter_hook_names
+from .errors import EXIT_CODES, PluginError
+from .plugins import EXPECTED, iter_hook_names
 from .spec.explain import describe
 
 
@@ -26,7 +26,24 @@ def hooks_markdown() -> str:
         f"Contract version: **{hookspecs.CONTRACT_VERSION}**. Marker: `acp_install`; entry-point group",
         "`acp_install.providers`; mandatory hooks: " + ", ".join(f"`{h}`" for h in hookspecs.MANDATORY) + ".",
         "",
+        "## What the core checks",
+        "",
+        "Every result is checked where the core receives it. A result of another type, or an",
+        f"exception raised inside a hook, is a `PluginError` (exit code {PluginError.exit_code}) "
+        "naming the distribution",
+        "and its version, the hook and what was expected: before any side effect for the hooks",
+        "that build the plan, and with the phase marked failed (a re-run resumes) for the hooks",
+        "the engine calls during a phase (`acp_diagnose`, `acp_ready_gates`). Secret values of",
+        "the spec are redacted from the text of returned findings and from hook exceptions.",
+        f"`acp_ready_gates` is asked only about the gates {', '.join(f'`{g}`' for g in hookspecs.READY_GATES)}.",
+        "",
+        "| hook | kind | must return |",
+        "|---|---|---|",
     ]
+    for name in iter_hook_names():
+        kind = "collecting" if EXPECTED[name].many else "firstresult"
+        lines.append(f"| `{name}` | {kind} | {EXPECTED[name].describe()} |")
+    lines.append("")
     for name in iter_hook_names():
         fn = getattr(hookspecs, name)
         sig = str(inspect.signature(fn)).replace("'", "")

@@ -35,7 +35,9 @@ __all__ = ["PHASES", "Installer", "InstallerServer", "Phase", "progress_body"]
 
 log = logging.getLogger(__name__)
 
-CONFIG_PATH = "/cpaas-installer/api/config/dcs"
+#: The config endpoint is ``CONFIG_PREFIX + <name>``; each provider declares the full path it
+#: POSTs to (``ProviderInfo.installer_endpoint``), and the recorder keeps it for tests to check.
+CONFIG_PREFIX = "/cpaas-installer/api/config/"
 PROGRESS_PATH = "/cpaas-installer/api/progress"
 NAMESPACE = "cpaas-system"
 POD_NAME = "cpaas-installer"
@@ -363,7 +365,8 @@ class _Handler(BaseHTTPRequestHandler):
         installer: Installer = self.server.installer  # type: ignore[attr-defined]
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if 0 < length <= 4 * 1024 * 1024 else b""
-        if self.path.split("?")[0].rstrip("/") != CONFIG_PATH:
+        name = self.path.split("?")[0].rstrip("/").removeprefix(CONFIG_PREFIX)
+        if name == self.path.split("?")[0].rstrip("/") or not name or "/" in name:
             code, body, payload = 404, {"status": "NotFound", "message": "not found"}, None
         else:
             try:

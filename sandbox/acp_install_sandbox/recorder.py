@@ -120,7 +120,7 @@ class Recorder:
 
     @property
     def installer_payloads(self) -> list[Any]:
-        """Bodies of accepted ``POST /cpaas-installer/api/config/dcs`` requests."""
+        """Bodies of accepted ``POST`` requests to the installer config endpoint."""
         return [r.body for r in self.installer_requests if r.method == "POST" and r.status < 300]
 
     def writes_of(self, kind: str, name: str | None = None) -> Iterator[AppliedObject]:

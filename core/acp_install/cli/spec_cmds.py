@@ -139,19 +139,20 @@ def providers(fmt: str) -> None:
         for p in loaded
     ]
     rows += [{"id": b.id, "distribution": b.distribution, "version": b.version,
-              "error": "failed to load"} for b in broken]
+              "error": b.error} for b in broken]
     if fmt == "json":
         click.echo(json.dumps({"contract": CONTRACT_VERSION, "providers": rows}, indent=2))
     else:
         click.echo(f"hook contract {CONTRACT_VERSION}")
         for r in rows:
             if "error" in r:
-                click.echo(f"{r['id']:<10} {r['distribution']} {r['version']}  FAILED TO LOAD")
+                click.echo(f"{r['id']:<10} {r['distribution']} {r['version']}  BROKEN: {r['error']}")
             else:
                 click.echo(f"{r['id']:<10} {r['name']:<20} {r['distribution']} {r['version']}  "
                            f"contract {r['contract']}  hooks: {', '.join(r['hooks'])}")
-    for w in caught:
-        click.echo(f"warning: {w.message}", err=True)
+    for w in caught:  # broken providers are in the table; anything else is shown
+        if not issubclass(w.category, PluginWarning):
+            click.echo(f"warning: {w.message}", err=True)
     if not rows:
         click.echo("no providers installed (pip install acp-install-<provider>)", err=True)
         sys.exit(0)

@@ -1,7 +1,7 @@
 """The embedded cpaas-installer REST API (seed Steps 8 and 9), through ``httpx``.
 
-Two calls: ``POST /cpaas-installer/api/config/dcs`` (the install request; NOT idempotent — the
-engine guards it) and ``GET /cpaas-installer/api/progress``. The progress response is not
+Two calls: ``POST`` to the provider's ``ProviderInfo.installer_endpoint`` (the install request;
+NOT idempotent — the engine guards it) and ``GET /cpaas-installer/api/progress``. The progress response is not
 documented by the seed beyond "status: Success and type: Complete"; :func:`parse_progress` is
 the one place that knows its shape, so a real installer answering differently means one
 function to change.

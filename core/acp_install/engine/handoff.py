@@ -63,8 +63,8 @@ def generic_findings(plan: InstallPlan, snap: dict[str, list[Any]]) -> list[Find
         plural = resource.split(".")[0]
         if (plural, name) not in present:
             findings.append(Finding(
-                "error", f"{resource}/{name}", "imported by dcs-import-extra-resources but missing "
-                "in the final global cluster", fix="check the installer log; do not delete the "
+                "error", f"{resource}/{name}", f"imported by {plan.provider.import_configmap} but "
+                "missing in the final global cluster", fix="check the installer log; do not delete the "
                 "bootstrap host until it is there", rule="handoff-import"))
     return findings
 

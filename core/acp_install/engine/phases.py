@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 import attrs
 
 from ..errors import InstallerError, Interrupted, WaitTimeout
-from ..records import KubeObject
+from ..records import Gate, KubeObject
 from ..yamlio import resolve_secrets
 from . import stalls
 from .events import EngineWarning, Outcome, PhaseProgress
@@ -368,7 +368,7 @@ def _machine_detail(m: KubeObject) -> str:
             + (f"; {'; '.join(bad)}" if bad else ""))
 
 
-def wait_gate(ctx: Context, gate: str) -> None:
+def wait_gate(ctx: Context, gate: Gate) -> None:
     """Until the provider's ``acp_ready_gates`` yields no error for ``gate`` (or the deadline).
 
     Gates are judged on a snapshot of several kinds, so this re-takes the snapshot every
@@ -452,7 +452,7 @@ def snapshot_cluster(ctx: Context, *, secrets: bool = False) -> dict[str, list[K
 
 
 class ExtraResources:
-    """Step 7: the ``dcs-import-extra-resources`` ConfigMap, when the provider has entries."""
+    """Step 7: the import ConfigMap (``ProviderInfo.import_configmap``), when there are entries."""
 
     name: ClassVar[str] = "extra-resources"
     title: ClassVar[str] = "import provider resources (extra-resources ConfigMap)"
@@ -489,7 +489,7 @@ def live_extra_resources(ctx: Context) -> KubeObject | None:
         for obj in items:
             objects[_key(obj)] = obj
     entries = ctx.provider.extra_resources(ctx.plan.spec, tuple(objects.values()))
-    return extra_resources_configmap(ctx.plan.spec, entries) if entries else None
+    return extra_resources_configmap(ctx.plan.spec, ctx.plan.provider, entries) if entries else None
 
 
 def _key(obj: Mapping[str, Any]) -> tuple[str, str, str]:

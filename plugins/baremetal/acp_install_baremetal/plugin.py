@@ -47,6 +47,9 @@ def acp_provider_info() -> ProviderInfo:
         cluster_type="ProviderBaremetal",
         bootstrap_format=FORMAT,
         platform_type=BaremetalPlatform,
+        installer_endpoint="/cpaas-installer/api/config/dcs",  # the procedure: every provider
+        import_configmap="dcs-import-extra-resources",  # Step 7, the name is historical
+        chart_cluster_type="Baremetal",  # charts' global.cluster.type, not the IaaS
         owned_api_groups=(ELEMENTAL_GROUP,),
         live_extra_resources=True,  # plan and bootstrap-data Secrets exist only at runtime
     )
@@ -94,7 +97,7 @@ def manifest_objects(spec: InstallSpec) -> tuple[list[dict[str, Any]], list[Work
 
 
 @hookimpl
-def acp_manifest(spec: InstallSpec) -> ProviderManifest:
+def acp_manifest(spec: InstallSpec) -> Iterator[ProviderManifest]:
     p = platform_of(spec)
     objects, groups = manifest_objects(spec)
     annotations = {"cpaas.io/sentry-deploy-type": "Baremetal",
@@ -103,7 +106,7 @@ def acp_manifest(spec: InstallSpec) -> ProviderManifest:
         annotations["cpaas.io/kube-ovn-version"] = p.kubeOvnVersion
     kcp_annotations = ({"controlplane.cluster.x-k8s.io/skip-kube-proxy": ""}
                        if (p.networkType or "kube-ovn") == "kube-ovn" else {})
-    return ProviderManifest(
+    yield ProviderManifest(
         objects=tuple(objects),
         control_plane_template=ObjectRef(INFRA, "BaremetalMachineTemplate", CP_TEMPLATE),
         kubeadm=render.kubeadm(spec, worker=False),
@@ -138,7 +141,7 @@ def acp_installer_payload(spec: InstallSpec) -> InstallerPayloadPart:
 
 
 @hookimpl
-def acp_dr_fields(spec: InstallSpec, role: str) -> DRContribution:
+def acp_dr_fields(spec: InstallSpec, role: str) -> Iterator[DRContribution]:
     """§5.8: encryption Secret + BaremetalCluster ref (never a KCP file), shared SA signing key."""
     p = platform_of(spec)
     ns = spec.namespace
@@ -156,7 +159,7 @@ def acp_dr_fields(spec: InstallSpec, role: str) -> DRContribution:
     infra: dict[str, Any] = {}
     if p.documentedFields.encryptionProviderConfigRef:
         infra["encryptionProviderConfigRef"] = {"name": render.ENCRYPTION_SECRET}
-    return DRContribution(
+    yield DRContribution(
         objects=tuple(objects),
         kubeadm=render.dr_kubeadm(),
         infra_cluster_spec=infra,

@@ -78,6 +78,9 @@ def acp_provider_info() -> ProviderInfo:
         cluster_type="DCS",
         bootstrap_format=FORMAT,
         platform_type=DcsPlatform,
+        installer_endpoint="/cpaas-installer/api/config/dcs",  # the procedure: every provider
+        import_configmap="dcs-import-extra-resources",  # Step 7, the name is historical
+        chart_cluster_type="Baremetal",  # charts' global.cluster.type, not the IaaS
     )
 
 
@@ -168,7 +171,7 @@ def _kubeadm(p: DcsPlatform, *, worker: bool) -> KubeadmContribution:
 
 
 @hookimpl
-def acp_manifest(spec: InstallSpec) -> ProviderManifest:
+def acp_manifest(spec: InstallSpec) -> Iterator[ProviderManifest]:
     p = _platform(spec)
     objects = [_secret(spec), _pool(spec, CP_POOL, p.controlPlane),
                _template(spec, CP_TEMPLATE, CP_POOL, p.controlPlane)]
@@ -185,7 +188,7 @@ def acp_manifest(spec: InstallSpec) -> ProviderManifest:
         annotations["cpaas.io/kube-ovn-version"] = p.kubeOvnVersion
     if p.osFamily:
         annotations["cpaas.io/os-family"] = p.osFamily
-    return ProviderManifest(
+    yield ProviderManifest(
         objects=tuple(objects),
         control_plane_template=ObjectRef(INFRA, "DCSMachineTemplate", CP_TEMPLATE),
         kubeadm=_kubeadm(p, worker=False),
@@ -216,7 +219,7 @@ def acp_installer_payload(spec: InstallSpec) -> InstallerPayloadPart:
 
 
 @hookimpl
-def acp_dr_fields(spec: InstallSpec, role: str) -> DRContribution:
+def acp_dr_fields(spec: InstallSpec, role: str) -> Iterator[DRContribution]:
     """DCS delivers the shared encryption config by Secret reference, never as a KCP file.
 
     The Secret is also imported at Step 7 (safe side of providers.md §10.7): the final DCSCluster
@@ -225,7 +228,7 @@ def acp_dr_fields(spec: InstallSpec, role: str) -> DRContribution:
     secret = {"apiVersion": "v1", "kind": "Secret", "metadata": object_meta(spec, ENCRYPTION_SECRET),
               "type": "Opaque", "stringData": {"encryption-provider.conf": encryption_config(spec)}}
     imports = (ImportEntry("secrets", names=(ENCRYPTION_SECRET,), method="kubectl"),)
-    return DRContribution(
+    yield DRContribution(
         objects=(secret,),
         infra_cluster_spec={"encryptionProviderConfigRef": {"name": ENCRYPTION_SECRET}},
         import_entries=imports if _platform(spec).importExtraResources else (),

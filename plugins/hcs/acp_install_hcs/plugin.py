@@ -79,6 +79,9 @@ def acp_provider_info() -> ProviderInfo:
         cluster_type="HCS",
         bootstrap_format=FORMAT,
         platform_type=HcsPlatform,
+        installer_endpoint="/cpaas-installer/api/config/dcs",  # the procedure: every provider
+        import_configmap="dcs-import-extra-resources",  # Step 7, the name is historical
+        chart_cluster_type="Baremetal",  # charts' global.cluster.type, not the IaaS
     )
 
 
@@ -176,7 +179,7 @@ def worker_names(name: str) -> tuple[str, str]:
 
 
 @hookimpl
-def acp_manifest(spec: InstallSpec) -> ProviderManifest:
+def acp_manifest(spec: InstallSpec) -> Iterator[ProviderManifest]:
     p = _platform(spec)
     objects = [_secret(spec), _pool(spec, CP_POOL, p.controlPlane)]
     templates = [_template(spec, CP_TEMPLATE, CP_POOL, p.controlPlane)]
@@ -188,7 +191,7 @@ def acp_manifest(spec: InstallSpec) -> ProviderManifest:
         groups.append(WorkerGroup(name=w.name, replicas=w.replicas,
                                   infrastructure=ObjectRef(INFRA, "HCSMachineTemplate", template),
                                   kubeadm=_kubeadm(p, worker=True)))
-    return ProviderManifest(
+    yield ProviderManifest(
         objects=(*objects, *templates, _cluster(spec)),
         control_plane_template=ObjectRef(INFRA, "HCSMachineTemplate", CP_TEMPLATE),
         kubeadm=_kubeadm(p, worker=False),
@@ -235,14 +238,14 @@ def acp_installer_payload(spec: InstallSpec) -> InstallerPayloadPart:
 
 
 @hookimpl
-def acp_dr_fields(spec: InstallSpec, role: str) -> DRContribution:
+def acp_dr_fields(spec: InstallSpec, role: str) -> Iterator[DRContribution]:
     """HCS delivers the shared encryption config as a KCP file on both sides (no HCSCluster ref).
 
     The file is written 0600 and ``append: false``; the apiserver flag points at it (its
     directory is already mounted by the common ``vol-dir-0`` volume).
     """
     entry = KubeadmFile(ENCRYPTION_PATH, encryption_config(spec), permissions="0600", append=False)
-    return DRContribution(kubeadm=KubeadmContribution(
+    yield DRContribution(kubeadm=KubeadmContribution(
         files=(entry,),
         cluster_configuration={"apiServer": {"extraArgs": {
             "encryption-provider-config": ENCRYPTION_PATH}}},

@@ -96,6 +96,9 @@ def acp_provider_info() -> ProviderInfo:
         cluster_type="VSphere",
         bootstrap_format=FORMAT,
         platform_type=VspherePlatform,
+        installer_endpoint="/cpaas-installer/api/config/dcs",  # the procedure: every provider
+        import_configmap="dcs-import-extra-resources",  # Step 7, the name is historical
+        chart_cluster_type="Baremetal",  # charts' global.cluster.type, not the IaaS
     )
 
 
@@ -371,7 +374,7 @@ def _kubeadm_worker(spec: InstallSpec) -> KubeadmContribution:
 
 
 @hookimpl
-def acp_manifest(spec: InstallSpec) -> ProviderManifest:
+def acp_manifest(spec: InstallSpec) -> Iterator[ProviderManifest]:
     p = _platform(spec)
     objects: list[dict[str, Any]] = [_secret(spec), _pool(spec, p.controlPlane),
                                      _template(spec, p.controlPlane)]
@@ -390,7 +393,7 @@ def acp_manifest(spec: InstallSpec) -> ProviderManifest:
         annotations["cpaas.io/kube-ovn-version"] = p.kubeOvnVersion
     if p.sentryDeployType:
         annotations["cpaas.io/sentry-deploy-type"] = p.sentryDeployType
-    return ProviderManifest(
+    yield ProviderManifest(
         objects=tuple(objects),
         control_plane_template=ObjectRef(INFRA, "VSphereMachineTemplate",
                                          template_name(p.controlPlane)),
@@ -456,10 +459,10 @@ def acp_installer_payload(spec: InstallSpec) -> InstallerPayloadPart:
 
 
 @hookimpl
-def acp_dr_fields(spec: InstallSpec, role: str) -> DRContribution:
+def acp_dr_fields(spec: InstallSpec, role: str) -> Iterator[DRContribution]:
     """vSphere keeps the KCP file entry (no VSphereCluster ref exists); both sides share
     ``dr.encryptionKey``, so the entry is byte-identical on primary and standby."""
-    return DRContribution(kubeadm=KubeadmContribution(files=(encryption_file(spec),)))
+    yield DRContribution(kubeadm=KubeadmContribution(files=(encryption_file(spec),)))
 
 
 @hookimpl
