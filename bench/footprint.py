@@ -16,7 +16,8 @@ from importlib import metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = {"acp-install": ROOT / "core" / "acp_install", "acp-install-sandbox": ROOT / "sandbox" / "acp_install_sandbox"}
+PACKAGES = {"acp-install": ROOT / "core" / "acp_install",
+            "acp-install-sandbox": ROOT / "sandbox" / "acp_install_sandbox"}
 
 EMBEDDER = """
 import sys, tempfile, pathlib

@@ -390,10 +390,13 @@ def test_watch_memory_is_bounded(sandbox: Sandbox, kube: client.ApiClient) -> No
 
 def test_concurrent_clients(sandbox: Sandbox) -> None:
     errors: list[BaseException] = []
+    # Built here, not in the threads: the kubernetes client's kubeconfig loader shares one CA
+    # temp file per content and names it before writing it, so concurrent loads can read it empty.
+    clients = [api_client(sandbox) for _ in range(6)]
 
     def worker(n: int) -> None:
         try:
-            kube = api_client(sandbox)
+            kube = clients[n]
             core = client.CoreV1Api(kube)
             for i in range(10):
                 core.create_namespaced_config_map("default", {"metadata": {"name": f"t{n}-{i}"}})
