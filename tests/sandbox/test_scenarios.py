@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -153,7 +154,7 @@ def test_happy_path_end_to_end(sandbox_factory: Factory, tmp_path: Path) -> None
     assert [s["name"] for s in steps] == ["Infrastructure", "ControlPlane", "NetworkAddons", "PlatformInstallation"]
     assert [s["status"] for s in steps] == ["Success"] * 4
     # each phase ran after the one before it (timestamps are RFC 3339 UTC: they sort as text)
-    for before, after in zip(steps, steps[1:]):
+    for before, after in itertools.pairwise(steps):
         assert before["startedAt"] <= before["finishedAt"] <= after["startedAt"]
     cm = json.loads(kubectl("get", "clustermodule", "global", "-o", "json").stdout)
     assert condition(cm, "Ready")["status"] == "True"
@@ -211,7 +212,8 @@ def test_kcp_not_ready(sandbox_factory: Factory) -> None:
     assert ready["status"] == "False" and ready["reason"] == "EtcdClusterUnhealthy"
     # the scenario's end state (not a sleep): the first member runs, the others never get past
     # Provisioned, and the KCP is still not Ready once they are all there
-    wait_for(lambda: sorted(m["status"].get("phase") for m in machines(sb)) == ["Provisioned", "Provisioned", "Running"])
+    end_state = ["Provisioned", "Provisioned", "Running"]
+    wait_for(lambda: sorted(m["status"].get("phase") for m in machines(sb)) == end_state)
     again = custom_get(sb, "kubeadmcontrolplanes", "global-kcp", "controlplane.cluster.x-k8s.io")
     assert condition(again, "Ready")["status"] == "False"
     assert again["status"]["readyReplicas"] == 1 and again["status"]["replicas"] == 3
