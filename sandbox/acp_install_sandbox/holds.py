@@ -2,12 +2,11 @@
 
 Why: the simulated controllers move objects on with the sandbox clock, so a state that lasts
 a few sandbox seconds may never be seen by a client on a loaded machine. A test that asserts an
-intermediate state (a gate observed closed, a volume observed ``Preparing``) holds it instead of
-racing the clock::
+intermediate state (a gate observed closed, a Machine observed ``Provisioned``) holds it instead
+of racing the clock::
 
-    hold = sb.hold("MachineInventory", "global-...", "cpaas-system",
-                   at=("status.storage.phase", "Preparing"))
-    ...                      # the object reaches Preparing and stays there
+    hold = sb.hold("Machine", None, "cpaas-system", at=("status.phase", "Provisioned"))
+    ...                      # every Machine reaches Provisioned and stays there
     sb.release(hold)
 
 A hold matches objects by kind (and optionally name and namespace). Without ``at`` it holds
