@@ -18,6 +18,7 @@ manifests offline; ``pytest`` gets the ``sandbox`` fixtures from the registered 
 
 from __future__ import annotations
 
+from .holds import Hold
 from .recorder import AppliedObject, InstallerRequest, RecordedRequest, Recorder
 from .runtime import Sandbox
 from .scenarios import SCENARIOS, Scenario, Timing, all_scenarios
@@ -29,6 +30,7 @@ __all__ = [
     "CRDRegistry",
     "CRDVersion",
     "FieldError",
+    "Hold",
     "InstallerRequest",
     "RecordedRequest",
     "Recorder",

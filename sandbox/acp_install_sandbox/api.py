@@ -18,6 +18,7 @@ from typing import Any, Literal
 import yaml
 
 from .errors import ApiError
+from .holds import Holds
 from .kinds import CRD_RESOURCE, Kinds, ResourceType, from_crd_version
 from .patch import PatchError, apply_patch, fields_v1, json_patch, merge_patch, strategic_merge
 from .recorder import Recorder
@@ -60,6 +61,8 @@ class Api:
         self.store = store
         self.recorder = recorder
         self.default_field_validation = default_field_validation
+        #: what the simulated controllers must leave alone; client reads may end a hold
+        self.holds = Holds()
         store.add_listener(self._on_change)
 
     # -- CRDs make kinds appear ---------------------------------------------------------------
@@ -181,7 +184,12 @@ class Api:
     # -- verbs -------------------------------------------------------------------------------
 
     def get(self, rt: ResourceType, namespace: str | None, name: str) -> Obj:
-        return self.store.get(rt, namespace, name)
+        """A client read (controllers read the store): it may end a hold ``until="observed"``."""
+        before = self.holds.engaged()
+        try:
+            return self.store.get(rt, namespace, name)
+        finally:  # a 404 is an observation too: "not created yet" was the held state
+            self.holds.observed(rt.kind, namespace, (name,), before)
 
     def list(
         self,
@@ -191,7 +199,9 @@ class Api:
         field_selector: str | None = None,
     ) -> Obj:
         match = self._matcher(label_selector, field_selector)
+        before = self.holds.engaged()
         items, rv = self.store.list(rt, namespace, match)
+        self.holds.observed(rt.kind, namespace, None, before)
         return {
             "apiVersion": rt.api_version,
             "kind": rt.list_kind,

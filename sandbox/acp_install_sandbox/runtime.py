@@ -16,6 +16,7 @@ from __future__ import annotations
 import secrets
 import shutil
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -25,6 +26,7 @@ from .apiserver import ApiServer
 from .catalog import Catalog
 from .controllers import Controllers
 from .declarations import installed
+from .holds import Hold, Holds, Until
 from .installer import InstallerServer
 from .kinds import BUILTIN, Kinds
 from .kubeconfig import write_kubeconfig
@@ -57,6 +59,8 @@ class Sandbox:
         preinstall_crds: install every declared chart's CRDs at start (as if every provider
             chart had been installed), e.g. to apply rendered manifests directly.
         field_validation: server default for requests without ``fieldValidation``.
+        holds: objects the simulated controllers keep in a state (with the scenario's own
+            ``holds``); more with :meth:`hold` at any time.
     """
 
     def __init__(
@@ -72,6 +76,7 @@ class Sandbox:
         token: str | None = None,
         preinstall_crds: bool = False,
         field_validation: FieldValidation = "Warn",
+        holds: Iterable[Hold] = (),
     ) -> None:
         self.scenario = scenario if isinstance(scenario, Scenario) else get_scenario(scenario)
         self.speed = float(speed)
@@ -88,6 +93,7 @@ class Sandbox:
         self.store = Store()
         self.kinds = Kinds(CRDRegistry())
         self.api = Api(self.kinds, self.store, self.recorder, field_validation)
+        self.api.holds = Holds([*self.scenario.holds, *holds])
         self._api_port = api_port
         self._installer_port = installer_port
         self._preinstall = preinstall_crds
@@ -164,6 +170,26 @@ class Sandbox:
         if self._preinstall:
             for crd in self.catalog.all_crds():
                 self.api.apply_object(crd, manager="sandbox")
+
+    # -- holds ------------------------------------------------------------------------------
+
+    def hold(
+        self,
+        kind: str,
+        name: str | None = None,
+        namespace: str | None = None,
+        *,
+        at: tuple[str, Any] | None = None,
+        until: Until = "released",
+    ) -> Hold:
+        """Keep matching objects where they are — or, with ``at=(field path, value)``, once
+        they get there — until :meth:`release` (or, ``until="observed"``, until a client has
+        read them held). Binds every controller pass that starts after this returns."""
+        return self.api.holds.add(Hold(kind, name, namespace, at, until))
+
+    def release(self, hold: Hold) -> None:
+        """End a hold; the controllers move the object on from their next pass."""
+        self.api.holds.release(hold)
 
     # -- what users need ----------------------------------------------------------------------
 

@@ -17,7 +17,8 @@ installer-fail    installer ends with status Failed in "platform installation"
 
 Timings are in sandbox seconds; ``Sandbox(speed=...)`` divides them. Provider distributions add
 scenarios of their own (:mod:`.provider`); ``Scenario.options`` carries the knobs their simulated
-controllers read.
+controllers read; ``Scenario.holds`` keeps objects in a state until released or observed
+(:mod:`.holds`), for tests that assert an intermediate state.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import attrs
+
+from .holds import Hold
 
 __all__ = ["SCENARIOS", "Scenario", "Timing", "all_scenarios", "get_scenario"]
 
@@ -52,6 +55,8 @@ class Scenario:
     installer_5xx: int = 0  # number of progress requests answered 503 after the POST
     #: knobs for controllers that provider distributions declare (documented by each provider)
     options: Mapping[str, Any] = attrs.field(factory=dict)
+    #: objects held from the start (see :mod:`.holds`), e.g. until the engine has observed them
+    holds: tuple[Hold, ...] = ()
 
 
 SCENARIOS: dict[str, Scenario] = {

@@ -1,7 +1,8 @@
 """Bare Metal against the sandbox: emulated cert-manager and host registration.
 
-The full ``acp-install install --sandbox --provider baremetal`` runs through the CLI entry point;
-kubectl (the real binary) reads the certificates and the registered MachineInventory objects.
+The full install runs through the CLI entry point; kubectl (the real binary) reads the
+certificates and the registered MachineInventory objects. Intermediate states are held by the
+sandbox (``Sandbox.hold``) until the engine or the test has seen them, never raced.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from acp_install.cli.main import main
-from acp_install_sandbox import Sandbox
+from acp_install_sandbox import Hold, Sandbox
 
 from sandbox_helpers import Kubectl, wait_for
 
@@ -47,10 +48,26 @@ def install(tmp_path: Path, *extra: str) -> int:
 # -- end to end ----------------------------------------------------------------------------------
 
 
-def test_install_completes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert install(tmp_path) == 0
+def test_install_completes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, sandbox_factory: Any
+) -> None:
+    """`acp-install install` against a running sandbox that holds the two objects the gates judge
+    (the dex.tls Secret, the hosts' inventories) until the engine has read them held: each gate
+    is observed closed, then open, however slow the machine."""
+    sb = sandbox_factory(
+        speed=50,
+        holds=[Hold("Secret", "dex.tls", NS, until="observed"), Hold("MachineInventory", None, NS, until="observed")],
+    )
+    monkeypatch.setenv("ACP_ADMIN_PASSWORD", "sandbox-test")
+    spec = tmp_path / "spec.yaml"
+    assert main(["init", "--provider", "baremetal", "-o", str(spec)]) == 0
+    rc = main(["install", "-f", str(spec), "--kubeconfig", str(sb.kubeconfig_path), "--workdir", str(tmp_path / "w"),
+               "--installer-address", f"{sb.address}:{sb.installer_port}", "--poll-interval", "0.1",
+               "--timeout-scale", "0.1"])
     out = capsys.readouterr()
     text = out.out + out.err
+    assert rc == 0, text
+    assert sb.api.holds.active == ()  # both holds ended by the engine's reads, none by a test
     # each gate was observed closed, then opened (the next step ran)
     assert "gate packages: Secret/dex.tls: missing key(s)" in text
     assert "created AppRelease/cluster-api-provider-baremetal" in text
@@ -239,9 +256,19 @@ def test_declared_storage_is_prepared_before_pooling(bm: Sandbox, rendered: dict
     }
     rt = bm.kinds.by_kind(api, "MachineInventory")
     assert rt is not None
+    # Preparing lasts one host_boot: held there until the test has looked
+    hold = bm.hold("MachineInventory", INVENTORIES[0], NS, at=("status.storage.phase", "Preparing"))
     bm.api.patch(rt, NS, INVENTORIES[0], json.dumps(patch).encode(), "application/merge-patch+json", manager="t")
-    wait_for(lambda: _get(bm, api, "MachineInventory", INVENTORIES[0])["status"]["storage"]["phase"] == "Preparing")  # type: ignore[index]
-    wait_for(lambda: _get(bm, api, "MachineInventory", INVENTORIES[0])["status"]["storage"]["phase"] == "Prepared")  # type: ignore[index]
+
+    def storage() -> dict[str, Any]:
+        inv = _get(bm, api, "MachineInventory", INVENTORIES[0]) or {}
+        return dict((inv.get("status") or {}).get("storage") or {})
+
+    preparing = wait_for(lambda: (s := storage()).get("phase") == "Preparing" and s)
+    assert "pendingSpecHash" in preparing and "appliedSpecHash" not in preparing
+    bm.release(hold)
+    prepared = wait_for(lambda: (s := storage()).get("phase") == "Prepared" and s)
+    assert prepared["appliedSpecHash"] == preparing["pendingSpecHash"] and "pendingSpecHash" not in prepared
 
 
 @BM

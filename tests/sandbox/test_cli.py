@@ -6,7 +6,6 @@ import os
 import random
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -78,4 +77,3 @@ def test_down_without_sandbox_and_bad_scenario(tmp_path: Path) -> None:
     assert main(["sandbox", "up", "--scenario", "nope", "--state-dir", str(tmp_path)]) == 2
     help_text = CliRunner().invoke(cli, ["sandbox", "up", "--help"]).output
     assert "--crds" in help_text and "--scenario" in help_text
-    time.sleep(0)

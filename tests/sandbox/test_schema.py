@@ -1,4 +1,4 @@
-"""The structural-schema validator: real CRDs from ../shared/crds and a synthetic one."""
+"""The structural-schema validator: the CRD schemas the distributions ship, and a synthetic one."""
 
 from __future__ import annotations
 

@@ -45,6 +45,8 @@ class AppReleaseController(Controller):
             status = obj.get("status") or {}
             if status.get("observedGeneration") == key[1]:
                 continue
+            if self.held("AppRelease", meta.get("namespace"), meta["name"], obj):
+                continue
             if now - first < self.scenario.timing.apprelease:
                 if status.get("phase") != "Pending":
                     self.api.set_status(

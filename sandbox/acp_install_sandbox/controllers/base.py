@@ -74,6 +74,12 @@ class Controller:
     def reconcile(self) -> None:
         raise NotImplementedError
 
+    def held(self, kind: str, namespace: str | None, name: str, obj: dict[str, Any] | None) -> bool:
+        """Whether a test holds this object (``obj``: its live state, ``None`` when not created
+        yet) where it is: ask before creating or changing it, and leave it alone if so (see
+        :mod:`acp_install_sandbox.holds`)."""
+        return self.api.holds.held(obj, kind=kind, namespace=namespace, name=name)
+
     def rt(self, api_version: str, kind: str) -> ResourceType | None:
         return self.api.kinds.by_kind(api_version, kind)
 

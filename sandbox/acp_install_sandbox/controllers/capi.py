@@ -245,12 +245,17 @@ class ClusterApiController(Controller):
         control_plane: bool,
     ) -> str:
         meta = machine["metadata"]
+        current = str(_status(machine).get("phase") or "Pending")
+        if self.held("Machine", meta["namespace"], meta["name"], machine):
+            return current
         now = self.clock.now()
         t = self.scenario.timing
         born = max(self._born.setdefault(meta["uid"], now), gate_at)
         start = born + (t.machine_stagger * index if control_plane else 0.0)
         step = max(int((now - start) // t.machine_step), 0) if not gate_msg else 0
-        phase = PHASES[min(step, 3)]
+        # one phase per pass at most: every phase is written (and can be held) on a loaded host
+        done = PHASES.index(current) if current in PHASES else 0
+        phase = PHASES[min(step, 3, done + 1)]
         infra_kind = (machine["spec"].get("infrastructureRef") or {}).get("kind", "Machine")
         reason = ""
         if self.scenario.machines_stuck:

@@ -157,6 +157,8 @@ class CertManagerController(Controller):
         )
         if ready and ready.get("status") == "True" and ready.get("observedGeneration") == generation and issued:
             return
+        if self.held("Certificate", ns, name, cert):
+            return
         now = self.clock.now()
         first = self._seen.setdefault((meta["uid"], generation), now)
         issuer_rt, issuer, label = self._find_issuer(cert)
@@ -174,6 +176,8 @@ class CertManagerController(Controller):
             self._cert_status(rt, cert, False, "DoesNotExist" if not issued else "Reissuing", why)
             return
         assert issuer is not None and issuer_rt is not None
+        if self.held("Secret", ns, secret_name, secret):
+            return  # not issued yet: the Certificate keeps saying so
         signer_cert = signer_key = None
         ca = (issuer.get("spec") or {}).get("ca")
         if ca is not None:

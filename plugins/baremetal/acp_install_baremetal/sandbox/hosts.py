@@ -257,6 +257,8 @@ class HostRegistrationController(Controller):
             },
         }
         existing = self.api.store.try_get(inv_rt, ns, name)
+        if existing is None and self.held(self.spec.inventory_kind, ns, name, None):
+            return  # the host waits at the registration screen; the others boot on
         if existing is not None:  # the name is taken (re-registration of a known host)
             self._registered[host.uuid] = existing["metadata"]["uid"]
             self._inventory_host[existing["metadata"]["uid"]] = (host, self.clock.now())
@@ -309,6 +311,8 @@ class HostRegistrationController(Controller):
         if known is None:
             return  # not one of the sandbox's hosts: nothing would ever apply its plan
         host, registered_at = known
+        if self.held(self.spec.inventory_kind, meta["namespace"], meta["name"], inv):
+            return
         now = self.clock.now()
         step = self._host_boot
         installed = now - registered_at >= step
@@ -370,7 +374,7 @@ class HostRegistrationController(Controller):
                 if owner and owner != pname and (ns, owner) in live:
                     taken.append(f"{name} (pool {owner})")
                     continue
-                if owner != pname:
+                if owner != pname and not self.held(self.spec.inventory_kind, ns, name, inv):
                     inv["metadata"].setdefault("annotations", {})[ann] = pname
                     self.api.replace(inv_rt, ns, name, inv, manager=MANAGER, check_rv=False)
                 if (_get_condition(inv, "Ready") or {}).get("status") == "True":
