@@ -142,12 +142,23 @@ def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert "cannot read spec" in capsys.readouterr().err
 
 
-def test_old_secret_name_alias_accepted_with_warning(tmp_path: Path,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
-    data = example("dcs")
-    data["hcsSecretName"] = data.pop("providerSecretName")
-    assert main(["validate", "-f", str(write(tmp_path / "s.yaml", data))]) == 0
-    assert "old name of providerSecretName" in capsys.readouterr().err
+def test_old_secret_name_alias_is_the_providers_not_the_cores(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """HCS declares ``hcsSecretName`` as an old name: accepted with a warning there, and on a
+    provider that declares no alias an unknown key like any other (with the suggestion)."""
+    hcs = example("hcs")
+    hcs["hcsSecretName"] = hcs.pop("providerSecretName")
+    assert main(["validate", "-f", str(write(tmp_path / "h.yaml", hcs))]) == 0
+    assert "hcsSecretName: hcsSecretName is the old name of providerSecretName" in \
+        capsys.readouterr().err
+    hcs["providerSecretName"] = "global-secret"
+    assert main(["validate", "-f", str(write(tmp_path / "h.yaml", hcs))]) == 3
+    assert "both hcsSecretName and providerSecretName are set" in capsys.readouterr().err
+    dcs = example("dcs")
+    dcs["hcsSecretName"] = dcs.pop("providerSecretName")
+    assert main(["validate", "-f", str(write(tmp_path / "d.yaml", dcs))]) == 3
+    assert "hcsSecretName: unknown field; did you mean 'providerSecretName'?" in \
+        capsys.readouterr().err
 
 
 def test_unresolvable_secret_with_include_secrets(tmp_path: Path,

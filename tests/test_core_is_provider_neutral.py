@@ -22,8 +22,6 @@ PROTOCOL_LITERALS = (
     "/cpaas-installer/api/config/dcs",  # Step 8 endpoint, the same path for every provider
     '"type": "Baremetal"',  # AppRelease global.cluster.type: chart-internal classifier
     "Baremetal on every provider",
-    "HCS_SECRET_NAME",  # the Step 1 variable's old name, accepted as an alias
-    "hcsSecretName",
 )
 
 

@@ -26,6 +26,7 @@ from .records import (
     ProviderInfo,
     ProviderManifest,
     ProviderPackage,
+    SpecAlias,
     SpecExample,
     WorkerGroup,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "SecretRef",
     "SecretText",
     "SecretValue",
+    "SpecAlias",
     "SpecExample",
     "WorkerGroup",
     "crd_data",

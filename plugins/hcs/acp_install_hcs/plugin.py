@@ -37,7 +37,7 @@ from acp_install.provider import (
     templating,
 )
 
-from .models import HcsPlatform, Machines
+from .models import SECRET_NAME_ALIASES, HcsPlatform, Machines
 
 INFRA = "infrastructure.cluster.x-k8s.io/v1beta1"
 INFRA_GROUP = INFRA.split("/")[0]
@@ -79,6 +79,7 @@ def acp_provider_info() -> ProviderInfo:
         cluster_type="HCS",
         bootstrap_format=FORMAT,
         platform_type=HcsPlatform,
+        aliases=SECRET_NAME_ALIASES,
     )
 
 
