@@ -42,11 +42,11 @@ def structural(path: str, message: str, roots: Iterable[tuple[type, str]],
     ``roots`` are the spec classes with their path prefix (the core's, the provider's
     ``platform``), where an unknown key finds the valid keys of its record.
     """
+    command = f"acp-install explain --provider {provider_id}" if provider_id and \
+        path.startswith("platform") else "acp-install explain"
     if message == "unknown field":
         parent, _, key = path.rpartition(".")
         guess = did_you_mean(key, known_keys(roots, parent))
-        command = f"acp-install explain --provider {provider_id}" if provider_id else \
-            "acp-install explain"
         listed = f"`{command} {_INDEX.sub('', parent)}`" if parent else f"`{command}`"
         if guess is not None:
             return Finding("error", path, f"unknown field; did you mean {guess!r}?",
@@ -56,17 +56,17 @@ def structural(path: str, message: str, roots: Iterable[tuple[type, str]],
     if path == "provider":
         return Finding("error", path, message,
                        fix="set provider: to an id listed by `acp-install providers`")
-    return Finding("error", path, message, fix=_fix_for(message))
+    return Finding("error", path, message, fix=_fix_for(message, f"`{command} {_INDEX.sub('', path)}`"))
 
 
-def _fix_for(message: str) -> str:
+def _fix_for(message: str, explain: str) -> str:
     if message == "required field missing":
-        return "add it (`acp-install explain FIELD` shows what it takes)"
+        return f"add it ({explain} shows what it takes)"
     if message.startswith("literal secrets"):
         return "put the value in a file (mode 0600) or an environment variable and reference it"
     if message.startswith("expected a string"):
         return 'quote the value so YAML reads it as text, e.g. "24" or "v1.34.5-3"'
-    return "see `acp-install explain` for the expected type"
+    return f"see {explain} for the expected type"
 
 
 def ordered(findings: Iterable[Finding]) -> list[Finding]:
