@@ -3,6 +3,7 @@ nothing written."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,14 @@ CASES: list[tuple[str, Mutation, int, str]] = [
      "registryDomain"),
     ("registry-no-port", s("nodeRegistryAddress", "192.168.1.10"), 3, "nodeRegistryAddress"),
     ("unknown-top-key", s("hostIp", "192.168.1.10"), 3, "hostIp: unknown field"),
+    ("did-you-mean-top", s("hostIp", "192.168.1.10"), 3,
+     "hostIp: unknown field; did you mean 'hostIP'?\n    fix: rename it to hostIP"),
+    ("did-you-mean-nested", s("controlPlane.replica", 3), 3,
+     "controlPlane.replica: unknown field; did you mean 'replicas'?"),
+    ("did-you-mean-platform", s(f"{CP}.pol", []), 3,
+     f"{CP}.pol: unknown field; did you mean 'pool'?"),
+    ("unknown-key-no-guess", s("zzzz", 1), 3,
+     "zzzz: unknown field\n    fix: remove it or check its spelling"),
     ("unknown-platform-key", s("platform.credentials.password", "x"), 3,
      "platform.credentials.password: unknown field"),
     ("literal-admin-secret", s("credentials.admin.password", "hunter2"), 3,
@@ -129,6 +138,78 @@ def test_all_findings_reported_together(tmp_path: Path, capsys: pytest.CaptureFi
     assert "k8sVersion" in err and "serviceCIDR" in err and "sshAuthorizedKeys" in err
 
 
+def _located(err: str, source: Path) -> list[tuple[int, str]]:
+    """(line, text) of every finding printed for ``source``, in printed order."""
+    found = re.findall(rf"^  (?:error|warning): {re.escape(str(source))}:(\d+): (.*)$", err, re.M)
+    return [(int(n), text) for n, text in found]
+
+
+def test_typo_and_cidr_overlap_reported_together_sorted_by_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A structural error late in the file and a semantic one early: both, in line order."""
+    data = setpath(example("dcs"), "serviceCIDR", "100.3.128.0/17")
+    setpath(data, f"{CP}.pol", [])
+    spec = write(tmp_path / "s.yaml", data)
+    assert main(["validate", "-f", str(spec)]) == 3
+    err = capsys.readouterr().err
+    assert "2 error(s)" in err and "Traceback" not in err
+    located = _located(err, spec)
+    lines = [n for n, _ in located]
+    assert lines == sorted(lines)
+    texts = [t for _, t in located]
+    overlap = next(i for i, t in enumerate(texts) if t.startswith("serviceCIDR: serviceCIDR 100.3"))
+    typo = next(i for i, t in enumerate(texts) if t.startswith(f"{CP}.pol: unknown field"))
+    assert overlap < typo
+    assert located[typo][0] == spec.read_text().splitlines().index("    pol: []") + 1
+
+
+def test_provider_section_type_error_beside_core_semantic_error(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A broken ``platform:`` skips the provider's rules (documented) but not the core's."""
+    data = setpath(example("dcs"), f"{CP}.pool[0].mask", 24)
+    setpath(data, "k8sVersion", "latest")
+    setpath(data, "platform.sshAuthorizedKeys", [])  # a provider rule: not run on a broken section
+    assert main(["validate", "-f", str(write(tmp_path / "s.yaml", data))]) == 3
+    err = capsys.readouterr().err
+    assert "2 error(s)" in err and "Traceback" not in err
+    assert f"{CP}.pool[0].mask: expected a string" in err
+    assert "k8sVersion: 'latest' is not a v-prefixed semantic version" in err
+    assert "sshAuthorizedKeys" not in err
+
+
+@pytest.mark.parametrize(("mutate", "broken", "other"), [
+    (s("controlPlane.replicas", "3"), "controlPlane.replicas: expected an integer",
+     "serviceCIDR 100.3.128.0/17 overlaps clusterCIDR"),
+    (s("hostIP", DELETE), "hostIP: required field missing",
+     "serviceCIDR 100.3.128.0/17 overlaps clusterCIDR"),
+    (s("controlPlaneVIP", ["x"]), "controlPlaneVIP: expected a string",
+     "serviceCIDR 100.3.128.0/17 overlaps clusterCIDR"),
+    (s("clusterCIDR", 7), "clusterCIDR: expected a string", "k8sVersion: 'latest'"),
+    (s("dr", {"role": "primary", "primaryVIP": 5, "standbyVIP": "192.168.2.100",
+              "encryptionKey": {"env": "K"}}), "dr.primaryVIP: expected a string",
+     "serviceCIDR 100.3.128.0/17 overlaps clusterCIDR"),
+], ids=["replicas-type", "missing-host-ip", "vip-type", "cidr-type", "dr-vip-type"])
+def test_broken_core_field_hides_no_other_finding(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], mutate: Mutation, broken: str,
+        other: str) -> None:
+    data = setpath(example("dcs"), "serviceCIDR", "100.3.128.0/17")
+    setpath(data, "k8sVersion", "latest")
+    mutate(data)
+    assert main(["validate", "-f", str(write(tmp_path / "s.yaml", data))]) == 3
+    err = capsys.readouterr().err
+    assert broken in err and other in err and "Traceback" not in err
+
+
+def test_missing_provider_still_runs_the_core_rules(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    data = setpath(example("dcs"), "provider", DELETE)
+    setpath(data, "k8sVersion", "latest")
+    assert main(["validate", "-f", str(write(tmp_path / "s.yaml", data))]) == 3
+    err = capsys.readouterr().err
+    assert "provider: required field missing" in err and "acp-install providers" in err
+    assert "k8sVersion: 'latest'" in err and "Traceback" not in err
+
+
 def test_not_yaml(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     spec = tmp_path / "s.yaml"
     spec.write_text("provider: dcs\nhostIP: [unclosed\n")
@@ -142,12 +223,23 @@ def test_missing_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert "cannot read spec" in capsys.readouterr().err
 
 
-def test_old_secret_name_alias_accepted_with_warning(tmp_path: Path,
-                                                     capsys: pytest.CaptureFixture[str]) -> None:
-    data = example("dcs")
-    data["hcsSecretName"] = data.pop("providerSecretName")
-    assert main(["validate", "-f", str(write(tmp_path / "s.yaml", data))]) == 0
-    assert "old name of providerSecretName" in capsys.readouterr().err
+def test_old_secret_name_alias_is_the_providers_not_the_cores(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """HCS declares ``hcsSecretName`` as an old name: accepted with a warning there, and on a
+    provider that declares no alias an unknown key like any other (with the suggestion)."""
+    hcs = example("hcs")
+    hcs["hcsSecretName"] = hcs.pop("providerSecretName")
+    assert main(["validate", "-f", str(write(tmp_path / "h.yaml", hcs))]) == 0
+    assert "hcsSecretName: hcsSecretName is the old name of providerSecretName" in \
+        capsys.readouterr().err
+    hcs["providerSecretName"] = "global-secret"
+    assert main(["validate", "-f", str(write(tmp_path / "h.yaml", hcs))]) == 3
+    assert "both hcsSecretName and providerSecretName are set" in capsys.readouterr().err
+    dcs = example("dcs")
+    dcs["hcsSecretName"] = dcs.pop("providerSecretName")
+    assert main(["validate", "-f", str(write(tmp_path / "d.yaml", dcs))]) == 3
+    assert "hcsSecretName: unknown field; did you mean 'providerSecretName'?" in \
+        capsys.readouterr().err
 
 
 def test_unresolvable_secret_with_include_secrets(tmp_path: Path,

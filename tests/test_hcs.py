@@ -297,6 +297,24 @@ def test_old_secret_name_flows_to_identity_ref_and_step_7(tmp_path: Path,
                                "method": "kubectl"}
 
 
+
+def test_the_secret_name_alias_is_declared_by_hcs(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """The old key and variable are HCS's own: ``init --from-env`` reads HCS_SECRET_NAME for HCS
+    only (PROVIDER_SECRET_NAME wins), and the example names the old variable for HCS only."""
+    info = load_provider("hcs").info
+    assert [(a.old, a.new, a.env) for a in info.aliases] == \
+        [("hcsSecretName", "providerSecretName", "HCS_SECRET_NAME")]
+    monkeypatch.setenv("HCS_SECRET_NAME", "global-old-name")
+    for provider in ("hcs", "dcs"):
+        assert main(["init", "--provider", provider, "--from-env"]) == 0
+    hcs_text, dcs_text = capsys.readouterr().out.split("apiVersion: acp-install/v1alpha1")[1:]
+    assert "providerSecretName: global-old-name" in hcs_text and "(old name HCS_SECRET_NAME)" in hcs_text
+    assert "providerSecretName: global-secret" in dcs_text and "HCS_SECRET_NAME" not in dcs_text
+    monkeypatch.setenv("PROVIDER_SECRET_NAME", "global-new-name")
+    assert main(["init", "--provider", "hcs", "--from-env"]) == 0
+    assert "providerSecretName: global-new-name" in capsys.readouterr().out
+
 # --- Step 7 -------------------------------------------------------------------------------------
 
 #: §4.6, verbatim.

@@ -27,6 +27,7 @@ from .records import (
     ProviderInfo,
     ProviderManifest,
     ProviderPackage,
+    SpecAlias,
     SpecExample,
     WorkerGroup,
 )
@@ -57,6 +58,7 @@ __all__ = [
     "SecretRef",
     "SecretText",
     "SecretValue",
+    "SpecAlias",
     "SpecExample",
     "WorkerGroup",
     "crd_data",

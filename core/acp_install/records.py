@@ -72,6 +72,22 @@ class ObjectRef:
 
 
 @attrs.frozen
+class SpecAlias:
+    """An old name of a spec field, still accepted on load with a deprecation warning.
+
+    Attributes:
+        old: dotted path of the old key (``secretName``, ``platform.oldName``).
+        new: dotted path of the field it now is; setting both is an error.
+        env: the old Step 1 variable of that field, read by ``init --from-env`` when the
+            field's current variable is unset.
+    """
+
+    old: str
+    new: str
+    env: str | None = None
+
+
+@attrs.frozen
 class ProviderInfo:
     """Who a provider is. Returned by ``acp_provider_info``.
 
@@ -99,6 +115,8 @@ class ProviderInfo:
         live_extra_resources: some Step 7 entries name objects that only exist at runtime
             (e.g. Secrets created per machine): the engine calls ``acp_extra_resources`` again
             with the live objects, just before the installer request, and applies that list.
+        aliases: old names of spec fields this provider's users may still write (see
+            :class:`SpecAlias`); the core accepts them, with a warning, only for this provider.
     """
 
     id: str
@@ -115,6 +133,7 @@ class ProviderInfo:
     infra_api_version: str = "infrastructure.cluster.x-k8s.io/v1beta1"
     owned_api_groups: tuple[str, ...] = ()
     live_extra_resources: bool = False
+    aliases: tuple[SpecAlias, ...] = ()
 
 
 @attrs.frozen

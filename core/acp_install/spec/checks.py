@@ -1,11 +1,14 @@
-"""The core's own rules on a structurally valid spec (providers add theirs via ``acp_validate``)."""
+"""The core's own rules on the spec (providers add theirs via ``acp_validate``).
+
+They also run on a partially structured spec: each rule reads only fields that structured.
+"""
 
 from __future__ import annotations
 
 import base64
 import binascii
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 
 from .. import netcheck
 from ..errors import SecretError
@@ -22,28 +25,47 @@ def _warn(path: str, message: str, fix: str, rule: str) -> Finding:
     return Finding("warning", path, message, fix=fix, rule=rule)
 
 
-def check(spec: InstallSpec) -> Iterator[Finding]:
-    """Every common rule; yields all findings rather than stopping at the first."""
-    if spec.apiVersion != API_VERSION:
+class Fields:
+    """Which spec fields structured: a rule that reads a broken one is skipped, never faked.
+
+    ``ok("dr.role")`` is false when ``dr.role``, an ancestor (``dr``) or a descendant failed to
+    structure, so the loader can run every other rule beside the structural errors.
+    """
+
+    def __init__(self, broken: Collection[str] = ()) -> None:
+        self.broken = frozenset(broken)
+
+    def ok(self, *paths: str) -> bool:
+        return not any(b == p or p.startswith(b + ".") or b.startswith(p + ".") or b == ""
+                       for p in paths for b in self.broken)
+
+
+def check(spec: InstallSpec, broken: Collection[str] = ()) -> Iterator[Finding]:
+    """Every common rule; yields all findings rather than stopping at the first.
+
+    ``broken`` names the fields that failed to structure (they hold a placeholder): every rule
+    that reads one of them is skipped, the others run.
+    """
+    ok = Fields(broken).ok
+    if ok("apiVersion") and spec.apiVersion != API_VERSION:
         yield _err("apiVersion", f"unsupported apiVersion {spec.apiVersion!r}",
                    f"use apiVersion: {API_VERSION}", "spec-version")
-    if spec.kind != KIND:
+    if ok("kind") and spec.kind != KIND:
         yield _err("kind", f"unsupported kind {spec.kind!r}", f"use kind: {KIND}", "spec-kind")
-    if not netcheck.K8S_VERSION.match(spec.k8sVersion):
+    if ok("k8sVersion") and not netcheck.K8S_VERSION.match(spec.k8sVersion):
         yield _err("k8sVersion", f"{spec.k8sVersion!r} is not a v-prefixed semantic version",
                    "use the version of the OS image, e.g. v1.34.5-3", "k8s-version")
 
     for field in ("hostIP", "controlPlaneVIP"):
-        problem = netcheck.ip_error(getattr(spec, field))
+        problem = netcheck.ip_error(getattr(spec, field)) if ok(field) else None
         if problem:
             yield _err(field, problem, "give an IPv4 or IPv6 address", "ip")
-    problem = netcheck.host_error(spec.platformHost)
+    problem = netcheck.host_error(spec.platformHost) if ok("platformHost") else None
     if problem:
         yield _err("platformHost", problem, "give the platform access domain or VIP", "host")
 
-    cidrs = {"clusterCIDR": spec.clusterCIDR, "serviceCIDR": spec.serviceCIDR}
-    if spec.kubeOvnJoinCIDR is not None:
-        cidrs["kubeOvnJoinCIDR"] = spec.kubeOvnJoinCIDR
+    cidrs = {f: getattr(spec, f) for f in ("clusterCIDR", "serviceCIDR", "kubeOvnJoinCIDR")
+             if ok(f) and getattr(spec, f) is not None}
     valid = {}
     for field, value in cidrs.items():
         problem = netcheck.cidr_error(value)
@@ -61,50 +83,59 @@ def check(spec: InstallSpec) -> Iterator[Finding]:
                            "cidr-overlap")
     for field, value in valid.items():
         for ip_field in ("controlPlaneVIP", "hostIP"):
-            if netcheck.in_cidr(getattr(spec, ip_field), value):
+            if ok(ip_field) and netcheck.in_cidr(getattr(spec, ip_field), value):
                 yield _err(ip_field, f"{ip_field} {getattr(spec, ip_field)} lies inside {field} {value}",
                            "node and VIP addresses must be outside the pod, service and join networks",
                            "ip-in-cidr")
 
-    registries = {
-        "localRegistryAddress": spec.localRegistryAddress,
-        "bootstrapRegistryAddress": spec.bootstrapRegistryAddress,
-        "registryDomain": spec.registryDomain,
-    }
-    if spec.nodeRegistryAddress is not None:
-        registries["nodeRegistryAddress"] = spec.nodeRegistryAddress
+    registries = {f: getattr(spec, f) for f in ("localRegistryAddress", "bootstrapRegistryAddress",
+                                                 "registryDomain", "nodeRegistryAddress")
+                  if ok(f) and getattr(spec, f) is not None}
     for field, value in registries.items():
         problem = netcheck.registry_address_error(value)
         if problem:
             yield _err(field, problem, "write host:port, e.g. 192.168.1.10:11443", "registry-address")
 
-    if not netcheck.DNS1123_LABEL.match(spec.ingressClassName):
+    if ok("ingressClassName") and not netcheck.DNS1123_LABEL.match(spec.ingressClassName):
         yield _err("ingressClassName", f"{spec.ingressClassName!r} is not a DNS-1123 label",
                    "use lowercase letters, digits and '-'", "dns1123")
-    if not netcheck.DNS1123_SUBDOMAIN.match(spec.providerSecretName):
-        yield _err("providerSecretName", f"{spec.providerSecretName!r} is not a valid object name",
+    if ok("providerSecretName"):
+        yield from _check_secret_name(spec.providerSecretName)
+
+    yield from _check_control_plane(spec, ok)
+    if ok("dr") and spec.dr is not None:
+        yield from _check_dr(spec, ok)
+
+
+def _check_secret_name(name: str) -> Iterator[Finding]:
+    if not netcheck.DNS1123_SUBDOMAIN.match(name):
+        yield _err("providerSecretName", f"{name!r} is not a valid object name",
                    "use lowercase letters, digits, '-' and '.'", "dns1123")
-    elif not spec.providerSecretName.startswith("global-"):
-        yield _warn("providerSecretName",
-                    f"{spec.providerSecretName!r} does not start with 'global-'",
+    elif not name.startswith("global-"):
+        yield _warn("providerSecretName", f"{name!r} does not start with 'global-'",
                     "name global-owned credentials global-... so DR recognises them", "naming")
 
-    audit = spec.controlPlane.auditPolicyFile
-    if audit is None:
-        yield _warn("controlPlane.auditPolicyFile", "not set: acp-install's default audit policy "
-                    "(metadata level) is used instead of your release manifest's",
-                    "point it at the audit Policy file of the release manifest", "audit-policy")
-    elif not os.path.isfile(audit) or not os.access(audit, os.R_OK):
-        yield _err("controlPlane.auditPolicyFile", f"{audit!r} is not a readable file",
-                   "give the path of the release manifest's audit Policy file", "audit-policy")
 
-    fmt = spec.controlPlane.format
+def _check_control_plane(spec: InstallSpec, ok: Callable[..., bool]) -> Iterator[Finding]:
+    if ok("controlPlane.auditPolicyFile"):
+        audit = spec.controlPlane.auditPolicyFile
+        if audit is None:
+            yield _warn("controlPlane.auditPolicyFile", "not set: acp-install's default audit "
+                        "policy (metadata level) is used instead of your release manifest's",
+                        "point it at the audit Policy file of the release manifest", "audit-policy")
+        elif not os.path.isfile(audit) or not os.access(audit, os.R_OK):
+            yield _err("controlPlane.auditPolicyFile", f"{audit!r} is not a readable file",
+                       "give the path of the release manifest's audit Policy file", "audit-policy")
+
+    fmt = spec.controlPlane.format if ok("controlPlane.format") else None
     if fmt is not None and fmt not in ("ignition", "cloud-config"):
         hint = ("'cloud-init' is the guest software; the API value is cloud-config"
                 if fmt == "cloud-init" else "the Cluster API accepts only ignition or cloud-config")
         yield _err("controlPlane.format", f"invalid format {fmt!r}: {hint}",
                    "remove it to use the provider's format", "format")
 
+    if not ok("controlPlane.replicas"):
+        return
     replicas = spec.controlPlane.replicas
     if replicas < 1:
         yield _err("controlPlane.replicas", "must be at least 1", "use 3", "replicas")
@@ -115,29 +146,35 @@ def check(spec: InstallSpec) -> Iterator[Finding]:
         yield _warn("controlPlane.replicas", f"{replicas} is even: etcd gains no fault tolerance "
                     "over one fewer member", "use an odd number (3 or 5)", "replicas")
 
-    if spec.dr is not None:
-        dr = spec.dr
-        for field in ("primaryVIP", "standbyVIP"):
-            problem = netcheck.ip_error(getattr(dr, field))
-            if problem:
-                yield _err(f"dr.{field}", problem, "give the HA VIP of that side", "ip")
-        if dr.primaryVIP == dr.standbyVIP:
-            yield _err("dr.standbyVIP", "primary and standby VIPs are the same",
-                       "each side has its own HA VIP", "dr-vips")
-        local = dr.primaryVIP if dr.role == "primary" else dr.standbyVIP
-        if local != spec.controlPlaneVIP:
-            yield _err("controlPlaneVIP",
-                       f"this is the {dr.role} side, so controlPlaneVIP must be the {dr.role} VIP "
-                       f"{local}", f"set controlPlaneVIP: {local}", "dr-vips")
+
+def _check_dr(spec: InstallSpec, ok: Callable[..., bool]) -> Iterator[Finding]:
+    dr = spec.dr
+    assert dr is not None
+    for field in ("primaryVIP", "standbyVIP"):
+        problem = netcheck.ip_error(getattr(dr, field)) if ok(f"dr.{field}") else None
+        if problem:
+            yield _err(f"dr.{field}", problem, "give the HA VIP of that side", "ip")
+    if ok("dr.primaryVIP", "dr.standbyVIP") and dr.primaryVIP == dr.standbyVIP:
+        yield _err("dr.standbyVIP", "primary and standby VIPs are the same",
+                   "each side has its own HA VIP", "dr-vips")
+    if ok("dr.role"):
+        side = "dr.primaryVIP" if dr.role == "primary" else "dr.standbyVIP"
+        if ok(side, "controlPlaneVIP"):
+            local = dr.primaryVIP if dr.role == "primary" else dr.standbyVIP
+            if local != spec.controlPlaneVIP:
+                yield _err("controlPlaneVIP",
+                           f"this is the {dr.role} side, so controlPlaneVIP must be the {dr.role} "
+                           f"VIP {local}", f"set controlPlaneVIP: {local}", "dr-vips")
+    if ok("dr.encryptionKey"):
         yield from _check_encryption_key(dr.encryptionKey)
-        if dr.role == "standby" and not dr.etcdSyncVersion:
-            yield _warn("dr.etcdSyncVersion", "not set: the runbook's global-etcd-sync ModuleInfo "
-                        "(standby only) has a placeholder version",
-                        "set the global-etcd-sync version of the release", "dr-etcd-sync")
-        if netcheck.ip_error(spec.platformHost) is None:
-            yield _warn("platformHost", "DR needs the platform address to be a DNS name that is "
-                        "switched from the primary to the standby VIP",
-                        "use a domain name for platformHost", "dr-domain")
+    if ok("dr.role", "dr.etcdSyncVersion") and dr.role == "standby" and not dr.etcdSyncVersion:
+        yield _warn("dr.etcdSyncVersion", "not set: the runbook's global-etcd-sync ModuleInfo "
+                    "(standby only) has a placeholder version",
+                    "set the global-etcd-sync version of the release", "dr-etcd-sync")
+    if ok("platformHost") and netcheck.ip_error(spec.platformHost) is None:
+        yield _warn("platformHost", "DR needs the platform address to be a DNS name that is "
+                    "switched from the primary to the standby VIP",
+                    "use a domain name for platformHost", "dr-domain")
 
 
 def _check_encryption_key(ref: SecretRef) -> Iterator[Finding]:

@@ -3,13 +3,21 @@
 Strict on purpose: unknown keys are errors (a typo must not be silently ignored), scalars are not
 coerced (``replicas: "3"`` is an error, not 3), and a secret given as a literal is refused. Every
 error comes back as ``(path, message)`` so the loader can point at the YAML line.
+
+:func:`structure_partial` structures the common fields one by one, so a broken field breaks only
+itself: the loader still runs every semantic check that does not read it, and reports structural
+and semantic findings in one pass.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+import typing
+from collections.abc import Mapping
+from types import NoneType, UnionType
+from typing import Any, NoReturn
 
+import attrs
 import cattrs
 from cattrs.errors import ClassValidationError, ForbiddenExtraKeysError
 
@@ -66,21 +74,29 @@ def make_converter() -> cattrs.Converter:
 
 
 _CONVERTER = make_converter()
+#: Records with a hook of their own: structured whole, never field by field.
+_LEAVES: frozenset[type] = frozenset({SecretRef})
 
 
 def structure(data: Any, cls: type, prefix: str = "") -> tuple[Any, list[tuple[str, str]]]:
     """Structure ``data`` as ``cls``; return (object or None, [(path, message), ...])."""
     if not isinstance(data, dict):
         return None, [(prefix, f"expected a mapping, got {type(data).__name__}")]
+    return _leaf(data, cls, prefix)
+
+
+def _leaf(data: Any, tp: Any, prefix: str) -> tuple[Any, list[tuple[str, str]]]:
+    """One cattrs call; its errors, each with the full path of the value that failed."""
     try:
-        return _CONVERTER.structure(data, cls), []
+        return _CONVERTER.structure(data, tp), []
     except (ClassValidationError, ForbiddenExtraKeysError, TypeError, ValueError, AttributeError) as exc:
         errors = []
         for line in cattrs.transform_error(exc, path="$", format_exception=_format):
             m = _ERR.match(line)
             path, msg = (m["path"], m["msg"]) if m else ("", line)
             path = path.lstrip(".")
-            full = f"{prefix}.{path}" if prefix and path else (prefix or path)
+            full = f"{prefix}.{path}" if prefix and path and not path.startswith("[") else (
+                prefix + path if prefix else path)
             if msg.startswith("unknown field(s): "):
                 # one finding per unknown key, each pointing at the key's own line
                 for key in msg.split(": ", 1)[1].split(", "):
@@ -88,6 +104,87 @@ def structure(data: Any, cls: type, prefix: str = "") -> tuple[Any, list[tuple[s
             else:
                 errors.append((full, msg))
         return None, errors
+
+
+class BrokenFieldUsed(RuntimeError):
+    """A semantic check read a field that failed to structure: the check lacks a guard (a bug)."""
+
+
+class _Broken:
+    """Stands in for a field that failed to structure; any use of it is a bug, never a value.
+
+    Checks skip what they cannot check (see ``checks.Fields``); this placeholder makes a missing
+    guard fail loudly in the tests instead of producing a finding about a value nobody wrote.
+    """
+
+    __slots__ = ()
+
+    def _refuse(self, *_args: Any, **_kwargs: Any) -> NoReturn:
+        raise BrokenFieldUsed("a check read a field that failed to structure")
+
+    __getattr__ = __str__ = __eq__ = __ne__ = __lt__ = __hash__ = __bool__ = _refuse
+    __iter__ = __len__ = __contains__ = __format__ = __fspath__ = __index__ = __int__ = _refuse
+
+    def __repr__(self) -> str:
+        return "<field that failed to structure>"
+
+
+BROKEN: Any = _Broken()
+
+
+def _nested(tp: Any) -> tuple[type | None, bool]:
+    """(the attrs class of ``X`` or ``X | None``, whether None is allowed)."""
+    if isinstance(tp, type) and attrs.has(tp) and tp not in _LEAVES:
+        return tp, False
+    if typing.get_origin(tp) in (typing.Union, UnionType):
+        args = [a for a in typing.get_args(tp) if a is not NoneType]
+        if len(args) == 1 and isinstance(args[0], type) and attrs.has(args[0]) \
+                and args[0] not in _LEAVES:
+            return args[0], True
+    return None, False
+
+
+def structure_partial(data: Any, cls: type, prefix: str = "", *, skip: frozenset[str] = frozenset()
+                      ) -> tuple[Any, list[tuple[str, str]], set[str]]:
+    """Structure ``data`` as ``cls`` field by field: (object, errors, paths that failed).
+
+    A field that fails holds :data:`BROKEN` and its path is returned; an unknown key is reported
+    and dropped (it breaks nothing). Nested records are structured the same way, so one wrong
+    scalar breaks that scalar, not its whole section. Fields named in ``skip`` are left ``None``
+    for the caller to fill (``platform``, structured with the provider's class).
+    """
+    if not isinstance(data, Mapping):
+        return BROKEN, [(prefix, f"expected a mapping, got {type(data).__name__}")], {prefix}
+    hints = typing.get_type_hints(cls)
+    known = {a.name for a in attrs.fields(cls)}
+    errors = [(f"{prefix}.{key}" if prefix else str(key), "unknown field")
+              for key in sorted(set(data) - known, key=str)]
+    broken: set[str] = set()
+    kwargs: dict[str, Any] = {}
+    for a in attrs.fields(cls):
+        path = f"{prefix}.{a.name}" if prefix else a.name
+        if a.name in skip:
+            kwargs[a.name] = None
+            continue
+        if a.name not in data:
+            if a.default is attrs.NOTHING:
+                errors.append((path, "required field missing"))
+                broken.add(path)
+                kwargs[a.name] = BROKEN
+            continue
+        value, (inner, optional) = data[a.name], _nested(hints.get(a.name, a.type))
+        if inner is None or (value is None and optional):
+            obj, errs = _leaf(value, hints.get(a.name, a.type), path)
+            brk = {path} if errs else set()
+        else:
+            obj, errs, brk = structure_partial(value, inner, path)
+        errors.extend(errs)
+        broken |= brk
+        kwargs[a.name] = BROKEN if errs and obj is None else obj
+    try:
+        return cls(**kwargs), errors, broken
+    except (TypeError, ValueError):  # a validator refused a placeholder: the record is broken
+        return BROKEN, errors, broken | {prefix}
 
 
 def _format(exc: BaseException, type_: Any) -> str:

@@ -40,7 +40,6 @@ ENV = {
     "KUBE_OVN_JOIN_CIDR": "kubeOvnJoinCIDR",
     "INGRESS_CLASS_NAME": "ingressClassName",
     "PROVIDER_SECRET_NAME": "providerSecretName",
-    "HCS_SECRET_NAME": "providerSecretName",
     "LOCAL_REGISTRY_ADDRESS": "localRegistryAddress",
     "BOOTSTRAP_REGISTRY_ADDRESS": "bootstrapRegistryAddress",
     "NODE_REGISTRY_ADDRESS": "nodeRegistryAddress",
@@ -56,12 +55,15 @@ def example_spec(provider: Provider, env: Mapping[str, str] | None = None) -> st
         prefix = provider.id.upper()
         mapping = {**ENV, f"{prefix}_PROVIDER_PACK": "providerPack",
                    f"{prefix}_PROVIDER_VERSION": "providerVersion"}
-        # HCS_SECRET_NAME is the old name: PROVIDER_SECRET_NAME wins when both are set
-        for var in sorted(mapping, key=lambda v: v == "HCS_SECRET_NAME", reverse=True):
+        # a provider's old variable names come first, so the current name wins when both are set
+        old = {a.env: a.new for a in provider.info.aliases if a.env and a.new in values}
+        for var, key in [*old.items(), *mapping.items()]:
             if env.get(var):
-                values[mapping[var]] = env[var]
+                values[key] = env[var]
         if env.get("HOST_IP") and not env.get("NODE_REGISTRY_ADDRESS"):
             values["nodeRegistryAddress"] = ""
     example = provider.spec_example()
     platform = example.platform_yaml.rstrip("\n") if example else "platform: {}"
-    return render("spec.yaml.j2", provider=provider.id, v=values, platform=platform)
+    old_names = {a.new: a.env for a in provider.info.aliases if a.env}
+    return render("spec.yaml.j2", provider=provider.id, v=values, platform=platform,
+                  old_names=old_names)

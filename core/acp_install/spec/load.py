@@ -11,11 +11,12 @@ import attrs
 
 from ..errors import SpecError
 from ..plugins import Provider, load_provider
-from ..records import Finding
+from ..records import Finding, SpecAlias
 from ..yamlio import LineIndex, YamlSyntaxError, line_of, load_all
 from . import checks
-from .converter import structure
-from .model import ALIASES, InstallSpec
+from .converter import BROKEN, structure, structure_partial
+from .findings import ordered, structural
+from .model import InstallSpec
 
 
 @attrs.frozen
@@ -29,76 +30,110 @@ class LoadedSpec:
 
 
 def _locate(findings: list[Finding], index: LineIndex) -> list[Finding]:
-    return [f if f.line else attrs.evolve(f, line=line_of(index, f.path)) for f in findings]
+    return ordered(f if f.line else attrs.evolve(f, line=line_of(index, f.path)) for f in findings)
 
 
 def _fail(findings: list[Finding], index: LineIndex, source: str) -> SpecError:
     return SpecError(_locate(findings, index), source=source)
 
 
+def _get(data: Mapping[str, Any], path: str) -> tuple[bool, Any]:
+    node: Any = data
+    for part in path.split("."):
+        if not isinstance(node, Mapping) or part not in node:
+            return False, None
+        node = node[part]
+    return True, node
+
+
+def _moved(data: dict[str, Any], old: str, new: str) -> dict[str, Any]:
+    """``data`` with the value at ``old`` moved to ``new`` (copying only the mappings on the way)."""
+    def without(node: Mapping[str, Any], parts: list[str]) -> tuple[dict[str, Any], Any]:
+        out = dict(node)
+        if len(parts) == 1:
+            return out, out.pop(parts[0])
+        out[parts[0]], value = without(out[parts[0]], parts[1:])
+        return out, value
+
+    def put(node: Mapping[str, Any], parts: list[str], value: Any) -> dict[str, Any]:
+        out = dict(node)
+        if len(parts) == 1:
+            out[parts[0]] = value
+        else:
+            child = out.get(parts[0])
+            out[parts[0]] = put(child if isinstance(child, Mapping) else {}, parts[1:], value)
+        return out
+
+    data, value = without(data, old.split("."))
+    return put(data, new.split("."), value)
+
+
+def _apply_aliases(data: dict[str, Any], aliases: tuple[SpecAlias, ...], index: LineIndex,
+                   findings: list[Finding]) -> dict[str, Any]:
+    """Rename the old keys the provider still accepts, warning about each (an error if both)."""
+    for alias in aliases:
+        old, new = alias.old, alias.new
+        if not _get(data, old)[0]:
+            continue
+        if _get(data, new)[0]:
+            findings.append(Finding("error", old, f"both {old} and {new} are set",
+                                    fix=f"keep only {new}", rule="alias"))
+            continue
+        findings.append(Finding("warning", old, f"{old} is the old name of {new}",
+                                fix=f"rename it to {new}", rule="alias"))
+        data = _moved(data, old, new)
+        if old in index:
+            index[new] = index[old]
+    return data
+
+
 def parse(data: Any, *, source: str = "<spec>", index: LineIndex | None = None,
           provider: Provider | None = None) -> LoadedSpec:
-    """Turn plain data into a validated :class:`LoadedSpec` or raise :class:`SpecError`."""
+    """Turn plain data into a validated :class:`LoadedSpec` or raise :class:`SpecError`.
+
+    One pass reports everything: structural errors (unknown keys, wrong types, missing fields)
+    beside the semantic findings of every check that does not read a broken field. The
+    provider's ``acp_validate`` needs a whole spec, so it runs only when nothing but unknown
+    keys (reported and dropped) failed to structure.
+    """
     index = index or {}
     findings: list[Finding] = []
     if not isinstance(data, Mapping):
         raise SpecError([Finding("error", "", "the spec must be a YAML mapping",
                                  fix="start from `acp-install init`")], source=source)
     data = dict(data)
-    for old, new in ALIASES.items():
-        if old in data:
-            if new in data:
-                findings.append(Finding("error", old, f"both {old} and {new} are set",
-                                        fix=f"keep only {new}"))
-            else:
-                findings.append(Finding("warning", old, f"{old} is the old name of {new}",
-                                        fix=f"rename it to {new}"))
-                data[new] = data.pop(old)
-                if old in index:
-                    index[new] = index[old]
     provider_id = data.get("provider")
-    if not isinstance(provider_id, str):
-        findings.append(Finding("error", "provider", "required field missing" if provider_id is
-                                None else "expected a string",
-                                fix="set provider: to an id listed by `acp-install providers`"))
-        raise _fail(findings, index, source)
-    if provider is None:
+    if provider is None and isinstance(provider_id, str):
         provider = load_provider(provider_id)
+    if provider is not None:
+        data = _apply_aliases(data, provider.info.aliases, index, findings)
 
+    roots: list[tuple[type, str]] = [(InstallSpec, "")]
     platform_raw = data.pop("platform", None)
-    spec, errors = structure({**data, "platform": None}, InstallSpec)
-    platform = None
-    if platform_raw is None:
+    spec, errors, broken = structure_partial(data, InstallSpec, skip=frozenset({"platform"}))
+    platform: Any = BROKEN  # until the provider's class structures it
+    if provider is not None and platform_raw is None:
         errors.append(("platform", "required field missing"))
-    else:
+    elif provider is not None:
+        roots.append((provider.info.platform_type, "platform"))
         platform, perrs = structure(platform_raw, provider.info.platform_type, prefix="platform")
         errors.extend(perrs)
-    findings.extend(Finding("error", path, msg, fix=_fix_for(msg)) for path, msg in errors)
-    if spec is None or platform is None or any(f.severity == "error" for f in findings):
-        raise _fail(findings, index, source)
+        if perrs:
+            platform = BROKEN
+    if platform is BROKEN:
+        broken.add("platform")
+    pid = provider.id if provider is not None else None
+    findings.extend(structural(path, msg, roots, pid) for path, msg in errors)
     spec = attrs.evolve(spec, platform=platform)
-    core = list(checks.check(spec))
-    own = provider.validate(spec)
+    core = list(checks.check(spec, broken))
+    own = provider.validate(spec) if provider is not None and not broken else []
     # a provider that makes a core warning an error (e.g. replicas) is the one voice on that field
     overruled = {f.path for f in own if f.severity == "error"}
     findings.extend(f for f in core if not (f.severity == "warning" and f.path in overruled))
     findings.extend(own)
-    errors_only = [f for f in findings if f.severity == "error"]
-    if errors_only:
+    if any(f.severity == "error" for f in findings) or provider is None:
         raise _fail(findings, index, source)
     return LoadedSpec(spec, provider, tuple(_locate(findings, index)), source)
-
-
-def _fix_for(message: str) -> str:
-    if message == "unknown field":
-        return "remove it or check its spelling (`acp-install explain` lists every field)"
-    if message == "required field missing":
-        return "add it (`acp-install explain FIELD` shows what it takes)"
-    if message.startswith("literal secrets"):
-        return "put the value in a file (mode 0600) or an environment variable and reference it"
-    if message.startswith("expected a string"):
-        return 'quote the value so YAML reads it as text, e.g. "24" or "v1.34.5-3"'
-    return "see `acp-install explain` for the expected type"
 
 
 def load_spec(path: str | os.PathLike[str], *, provider: Provider | None = None) -> LoadedSpec:

@@ -172,7 +172,7 @@ class InstallSpec:
     )
     providerSecretName: str = attrs.field(
         default="global-secret",
-        metadata=doc("Name of the provider credential Secret (old name: hcsSecretName).",
+        metadata=doc("Name of the provider credential Secret.",
                      env="PROVIDER_SECRET_NAME"),
     )
     controlPlane: ControlPlane = attrs.field(
@@ -202,7 +202,3 @@ class InstallSpec:
             return int(head[0]), int(head[1])
         except (IndexError, ValueError):
             return 0, 0
-
-
-# Old names accepted on load, with a warning naming the new one.
-ALIASES: dict[str, str] = {"hcsSecretName": "providerSecretName"}

@@ -11,7 +11,13 @@ from typing import Any
 
 import attrs
 
-from acp_install.provider import SecretRef, doc
+from acp_install.provider import SecretRef, SpecAlias, doc
+
+#: The seed and older HCS docs call the credential Secret's name HCS_SECRET_NAME
+#: (``hcsSecretName``); both are still accepted, with a warning, for HCS specs only.
+SECRET_NAME_ALIASES = (
+    SpecAlias(old="hcsSecretName", new="providerSecretName", env="HCS_SECRET_NAME"),
+)
 
 
 @attrs.frozen

@@ -37,7 +37,7 @@ from acp_install.provider import (
     templating,
 )
 
-from .models import HcsPlatform, Machines
+from .models import SECRET_NAME_ALIASES, HcsPlatform, Machines
 
 INFRA = "infrastructure.cluster.x-k8s.io/v1beta1"
 INFRA_GROUP = INFRA.split("/")[0]
@@ -82,6 +82,7 @@ def acp_provider_info() -> ProviderInfo:
         installer_endpoint="/cpaas-installer/api/config/dcs",  # the procedure: every provider
         import_configmap="dcs-import-extra-resources",  # Step 7, the name is historical
         chart_cluster_type="Baremetal",  # charts' global.cluster.type, not the IaaS
+        aliases=SECRET_NAME_ALIASES,
     )
 
 
