@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 
 from acp_install.cli.main import main
+from acp_install.testing.conformance import ProviderConformance
 
-from specs import by_kind, example, files_of, render, setpath, write
-from support import CANARIES, assert_valid_against_crds, objects_of, secret_holders
+from specs import by_kind, example, render, setpath, write
+from support import CANARIES, GOLDEN, assert_valid_against_crds, objects_of, secret_holders
 
 
-@pytest.fixture
-def full_example() -> dict[str, Any]:
+def full_example_spec() -> dict[str, Any]:
     """The init example plus a worker group, a join CIDR and registry credentials."""
     data = example("dcs")
     data["kubeOvnJoinCIDR"] = "100.64.0.0/16"
@@ -30,6 +30,22 @@ def full_example() -> dict[str, Any]:
     worker.update({"name": "global-worker", "replicas": 2})
     data["platform"]["workers"] = [worker]
     return data
+
+
+@pytest.fixture
+def full_example() -> dict[str, Any]:
+    return full_example_spec()
+
+
+class TestDcsConformance(ProviderConformance):
+    """The conformance suite on the full example: golden files (``tests/golden/dcs``), determinism
+    across hash seeds, CRD validity, secret canaries and a sandbox install."""
+
+    provider_id = "dcs"
+    golden_dir = GOLDEN / "dcs"
+
+    def sample_spec(self, example: dict[str, Any]) -> dict[str, Any]:
+        return full_example_spec()
 
 
 def test_every_object_validates_against_its_crd(tmp_path: Path, crd_registry: Any,
@@ -49,20 +65,6 @@ def test_crd_validation_can_fail(crd_registry: Any, tmp_path: Path) -> None:
     kcp["spec"]["bogus"] = 1
     errors = " ".join(map(str, crd_registry.validate(kcp, unknown="error")))
     assert "format" in errors and "bogus" in errors
-
-
-def test_golden_files(tmp_path: Path, golden: Any, full_example: dict[str, Any]) -> None:
-    out = render(tmp_path, full_example)
-    files = files_of(out)
-    assert sorted(files) == ["RUNBOOK.md", "appreleases.yaml", "extra-resources.yaml", "global.yaml",
-                             "installer-config.json"]
-    for name, data in files.items():
-        golden(f"dcs/{name}", data.decode())
-
-
-def test_render_is_deterministic(tmp_path: Path, full_example: dict[str, Any]) -> None:
-    a = files_of(render(tmp_path / "a", full_example))
-    assert a and a == files_of(render(tmp_path / "b", full_example))
 
 
 def test_seed_rules_on_rendered_manifest(tmp_path: Path, full_example: dict[str, Any]) -> None:

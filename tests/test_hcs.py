@@ -20,10 +20,11 @@ from acp_install import (
     wiring,  # private: the test checks the core wiring itself
 )
 from acp_install.cli.main import main
+from acp_install.testing.conformance import ProviderConformance, check_golden
 from acp_install.yamlio import load_all
 
 from specs import DELETE, by_kind, example, files_of, render, setpath, write
-from support import CANARIES, assert_valid_against_crds, objects_of, secret_holders
+from support import CANARIES, GOLDEN, assert_valid_against_crds, objects_of, secret_holders
 
 INFRA = "infrastructure.cluster.x-k8s.io/v1beta1"
 ENC = "/etc/kubernetes/encryption-provider.conf"
@@ -51,8 +52,7 @@ def hcs_example() -> dict[str, Any]:
     return data
 
 
-@pytest.fixture
-def full_example() -> dict[str, Any]:
+def full_example_spec() -> dict[str, Any]:
     """The init example plus a worker group on a second subnet, a join CIDR, registry creds."""
     data = hcs_example()
     data["kubeOvnJoinCIDR"] = "100.64.0.0/16"
@@ -71,6 +71,22 @@ def full_example() -> dict[str, Any]:
     worker.update({"name": "global-worker", "replicas": 2})
     p["workers"] = [worker]
     return data
+
+
+@pytest.fixture
+def full_example() -> dict[str, Any]:
+    return full_example_spec()
+
+
+class TestHcsConformance(ProviderConformance):
+    """The conformance suite on the full example: golden files (``tests/golden/hcs``), determinism
+    across hash seeds, CRD validity, secret canaries and a sandbox install."""
+
+    provider_id = "hcs"
+    golden_dir = GOLDEN / "hcs"
+
+    def sample_spec(self, example: dict[str, Any]) -> dict[str, Any]:
+        return full_example_spec()
 
 
 # --- rendering ----------------------------------------------------------------------------------
@@ -145,21 +161,11 @@ def test_crd_validation_can_fail(crd_registry: Any, tmp_path: Path) -> None:
     assert "policy" in errors and "port" in errors
 
 
-def test_golden_files(tmp_path: Path, golden: Any, full_example: dict[str, Any]) -> None:
-    out = render(tmp_path, full_example)
-    files = files_of(out)
-    assert sorted(files) == ["RUNBOOK.md", "appreleases.yaml", "extra-resources.yaml", "global.yaml",
-                             "installer-config.json"]
-    for name, data in files.items():
-        golden(f"hcs/{name}", data.decode())
-
-
-def test_golden_files_dr(tmp_path: Path, golden: Any, full_example: dict[str, Any]) -> None:
-    out = render(tmp_path, dict(full_example, dr=DR_PRIMARY))
-    files = files_of(out)
+def test_golden_files_dr(tmp_path: Path, full_example: dict[str, Any]) -> None:
+    """The DR render of the full example (the conformance suite checks the plain one)."""
+    files = files_of(render(tmp_path, dict(full_example, dr=DR_PRIMARY)))
     assert "dr/encryption-provider.conf" in files
-    for name, data in files.items():
-        golden(f"hcs/dr/{name}", data.decode())
+    check_golden(files, GOLDEN / "hcs-dr")
 
 
 def test_render_is_deterministic(tmp_path: Path, full_example: dict[str, Any]) -> None:

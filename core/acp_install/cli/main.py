@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
                       "May the bootstrap host be decommissioned?"),
     "demo": ("acp_install.cli.install_cmds", "demo", "Sandbox + full install of the example spec."),
     "sandbox": ("acp_install.cli.sandbox_cmds", "sandbox", "Run the emulated minialauda."),
+    "plugin": ("acp_install.cli.plugin_cmds", "plugin", "Provider author tools: plugin new NAME."),
 }
 
 

@@ -8,19 +8,28 @@ A provider author subclasses :class:`ProviderConformance` in their own test suit
     class TestFooConformance(ProviderConformance):
         provider_id = "foo"
 
-and pytest collects the checks below, run against the provider's own ``init`` example with
-canary values in every ``{env: ...}`` secret reference: the contract loads, the example
-validates, the plan honours the naming convention, is deterministic and CRD-valid, secrets stay
+and pytest collects the checks below, run against the provider's *sample spec* (its own ``init``
+example unless :meth:`ProviderConformance.sample_spec` changes it) with canary values in every
+``{env: ...}`` secret reference: the contract loads, the example validates, the plan honours the
+naming convention, is deterministic (in one process and across processes with different hash
+seeds) and CRD-valid, the rendered files equal the reviewed copies in ``golden_dir``, secrets stay
 out of every rendered file unless asked for, the installer body has the procedure's shape, and a
 full install against the sandbox completes with exactly one installer request.
+
+The module is a registered pytest plugin (entry point ``pytest11`` of ``acp-install``, see
+:mod:`acp_install.testing`), so its ``assert`` statements are rewritten and a failing check
+shows the values it compared, with no conftest line.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import secrets
-from collections.abc import Iterator
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -32,12 +41,55 @@ from ..plugins import Provider, load_provider
 from ..secrets import spec_refs
 from ..spec.example import example_spec
 from ..spec.load import LoadedSpec, load_spec
-from ..yamlio import resolve_secrets
+from ..yamlio import dump, load_all, resolve_secrets
+
+#: Set (to anything but ``0``) to rewrite the golden folders instead of comparing with them.
+UPDATE_GOLDEN = "UPDATE_GOLDEN"
+#: Two hash seeds for the cross-process determinism check: ``set``/``dict`` iteration over
+#: strings changes between them, so output that depends on it differs.
+HASH_SEEDS = ("1", "2")
 
 
 def env_refs(value: Any) -> Iterator[str]:
     """Names of every ``{env: NAME}`` secret reference inside a spec."""
     return (ref.env for ref in spec_refs(value) if ref.env)
+
+
+def rendered_files(directory: Path) -> dict[str, bytes]:
+    """Every file under ``directory`` by its relative POSIX path, in sorted order."""
+    return {p.relative_to(directory).as_posix(): p.read_bytes()
+            for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+def check_golden(files: Mapping[str, bytes], folder: Path) -> None:
+    """Assert ``files`` (relative path -> bytes) equal the reviewed copies in ``folder``.
+
+    With ``UPDATE_GOLDEN=1`` in the environment the folder is rewritten instead (files that are
+    no longer rendered are removed), so an intended change is one run and a reviewed diff.
+    """
+    if os.environ.get(UPDATE_GOLDEN, "0") not in ("", "0"):
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in rendered_files(folder).keys() - files.keys():
+            (folder / stale).unlink()
+        for name, data in files.items():
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_bytes(data)
+        return
+    hint = f"review the change, then rewrite {folder} with {UPDATE_GOLDEN}=1 pytest"
+    assert folder.is_dir(), f"golden folder {folder} is missing: {hint}"
+    golden = rendered_files(folder)
+    assert sorted(files) == sorted(golden), f"the rendered files differ from the golden ones: {hint}"
+    for name, data in files.items():
+        assert data.decode() == golden[name].decode(), f"{name} differs from {folder / name}: {hint}"
+
+
+def render_in_subprocess(spec: Path, out: Path, hash_seed: str) -> dict[str, bytes]:
+    """``acp-install render`` in a fresh interpreter with ``PYTHONHASHSEED=hash_seed``."""
+    env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+    proc = subprocess.run([sys.executable, "-m", "acp_install.cli.main", "render", "-f", str(spec),
+                           "-o", str(out)], env=env, capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, f"render with PYTHONHASHSEED={hash_seed} failed:\n{proc.stderr}"
+    return rendered_files(out)
 
 
 class ProviderConformance:
@@ -49,6 +101,17 @@ class ProviderConformance:
     crds_dir: ClassVar[Path | None] = None
     #: Keyword arguments for the sandbox (``scenario``, ``speed``...).
     sandbox_options: ClassVar[dict[str, Any]] = {}
+    #: Folder of the reviewed rendered files of the sample spec (``render`` output); ``None``
+    #: skips the golden check. ``UPDATE_GOLDEN=1 pytest`` writes it.
+    golden_dir: ClassVar[Path | None] = None
+
+    def sample_spec(self, example: dict[str, Any]) -> dict[str, Any]:
+        """The spec every check runs on, given the ``init`` example as data (a copy).
+
+        Override to cover more than the example shows (worker groups, optional fields); keep
+        secrets as ``{env: NAME}`` references so the canary checks reach them.
+        """
+        return example
 
     @pytest.fixture
     def provider(self) -> Provider:
@@ -57,11 +120,25 @@ class ProviderConformance:
         return load_provider(self.provider_id)
 
     @pytest.fixture
-    def canaries(self, provider: Provider, tmp_path: Path,
+    def sample_text(self, provider: Provider) -> str:
+        """The sample spec as YAML: the ``init`` text itself unless :meth:`sample_spec` is overridden."""
+        text = example_spec(provider)
+        if type(self).sample_spec is ProviderConformance.sample_spec:
+            return text
+        return dump(self.sample_spec(copy.deepcopy(load_all(text)[0][0])))
+
+    @pytest.fixture
+    def sample_path(self, sample_text: str, canaries: dict[str, str], tmp_path: Path) -> Path:
+        path = tmp_path / "spec.yaml"
+        path.write_text(sample_text)
+        return path
+
+    @pytest.fixture
+    def canaries(self, provider: Provider, sample_text: str, tmp_path: Path,
                  monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-        """A unique canary value for every env secret the example references."""
+        """A unique canary value for every env secret the sample spec references."""
         probe = tmp_path / "probe.yaml"
-        probe.write_text(example_spec(provider))
+        probe.write_text(sample_text)
         for name in set(env_refs(load_spec(probe, provider=provider).spec)):
             monkeypatch.delenv(name, raising=False)
         values: dict[str, str] = {}
@@ -72,10 +149,8 @@ class ProviderConformance:
         return values
 
     @pytest.fixture
-    def loaded(self, provider: Provider, canaries: dict[str, str], tmp_path: Path) -> LoadedSpec:
-        path = tmp_path / "spec.yaml"
-        path.write_text(example_spec(provider))
-        return load_spec(path, provider=provider)
+    def loaded(self, provider: Provider, sample_path: Path) -> LoadedSpec:
+        return load_spec(sample_path, provider=provider)
 
     @pytest.fixture
     def plan(self, loaded: LoadedSpec) -> InstallPlan:
@@ -91,8 +166,13 @@ class ProviderConformance:
             assert hook in implemented, f"mandatory hook {hook} not implemented"
         assert provider.info.bootstrap_format in (None, "ignition", "cloud-config")
 
-    def test_example_validates_without_errors(self, loaded: LoadedSpec) -> None:
-        assert all(f.severity == "warning" for f in loaded.warnings)
+    def test_example_validates_without_errors(self, provider: Provider, loaded: LoadedSpec,
+                                              tmp_path: Path) -> None:
+        """The ``init`` example as users get it, and the sample spec built from it."""
+        example = tmp_path / "example.yaml"
+        example.write_text(example_spec(provider))
+        for spec in (load_spec(example, provider=provider), loaded):
+            assert all(f.severity == "warning" for f in spec.warnings)
 
     def test_naming_convention(self, plan: InstallPlan) -> None:
         assert naming.check(plan.manifest, extra_groups=plan.provider.owned_api_groups) == []
@@ -101,6 +181,20 @@ class ProviderConformance:
 
     def test_plan_is_deterministic(self, loaded: LoadedSpec) -> None:
         assert build_plan(loaded).files() == build_plan(loaded).files()
+
+    def test_render_is_deterministic_across_processes(self, sample_path: Path, tmp_path: Path) -> None:
+        """Same spec, same bytes, whatever the process: ``render`` under two hash seeds."""
+        a, b = (render_in_subprocess(sample_path, tmp_path / f"seed-{seed}", seed) for seed in HASH_SEEDS)
+        assert a, "render wrote no file"
+        assert sorted(a) == sorted(b)
+        for name in a:
+            assert a[name].decode() == b[name].decode(), f"{name} depends on PYTHONHASHSEED"
+
+    def test_rendered_files_match_golden(self, plan: InstallPlan, tmp_path: Path) -> None:
+        if self.golden_dir is None:
+            pytest.skip("golden_dir is not set: no reviewed copy of the rendered files to compare with")
+        write_plan(plan, tmp_path / "out")
+        check_golden(rendered_files(tmp_path / "out"), self.golden_dir)
 
     def test_objects_validate_against_crds(self, plan: InstallPlan) -> None:
         """Every custom resource of the plan has a declared CRD and validates against it."""
