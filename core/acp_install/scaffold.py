@@ -27,7 +27,7 @@ from typing import Any
 import attrs
 
 from . import templating
-from .errors import UsageError
+from .errors import AcpInstallError, UsageError
 
 #: A provider id: lowercase, starts with a letter, words joined by ``_`` (it becomes the
 #: package ``acp_install_<id>`` and, CamelCased, the prefix of the kinds).
@@ -64,6 +64,42 @@ class Names:
                    display=" ".join(w.capitalize() for w in words), env_prefix=provider_id.upper())
 
 
+@attrs.frozen
+class WireValues:
+    """The installer's wire values a provider declares in ``ProviderInfo`` (Steps 3, 7, 8).
+
+    The procedure documents one set for every provider; the core names none of them (they carry
+    a provider's name for historical reasons). The scaffold therefore takes them from the
+    command line or, for those not given, from an installed provider, and says which.
+    """
+
+    installer_endpoint: str
+    import_configmap: str
+    chart_cluster_type: str
+    source: str = "the command line"
+
+
+def wire_values(installer_endpoint: str | None = None, import_configmap: str | None = None,
+                chart_cluster_type: str | None = None) -> WireValues:
+    given = {"installer_endpoint": installer_endpoint, "import_configmap": import_configmap,
+             "chart_cluster_type": chart_cluster_type}
+    if all(given.values()):
+        return WireValues(**given)  # type: ignore[arg-type]
+    from .plugins import installed, load_provider
+
+    for provider_id in sorted(installed()):
+        try:
+            info = load_provider(provider_id).info
+        except AcpInstallError:
+            continue  # a broken provider is no source
+        values = {k: v or getattr(info, k) for k, v in given.items()}
+        return WireValues(**values, source=f"the installed provider {provider_id!r}")
+    missing = ", ".join("--" + k.replace("_", "-") for k, v in given.items() if not v)
+    raise UsageError("no installed provider to copy the installer's wire values from",
+                     hint=f"give {missing} (the values the procedure documents for Steps 8, 7 and 3; "
+                          "see docs/plugin-authors.md, 'Installer wire values')")
+
+
 def check_name(name: str) -> Names:
     """The names of a new provider, or a :class:`UsageError` saying what to type instead."""
     if not ID.fullmatch(name) or len(name) > MAX_ID:
@@ -90,9 +126,9 @@ def _requirement(distribution: str) -> str:
     return f"{distribution}>={major}.{minor},<{major}.{int(minor) + 1}"
 
 
-def _text_files(names: Names) -> dict[str, str]:
+def _text_files(names: Names, wire: WireValues) -> dict[str, str]:
     env = templating.environment()
-    context = {"n": names, "core_requirement": _requirement("acp-install"),
+    context = {"n": names, "wire": wire, "core_requirement": _requirement("acp-install"),
                "sandbox_requirement": _requirement("acp-install-sandbox")}
     files = {}
     for template in env.list_templates(filter_func=lambda t: t.startswith(TEMPLATES)):
@@ -194,20 +230,22 @@ def default_directory(name: str) -> Path:
     return Path.cwd() / Names.of(name).distribution
 
 
-def scaffold(name: str, out: Path | None = None) -> tuple[Names, Path, list[Path]]:
+def scaffold(name: str, out: Path | None = None, wire: WireValues | None = None
+             ) -> tuple[Names, Path, list[Path]]:
     """Write the provider distribution ``name`` into ``out`` (default ``./acp-install-<name>``).
 
     Refuses a bad or taken name and a non-empty ``out``. Returns the names, the directory and
     every file written, relative to it.
     """
     names = check_name(name)
+    wire = wire or wire_values()
     target = (out or default_directory(name)).absolute()
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise UsageError(f"{target} exists and is not an empty directory",
                          hint="give --out a new or empty directory; nothing was written")
     if not target.parent.is_dir():
         raise UsageError(f"{target.parent} is not a directory", hint="create it first, or choose another --out")
-    files = {**_text_files(names), **_crd_files(names)}
+    files = {**_text_files(names, wire), **_crd_files(names)}
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
         for rel, text in files.items():
