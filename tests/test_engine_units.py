@@ -103,7 +103,7 @@ def test_engine_intervals_must_be_finite_and_positive(tmp_path: Path,
     from acp_install.engine import Engine
 
     with pytest.raises(ValueError, match="finite positive"):
-        Engine(cast(Any, None), kubeconfig=tmp_path / "k", workdir=tmp_path, **kwargs)
+        Engine(cast(Any, None), provider=cast(Any, None), kubeconfig=tmp_path / "k", workdir=tmp_path, **kwargs)
     assert not (tmp_path / ".acp-install").exists()
 
 
