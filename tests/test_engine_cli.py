@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +28,9 @@ def json_lines(text: str) -> list[dict[str, Any]]:
 
 def test_sandbox_one_liner(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                            canaries: dict[str, str]) -> None:
-    t0 = time.monotonic()
     rc, out, err = run(capsys, "install", "--sandbox",
                        "--workdir", str(tmp_path))
     assert rc == 0, err
-    assert time.monotonic() - t0 < 30
     for phase in ("packages", "manifest", "control-plane", "installer", "monitor", "verify"):
         assert f"ok  {phase}:" in out
     assert "installer: Success type=Complete" in out
@@ -68,8 +66,10 @@ def test_demo_secrets_are_supplied_and_never_printed(
     monkeypatch.delenv("DCS_AUTH_KEY", raising=False)
     rc, out, _ = run(capsys, "install", "--sandbox", "--until", "manifest")
     assert rc == 0
-    assert "demo secrets for this process" in out
+    assert "demo secrets for this run" in out
     assert "demo-" not in out
+    # handed to the engine in memory: the process environment is left alone
+    assert "ACP_ADMIN_PASSWORD" not in os.environ and "DCS_AUTH_KEY" not in os.environ
     assert "install stopped" in out
 
 
@@ -116,13 +116,11 @@ def test_usage_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> Non
 def test_bad_options_are_usage_errors_before_anything_is_loaded(
         capsys: pytest.CaptureFixture[str], tmp_path: Path, args: list[str], says: str) -> None:
     # the spec and kubeconfig do not exist: the option must be reported, not them
-    t0 = time.monotonic()
     rc, _, err = run(capsys, "install", "-f", str(tmp_path / "missing.yaml"),
                      "--kubeconfig", str(tmp_path / "missing"), *args)
     assert rc == 2, err
     assert says in err
     assert "kubeconfig" not in err and "missing.yaml" not in err
-    assert time.monotonic() - t0 < 5
 
 
 def test_bad_options_with_sandbox_are_usage_errors(capsys: pytest.CaptureFixture[str]) -> None:
