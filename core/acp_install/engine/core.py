@@ -277,6 +277,8 @@ class Engine:
                 result = self._run(until, start, results, current)
         except BaseException as err:
             self._finish_failed(err, results, current[0], time.monotonic() - start)
+            if isinstance(err, KeyboardInterrupt):  # outside a phase: the same documented error
+                raise Interrupted("interrupted", hint="re-run the same command to resume") from None
             raise
         self._emit(RunFinished("complete" if result.complete else "stopped",
                                complete=result.complete, phases=_outcomes(results),
