@@ -32,6 +32,7 @@ from acp_install.engine import (
 )
 from acp_install.errors import InstallerError, Interrupted, SecretError, StateError, WaitTimeout
 from acp_install.plan import InstallPlan, build_plan
+from acp_install.plugins import load_provider
 from acp_install.spec.load import LoadedSpec, load_spec
 from acp_install_sandbox import Sandbox
 
@@ -87,7 +88,7 @@ class Recorded:
 def engine(plan: InstallPlan, sb: Sandbox, workdir: Path, loaded: LoadedSpec | None = None,
            timeouts: Timeouts | None = None, **kw: Any) -> tuple[Engine, Recorded]:
     eng = Engine(plan, kubeconfig=sb.kubeconfig_path, workdir=workdir,
-                 provider=loaded.provider if loaded else None,
+                 provider=loaded.provider if loaded else load_provider(plan.provider.id),
                  timeouts=timeouts or fast(), **{**FAST, **kw})
     rec = Recorded()
     eng.subscribe(rec)
@@ -422,7 +423,7 @@ def test_cancel_stops_between_phases_and_the_next_run_resumes(
 
     def stop_after_manifest(event: Event) -> None:
         if isinstance(event, PhaseFinished) and event.phase == "manifest":
-            eng.cancel.set()
+            eng.cancel()
 
     eng.subscribe(stop_after_manifest)
     with pytest.raises(Interrupted) as err:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -65,8 +66,10 @@ def test_demo_secrets_are_supplied_and_never_printed(
     monkeypatch.delenv("DCS_AUTH_KEY", raising=False)
     rc, out, _ = run(capsys, "install", "--sandbox", "--until", "manifest")
     assert rc == 0
-    assert "demo secrets for this process" in out
+    assert "demo secrets for this run" in out
     assert "demo-" not in out
+    # handed to the engine in memory: the process environment is left alone
+    assert "ACP_ADMIN_PASSWORD" not in os.environ and "DCS_AUTH_KEY" not in os.environ
     assert "install stopped" in out
 
 

@@ -10,8 +10,10 @@ write the value calls :meth:`SecretValue.get`.
 from __future__ import annotations
 
 import base64
+import contextlib
+import contextvars
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -74,12 +76,20 @@ class SecretRef:
 
     def available(self) -> bool:
         """Whether :meth:`reveal` would succeed, without reading the value into memory."""
+        if _from_resolver(self):
+            return True
         if self.file is not None:
             return Path(self.file).is_file()
         return bool(os.environ.get(self.env or ""))
 
     def reveal(self) -> SecretValue:
         """Read the secret. Raises :class:`SecretError` naming the reference, never the value."""
+        value = _from_resolver(self)
+        if value is not None:
+            if not value:
+                raise SecretError(f"secret {self.source} is empty (in-memory resolver)",
+                                  hint="give the resolver a non-empty value for it")
+            return SecretValue(value, source=self.source)
         if self.file is not None:
             path = Path(self.file)
             try:
@@ -100,6 +110,41 @@ class SecretRef:
         if not value:
             raise SecretError(f"secret {self.source} is empty", hint="put the value in it")
         return SecretValue(value, source=self.source)
+
+
+#: An embedder's source of secret values: the value of a reference, or ``None`` to read the
+#: reference's own file or variable. See :func:`resolving`.
+SecretResolver = Callable[[SecretRef], str | None]
+
+_resolver: contextvars.ContextVar[SecretResolver | None] = contextvars.ContextVar(
+    "acp_install_secret_resolver", default=None)
+
+
+@contextlib.contextmanager
+def resolving(resolver: SecretResolver | None) -> Iterator[None]:
+    """Within the block (this thread/context only), :meth:`SecretRef.reveal` asks ``resolver``
+    first: for embedders that hold secrets in memory and can use neither env nor files."""
+    token = _resolver.set(resolver)
+    try:
+        yield
+    finally:
+        _resolver.reset(token)
+
+
+def _from_resolver(ref: SecretRef) -> str | None:
+    resolver = _resolver.get()
+    if resolver is None:
+        return None
+    try:
+        value = resolver(ref)
+    except Exception as err:  # the resolver's own text may quote a value: name the type only
+        raise SecretError(f"the secret resolver failed for {ref.source}: {type(err).__name__}",
+                          hint="fix the resolver given to the engine (secrets=...)") from None
+    if value is not None and not isinstance(value, str):
+        raise SecretError(f"the secret resolver returned {type(value).__name__} for "
+                          f"{ref.source}, expected a str or None",
+                          hint="return the value as a str, or None to read the reference")
+    return value
 
 
 @attrs.frozen

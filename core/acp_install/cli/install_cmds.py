@@ -2,31 +2,94 @@
 
 ``kubernetes`` and ``httpx`` are imported by the engine only when a run starts, never when this
 module is imported, so ``acp-install --help`` stays fast.
+
+With ``-o json`` every line is a JSON object whose ``event`` says what it is: the engine's
+events, and this module's own lines (:data:`CLI_LINES`: spec findings first, ``result`` or
+``error`` last). :func:`stream_schema` is their JSON Schema (``acp-install schema --events``).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+import attrs
 import click
 
 from ..errors import AcpInstallError, UsageError
 from . import sandboxing
 
 if TYPE_CHECKING:
-    from ..engine import Event, InstallResult
+    from ..engine import Engine, Event, InstallResult
     from ..plan import InstallPlan
 
 #: Timeout scale used with ``--sandbox`` unless given: the sandbox runs ~20x faster than life.
 SANDBOX_TIMEOUT_SCALE = 0.02
+
+
+@attrs.frozen
+class FindingLine:
+    """A warning found in the spec while loading it (before any phase)."""
+
+    severity: str
+    path: str
+    line: int | None
+    source: str
+    message: str
+    fix: str
+
+
+@attrs.frozen
+class SandboxCounts:
+    """What the sandbox recorded of the run (``--sandbox`` only)."""
+
+    objects_applied: int
+    installer_requests: int
+
+
+@attrs.frozen
+class ResultLine:
+    """The last line of a run that did not fail: the summary the text output prints."""
+
+    complete: bool
+    elapsed: float
+    installer: str | None
+    phases: dict[str, str]
+    sandbox: SandboxCounts | None = None
+
+
+@attrs.frozen
+class ErrorLine:
+    """The last line of a failed command, with its exit code (``docs/exit-codes.md``)."""
+
+    error: str
+    exit_code: int
+    message: str
+
+
+#: The lines ``install -o json`` writes besides the engine's events.
+CLI_LINES: dict[str, type] = {"finding": FindingLine, "result": ResultLine, "error": ErrorLine}
+
+
+def stream_schema() -> dict[str, Any]:
+    """The JSON Schema of one line of ``install -o json``: an engine event or a CLI line."""
+    from ..engine import event_schema
+
+    return event_schema(CLI_LINES)
+
+
+def _line(record: Any) -> str:
+    name = next(n for n, cls in CLI_LINES.items() if isinstance(record, cls))
+    return json.dumps({"event": name, **attrs.asdict(record)}, sort_keys=True)
 
 
 class TextRenderer:
@@ -37,8 +100,10 @@ class TextRenderer:
         self.start = time.monotonic()
 
     def __call__(self, event: Event) -> None:
-        from ..engine import EngineWarning, PhaseFinished, PhaseProgress, PhaseStarted
+        from ..engine import EngineWarning, PhaseFinished, PhaseProgress, PhaseStarted, RunFinished
 
+        if isinstance(event, RunFinished):  # the summary or the error message says it
+            return
         stamp = f"[{time.monotonic() - self.start:7.1f}s]"
         if isinstance(event, PhaseStarted):
             from ..engine.phases import PHASES
@@ -72,6 +137,11 @@ class JsonRenderer:
 
     def emit(self, data: dict[str, Any]) -> None:
         self.out.write(json.dumps(data, sort_keys=True) + "\n")
+        self.out.flush()
+
+    def line(self, record: Any) -> None:
+        """One of :data:`CLI_LINES`."""
+        self.out.write(_line(record) + "\n")
         self.out.flush()
 
 
@@ -114,16 +184,15 @@ def _check_options(until: str | None, timeout_scale: float | None, poll_interval
                                   "(or leave it out: it is discovered from the pod)")
 
 
-def _demo_secrets(spec: Any) -> list[str]:
-    """Give every unset ``{env: NAME}`` secret of the spec a demo value (this process only)."""
+def _demo_secrets(spec: Any) -> dict[str, str]:
+    """A demo value for every unset ``{env: NAME}`` secret of the spec.
+
+    Handed to the engine in memory (``Engine(secrets=...)``): the environment is not changed.
+    """
     from ..secrets import spec_refs
 
-    names: list[str] = []
-    for ref in spec_refs(spec):
-        if ref.env and not os.environ.get(ref.env):
-            os.environ[ref.env] = f"demo-{ref.env.lower().replace('_', '-')}"
-            names.append(ref.env)
-    return names
+    return {ref.env: f"demo-{ref.env.lower().replace('_', '-')}" for ref in spec_refs(spec)
+            if ref.env and not os.environ.get(ref.env)}
 
 
 def _demo_provider(provider_id: str | None) -> Any:
@@ -223,8 +292,7 @@ def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
             _summary(result, None, fmt, out)
     except AcpInstallError as err:
         if json_out is not None:
-            json_out.emit({"event": "error", "error": type(err).__name__,
-                           "exit_code": err.exit_code, "message": str(err)})
+            json_out.line(ErrorLine(type(err).__name__, err.exit_code, str(err)))
         raise
     return 0
 
@@ -240,9 +308,8 @@ def _load(spec_file: str, *, label: str | None = None, fmt: str = "text") -> tup
     loaded = load_spec(spec_file)
     for f in loaded.warnings:
         if fmt == "json":
-            click.echo(json.dumps({"event": "finding", "severity": f.severity, "path": f.path,
-                                   "line": f.line, "source": label or loaded.source,
-                                   "message": f.message, "fix": f.fix}, sort_keys=True))
+            click.echo(_line(FindingLine(f.severity, f.path, f.line, label or loaded.source,
+                                         f.message, f.fix)))
         else:
             click.echo(f.format(None if label else loaded.source) + (f"  [{label}]" if label else ""),
                        err=True)
@@ -252,15 +319,44 @@ def _load(spec_file: str, *, label: str | None = None, fmt: str = "text") -> tup
 def _run(plan: InstallPlan, provider: Any, kubeconfig: str, workdir: str, renderer: Any,
          timeouts: Any, until: str | None, restart: bool, poll_interval: float,
          installer_address: str | None, resync: float = 30.0,
-         resubmit: bool = False) -> InstallResult:
+         resubmit: bool = False, secrets: dict[str, str] | None = None) -> InstallResult:
     from ..engine import Engine
 
     engine = Engine(plan, kubeconfig=kubeconfig, workdir=workdir, provider=provider,
-                    installer_address=installer_address, timeouts=timeouts,
+                    secrets=secrets, installer_address=installer_address, timeouts=timeouts,
                     poll_interval=poll_interval, resync=resync, restart=restart,
                     resubmit=resubmit)
     engine.subscribe(renderer)
-    return engine.run(until=until)
+    with _cancel_on_signals(engine):
+        return engine.run(until=until)
+
+
+@contextmanager
+def _cancel_on_signals(engine: Engine) -> Iterator[None]:
+    """SIGTERM (a service manager, CI, ``kill``) and SIGINT (Ctrl-C) cancel the run.
+
+    Both end it the same way: the phase under way is recorded ``interrupted``, the state stays
+    resumable, the exit code is 130 (``Interrupted``). A second signal stops at once (it raises
+    ``KeyboardInterrupt``, which the engine records the same way). Signals can only be handled
+    in the main thread; elsewhere (an embedder calling ``main``) nothing is installed.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        if received:
+            raise KeyboardInterrupt
+        received.append(signum)
+        engine.cancel()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _install_sandbox(spec_file: str | None, workdir: str | None, renderer: Any, timeouts: Any,
@@ -281,8 +377,8 @@ def _install_sandbox(spec_file: str | None, workdir: str | None, renderer: Any, 
 
         demo = _demo_secrets(load_spec(spec_file).spec)
         if demo and fmt == "text":
-            click.echo(f"demo secrets for this process: {', '.join(demo)} (values not shown)",
-                       file=out)
+            click.echo(f"demo secrets for this run: {', '.join(demo)} (in memory, values "
+                       "not shown)", file=out)
         loaded, plan = _load(spec_file, label=label, fmt=fmt)
         with _sandbox(crds, scenario, speed, tmp) as sb:
             if fmt == "text":
@@ -290,37 +386,32 @@ def _install_sandbox(spec_file: str | None, workdir: str | None, renderer: Any, 
                            f"CRDs {crds or 'shipped schemas'})", file=out)
             result = _run(plan, loaded.provider, str(sb.kubeconfig_path),
                           workdir or str(tmp / "work"), renderer, timeouts, until, restart,
-                          poll_interval, None, resync=5.0, resubmit=resubmit)
+                          poll_interval, None, resync=5.0, resubmit=resubmit, secrets=demo)
             _summary(result, sb, fmt, out)
         return result
 
 
 def _summary(result: InstallResult, sb: Any, fmt: str, out: TextIO) -> None:
-    data: dict[str, Any] = {
-        "event": "result",
-        "complete": result.complete,
-        "elapsed": round(result.elapsed, 2),
-        "installer": result.installer_address,
-        "phases": {p.name: p.outcome for p in result.phases},
-    }
+    counts = None
     if sb is not None:
-        writes = sb.recorder.writes
-        data["sandbox"] = {
-            "objects_applied": len({(w.kind, w.namespace, w.name) for w in writes
-                                    if w.manager == "acp-install"}),
-            "installer_requests": len(sb.recorder.installer_payloads),
-        }
+        counts = SandboxCounts(
+            objects_applied=len({(w.kind, w.namespace, w.name) for w in sb.recorder.writes
+                                 if w.manager == "acp-install"}),
+            installer_requests=len(sb.recorder.installer_payloads))
+    line = ResultLine(complete=result.complete, elapsed=round(result.elapsed, 2),
+                      installer=result.installer_address,
+                      phases={p.name: p.outcome for p in result.phases}, sandbox=counts)
     if fmt == "json":
-        out.write(json.dumps(data, sort_keys=True) + "\n")
+        out.write(_line(line) + "\n")
         return
     state = "complete" if result.complete else "stopped (re-run to continue)"
     click.echo(f"install {state} in {result.elapsed:.1f}s"
                + (f"; installer {result.installer_address}" if result.installer_address else ""),
                file=out)
-    if sb is not None:
-        s = data["sandbox"]
-        click.echo(f"sandbox recorded {s['objects_applied']} objects applied by acp-install and "
-                   f"{s['installer_requests']} installer request(s); sandbox stopped", file=out)
+    if counts is not None:
+        click.echo(f"sandbox recorded {counts.objects_applied} objects applied by acp-install "
+                   f"and {counts.installer_requests} installer request(s); sandbox stopped",
+                   file=out)
 
 
 @click.command()

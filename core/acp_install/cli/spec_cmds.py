@@ -97,9 +97,17 @@ def render(spec_file: str, out_dir: str, include_secrets: bool) -> None:
 
 @click.command()
 @click.option("--provider", "provider_id", help="Include the provider's platform section.")
-def schema(provider_id: str | None) -> None:
+@click.option("--events", is_flag=True,
+              help="Print the schema of the `install -o json` event lines instead.")
+def schema(provider_id: str | None, events: bool) -> None:
     """Print the JSON Schema of the spec (for editors such as yaml-language-server)."""
     from ..spec.jsonschema import spec_schema
+
+    if events:
+        from .install_cmds import stream_schema
+
+        click.echo(json.dumps(stream_schema(), indent=2))
+        return
 
     platform = None
     if provider_id:

@@ -14,6 +14,7 @@ an object body.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import tempfile
@@ -279,48 +280,78 @@ class KubeClient:
 
         Ends when the deadline passes. A list gives the state and a resourceVersion; a watch from
         there gives changes until its server-side timeout (``resync``); then we list again, which
-        also repairs a watch that broke or expired (410 Gone).
+        also repairs a watch that broke or expired (410 Gone). A cancel of the deadline's token
+        shuts the open watch's socket down, so even a long ``resync`` is left at once, with
+        :class:`~acp_install.errors.Interrupted`.
         """
         selector = f"metadata.name={name}"
         kind_known = False
         while not deadline.expired:
+            deadline.cancel.check(f"the wait for {kind}/{name}")
             if not kind_known:
                 # The kind itself may not exist yet (its CRD is on its way).
                 if not self.has_kind(api_version, kind, deadline=deadline):
                     yield None
-                    self._pause(deadline.within(min(resync, 2.0)))
+                    deadline.within(min(resync, 2.0)).sleep(resync)
                     continue
                 kind_known = True
             res = self.resource(api_version, kind, deadline=deadline)
             items, rv = self._list(res, namespace, None, selector, deadline)
             yield items[0] if items else None
             timeout = int(max(1, min(resync, deadline.remaining())))
+            opened = _OpenStream(res.get)
             try:
-                for event in watch.Watch().stream(
-                        res.get, namespace=namespace, field_selector=selector,
-                        resource_version=rv, timeout_seconds=timeout, serialize=False,
-                        allow_watch_bookmarks=True,
-                        _request_timeout=(self.request_timeout, timeout + 5)):
-                    etype = event.get("type")
-                    if etype == "BOOKMARK":
-                        continue
-                    raw = event.get("raw_object") or event.get("object")
-                    yield None if etype == "DELETED" else raw
-                    if deadline.expired:
-                        return
+                with deadline.cancel.on_cancel(opened.shutdown):
+                    for event in watch.Watch().stream(
+                            opened, namespace=namespace, field_selector=selector,
+                            resource_version=rv, timeout_seconds=timeout, serialize=False,
+                            allow_watch_bookmarks=True,
+                            _request_timeout=(self.request_timeout, timeout + 5)):
+                        deadline.cancel.check(f"the wait for {kind}/{name}")
+                        etype = event.get("type")
+                        if etype == "BOOKMARK":
+                            continue
+                        raw = event.get("raw_object") or event.get("object")
+                        yield None if etype == "DELETED" else raw
+                        if deadline.expired:
+                            return
             except (DynamicApiError, ApiException, urllib3.exceptions.HTTPError,
-                    OSError) as err:
+                    OSError, ValueError) as err:
+                # a stream cut by cancel ends in a protocol error: that is the cancel, not trouble
+                deadline.cancel.check(f"the wait for {kind}/{name}")
+                if isinstance(err, ValueError):
+                    raise
                 if not is_transient(err):
                     raise ClusterError(f"watch {kind}/{name} failed: {self._reason(err)}"
                                        ) from None
                 if self.on_retry is not None and _status(err) != 410:
                     self.on_retry(f"watch {kind}/{name}: {self._reason(err)}; resyncing")
-                self._pause(deadline.within(0.5))
+                deadline.within(0.5).sleep(0.5)
 
-    @staticmethod
-    def _pause(deadline: Deadline) -> None:
-        # Only between resyncs of a kind that does not exist yet or after a broken watch:
-        # an Event gives an interruptible, bounded wait.
-        import threading
 
-        threading.Event().wait(deadline.remaining())
+class _OpenStream:
+    """The watch request, remembering its response so a cancel can shut its socket down.
+
+    ``watch.Watch`` reads the response in this thread and blocks in ``recv`` until the server
+    sends or closes; ``shutdown(SHUT_RD)`` from another thread (or a signal handler) makes that
+    read return at once. Closing the response instead would not wake the read.
+    """
+
+    def __init__(self, request: Callable[..., Any]) -> None:
+        self._request = request
+        self._response: Any = None
+        self._cancelled = False
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self._response = self._request(*args, **kwargs)
+        if self._cancelled:  # cancelled while the request was being sent
+            self.shutdown()
+        return self._response
+
+    def shutdown(self) -> None:
+        self._cancelled = True
+        response = self._response
+        if response is None:
+            return
+        with contextlib.suppress(Exception):  # already closed or released: nothing to wake
+            response.shutdown()

@@ -7,7 +7,6 @@ import json
 import logging
 import math
 import os
-import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -15,15 +14,31 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from ..clients.redact import Redactor
+from ..clients.retry import Cancel, Deadline
 from ..errors import AcpInstallError, Interrupted, StateError, UsageError
 from ..plan import InstallPlan
-from .events import EngineWarning, Event, PhaseFinished, PhaseProgress, PhaseStarted, Subscriber
+from ..secrets import SecretRef, SecretResolver, SecretValue, resolving
+from .events import (
+    EngineWarning,
+    Event,
+    PhaseFinished,
+    PhaseProgress,
+    PhaseStarted,
+    RunFinished,
+    RunOutcome,
+    Subscriber,
+)
 from .phases import PHASE_NAMES, PHASES, Context, Phase
 from .preflight import check_secrets
 from .state import StateStore
 
 if TYPE_CHECKING:
-    from ..clients.redact import Redactor
+    from ..plugins import Provider
+    from ..spec.load import LoadedSpec
+
+#: What an embedder may pass as ``secrets=``: values by reference name, or a resolver.
+Secrets = Mapping[str, "str | SecretValue"] | SecretResolver
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +52,10 @@ DEFAULT_TIMEOUTS: Mapping[str, float] = {
     "monitor": 5400.0,
     "verify": 600.0,
 }
+
+
+class ProviderMismatch(UsageError, ValueError):
+    """The provider given to the engine is not the one the plan was built for (exit 2)."""
 
 
 class InvalidTiming(UsageError, ValueError):
@@ -131,11 +150,21 @@ def plan_digest(plan: InstallPlan) -> str:
 class Engine:
     """Runs an install plan against minialauda, checkpointing every phase.
 
+    Most embedders start from a spec with :meth:`from_spec`, which takes the provider from the
+    spec itself. The constructor is for a plan built already.
+
     Args:
         plan: from :func:`acp_install.plan.build_plan`.
+        provider: the loaded provider the plan was built with (``LoadedSpec.provider``):
+            required, and checked against the plan (:class:`ProviderMismatch` otherwise); its
+            hooks diagnose stalls and judge ready gates mid-install.
         kubeconfig: the minialauda kubeconfig.
         workdir: where ``.acp-install/state.json`` lives (one install per work directory).
-        provider: the loaded provider, for stall diagnosis (``acp_diagnose``); optional.
+        secrets: secret values held in memory, for embedders that can use neither environment
+            variables nor files: a mapping from reference name (the variable of an
+            ``{env: NAME}``, the path of a ``{file: PATH}``) to value, or a resolver
+            ``SecretRef -> str | None``. References it does not know (``None``) are read from
+            their own variable or file. The values are redacted from every event and error.
         installer_address: ``host:port`` of the installer; default is discovered from the
             cpaas-installer pod (its podIP; port ``installer_port``, else the pod's declared
             container port, else 8080).
@@ -151,16 +180,20 @@ class Engine:
 
     Example::
 
-        engine = Engine(plan, kubeconfig="alauda.kubeconfig", workdir="work")
+        engine = Engine.from_spec("global.yaml", kubeconfig="alauda.kubeconfig", workdir="work")
         engine.subscribe(print)
         result = engine.run()
     """
 
-    def __init__(self, plan: InstallPlan, *, kubeconfig: str | os.PathLike[str],
-                 workdir: str | os.PathLike[str] = ".", provider: Any = None,
+    def __init__(self, plan: InstallPlan, *, provider: Provider,
+                 kubeconfig: str | os.PathLike[str], workdir: str | os.PathLike[str] = ".",
+                 secrets: Secrets | None = None,
                  installer_address: str | None = None, installer_port: int | None = None,
                  timeouts: Timeouts | None = None, poll_interval: float = 5.0,
                  resync: float = 30.0, restart: bool = False, resubmit: bool = False) -> None:
+        self.poll_interval = positive_seconds("the poll interval", poll_interval)
+        self.resync = positive_seconds("the resync interval", resync)
+        _check_provider(plan, provider)
         self.plan = plan
         self.kubeconfig = str(kubeconfig)
         self.workdir = Path(workdir)
@@ -168,13 +201,47 @@ class Engine:
         self.installer_address = installer_address
         self.installer_port = installer_port
         self.timeouts = timeouts or Timeouts()
-        self.poll_interval = positive_seconds("the poll interval", poll_interval)
-        self.resync = positive_seconds("the resync interval", resync)
         self.restart = restart
         self.resubmit = resubmit
-        self._redact: Redactor | None = None
+        self._resolver, self._known = _resolver_of(secrets)
+        # Redacts the in-memory values from the first event on (a failure before the secret
+        # check must not show them either); the run adds every value the plan reads.
+        self._redact: Redactor = Redactor(v.get() for v in self._known)
         self._subscribers: list[Subscriber] = []
-        self.cancel = threading.Event()
+        self._cancel = Cancel()
+
+    @classmethod
+    def from_spec(cls, spec: str | os.PathLike[str] | LoadedSpec, *,
+                  kubeconfig: str | os.PathLike[str], workdir: str | os.PathLike[str] = ".",
+                  secrets: Secrets | None = None, **options: Any) -> Engine:
+        """An engine for a spec file (or a :class:`~acp_install.LoadedSpec`), with its provider.
+
+        The plan is built here and the provider is the one the spec names, so a plan can never
+        run with another provider's hooks. ``options`` are the constructor's (``timeouts``,
+        ``poll_interval``, ``installer_address``, ``restart``...). Raises
+        :class:`~acp_install.errors.SpecError` for an invalid spec, before anything is touched.
+        """
+        from ..plan import build_plan
+        from ..spec.load import LoadedSpec, load_spec
+
+        loaded = spec if isinstance(spec, LoadedSpec) else load_spec(spec)
+        return cls(build_plan(loaded), provider=loaded.provider, kubeconfig=kubeconfig,
+                   workdir=workdir, secrets=secrets, **options)
+
+    # -- cancelling -------------------------------------------------------------------------------
+
+    def cancel(self) -> None:
+        """Stop the run from any thread (or a signal handler); :meth:`run` raises
+        :class:`~acp_install.errors.Interrupted` within a second, in any wait.
+
+        The phase under way is recorded ``interrupted`` and the next run re-checks it. An
+        engine once cancelled stays cancelled: resume with a new one.
+        """
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
 
     # -- events ---------------------------------------------------------------------------------
 
@@ -184,7 +251,7 @@ class Engine:
         return lambda: self._subscribers.remove(subscriber)
 
     def _emit(self, event: Event) -> None:
-        if self._redact and isinstance(event, PhaseProgress | EngineWarning):
+        if self._redact and isinstance(event, PhaseProgress | EngineWarning | RunFinished):
             event = attrs.evolve(event, message=self._redact(event.message))
         for sub in list(self._subscribers):
             try:
@@ -195,13 +262,48 @@ class Engine:
     # -- running -----------------------------------------------------------------------------
 
     def run(self, *, until: str | None = None) -> InstallResult:
-        """Run every unfinished phase (up to and including ``until``)."""
+        """Run every unfinished phase (up to and including ``until``).
+
+        Always ends with one :class:`RunFinished` event, then returns or raises: the error of a
+        failed run, :class:`~acp_install.errors.Interrupted` after :meth:`cancel`.
+        """
         if until is not None and until not in PHASE_NAMES:
             raise UsageError(f"unknown phase {until!r}", hint=f"phases: {', '.join(PHASE_NAMES)}")
-        from ..clients.kube import KubeClient
-
         start = time.monotonic()
         results: list[PhaseResult] = []
+        current: list[str] = [""]
+        try:
+            with resolving(self._resolver):
+                result = self._run(until, start, results, current)
+        except BaseException as err:
+            self._finish_failed(err, results, current[0], time.monotonic() - start)
+            if isinstance(err, KeyboardInterrupt):  # outside a phase: the same documented error
+                raise Interrupted("interrupted", hint="re-run the same command to resume") from None
+            raise
+        self._emit(RunFinished("complete" if result.complete else "stopped",
+                               complete=result.complete, phases=_outcomes(results),
+                               installer=result.installer_address or "",
+                               elapsed=result.elapsed))
+        return result
+
+    def _finish_failed(self, err: BaseException, results: list[PhaseResult], phase: str,
+                       elapsed: float) -> None:
+        outcome: RunOutcome = "interrupted" if isinstance(err, Interrupted | KeyboardInterrupt) \
+            else "failed"
+        if isinstance(err, AcpInstallError):
+            self._scrub(err)
+            code, name, text = err.exit_code, type(err).__name__, str(err)
+        elif isinstance(err, KeyboardInterrupt):
+            code, name, text = Interrupted.exit_code, "Interrupted", "interrupted"
+        else:  # a bug: its text may hold anything, so it passes the redactor too
+            code, name, text = AcpInstallError.exit_code, type(err).__name__, str(err)
+        self._emit(RunFinished(outcome, phase=phase, exit_code=code, error=name, message=text,
+                               phases=_outcomes(results), elapsed=elapsed))
+
+    def _run(self, until: str | None, start: float, results: list[PhaseResult],
+             current: list[str]) -> InstallResult:
+        from ..clients.kube import KubeClient
+
         digest = plan_digest(self.plan)
         with StateStore(self.workdir) as state:
             self._check_digest(state, digest)
@@ -213,7 +315,10 @@ class Engine:
             # Every secret the remaining phases send, before the first side effect.
             todo = [p for p in PHASE_NAMES[:PHASE_NAMES.index(until) + 1 if until else None]
                     if not state.finished(p)]
-            self._redact = check_secrets(self.plan, todo)
+            found = check_secrets(self.plan, todo)
+            for value in self._known:  # also those the plan does not reference
+                found.add(value.get())
+            self._redact = found
             kube = KubeClient(self.kubeconfig, on_retry=lambda m: self._emit(EngineWarning(m)),
                               redact=self._redact)
             try:
@@ -225,10 +330,12 @@ class Engine:
                           installer_factory=self._installer_client, provider=self.provider,
                           poll_interval=self.poll_interval, resync=self.resync,
                           stall_after=self.timeouts.stall, post_grace=self.timeouts.grace,
-                          resubmit=self.resubmit, cancel=self.cancel)
+                          resubmit=self.resubmit, cancel=self._cancel)
             try:
                 for index, phase in enumerate(PHASES):
+                    current[0] = phase.name
                     results.append(self._run_phase(ctx, state, phase, index))
+                    current[0] = ""
                     if phase.name == until:
                         break
             finally:
@@ -255,11 +362,9 @@ class Engine:
     def _check_cluster(self, state: StateStore, kube: Any) -> None:
         """Refuse to resume against another cluster (e.g. minialauda re-created by setup.sh):
         finished phases would be skipped although nothing of them exists there."""
-        from ..clients.retry import Deadline
-
         identity = f"server:{kube.server}"
         for ns in ("kube-system", "default"):
-            obj = kube.get("v1", "Namespace", ns, None, deadline=Deadline(60))
+            obj = kube.get("v1", "Namespace", ns, None, deadline=Deadline(60, cancel=self._cancel))
             if obj is not None:
                 identity = f"{ns}:{obj['metadata'].get('uid', '')}"
                 break
@@ -275,22 +380,20 @@ class Engine:
 
     def _run_phase(self, ctx: Context, state: StateStore, phase: Phase,
                    index: int) -> PhaseResult:
-        from ..clients.retry import Deadline
-
         if state.finished(phase.name):
             self._emit(PhaseFinished(phase.name, "skipped", 0.0))
             return PhaseResult(phase.name, "skipped", 0.0)
-        if self.cancel.is_set():
+        if self._cancel.is_set():
             raise Interrupted(f"cancelled before phase {phase.name}",
                               hint="re-run the same command to resume")
         self._emit(PhaseStarted(phase.name, index + 1, len(PHASES)))
         ctx.phase = phase.name
-        ctx.deadline = Deadline(self.timeouts.of(phase.name))
+        ctx.deadline = Deadline(self.timeouts.of(phase.name), cancel=self._cancel)
         state.started(phase.name)
         try:
             outcome: str = "already-done" if phase.check(ctx) else (phase.run(ctx) or "done")
-        except KeyboardInterrupt:
-            state.fail(phase.name, "interrupted")
+        except (KeyboardInterrupt, Interrupted):
+            state.interrupted(phase.name)
             raise Interrupted(f"interrupted during phase {phase.name}",
                               hint="re-run the same command to resume") from None
         except AcpInstallError as err:
@@ -318,3 +421,47 @@ class Engine:
             ctx.progress(f"installer found at {address} (cpaas-installer pod)")
         ctx.state.note("installer", address=address)  # the latest one, also for resumed runs
         return InstallerClient(address, on_retry=ctx.warn, redact=self._redact)
+
+
+def _outcomes(results: list[PhaseResult]) -> dict[str, str]:
+    return {r.name: r.outcome for r in results}
+
+
+def _check_provider(plan: InstallPlan, provider: Any) -> None:
+    """The engine calls the provider's hooks mid-install: they must be the plan's provider's."""
+    info = getattr(provider, "info", None)
+    if info is None:
+        raise ProviderMismatch(
+            f"Engine needs the loaded provider of the plan, not {type(provider).__name__}",
+            hint="pass provider=loaded.provider (load_spec(...).provider), or use "
+                 "Engine.from_spec(spec, ...), which takes it from the spec")
+    if info.id != plan.provider.id:
+        raise ProviderMismatch(
+            f"the plan was built for provider {plan.provider.id!r}, the engine was given "
+            f"provider {info.id!r}",
+            hint="pass the provider the plan was built with (loaded.provider), or use "
+                 "Engine.from_spec(spec, ...)")
+
+
+def _resolver_of(secrets: Secrets | None) -> tuple[SecretResolver | None, list[SecretValue]]:
+    """``secrets=`` as a resolver, and the values known up front (for the redactor)."""
+    if secrets is None:
+        return None, []
+    if callable(secrets):
+        return secrets, []
+    held: dict[str, SecretValue] = {}
+    for name, value in secrets.items():
+        if not isinstance(name, str) or not isinstance(value, str | SecretValue):
+            raise UsageError(f"secrets[{name!r}]: expected a str (or SecretValue) by reference "
+                             f"name, got {type(value).__name__}",
+                             hint="secrets={'ACP_ADMIN_PASSWORD': '...'}: the env variable of "
+                                  "an {env: NAME} reference, or the path of a {file: PATH} one")
+        # held as SecretValue so that neither repr(engine) nor vars(engine) shows them
+        held[name] = value if isinstance(value, SecretValue) else SecretValue(value,
+                                                                              source="memory")
+
+    def resolve(ref: SecretRef) -> str | None:
+        found = held.get(ref.env if ref.env is not None else str(ref.file))
+        return None if found is None else found.get()
+
+    return resolve, list(held.values())

@@ -17,13 +17,13 @@ platform's.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import attrs
 
-from ..errors import InstallerError, Interrupted, WaitTimeout
+from ..clients.retry import Cancel
+from ..errors import InstallerError, WaitTimeout
 from ..records import Gate, KubeObject
 from ..yamlio import resolve_secrets
 from . import stalls
@@ -60,12 +60,15 @@ class Context:
     resubmit: bool = False
     phase: str = ""
     deadline: Deadline | None = None
-    cancel: threading.Event = attrs.field(factory=threading.Event)
+    cancel: Cancel = attrs.field(factory=Cancel)
     _installer: InstallerClient | None = None
 
-    def progress(self, message: str) -> None:
+    def progress(self, message: str, *, ready: int | None = None, total: int | None = None,
+                 unit: str = "", percent: float | None = None) -> None:
+        """A progress event; ``ready`` of ``total`` ``unit`` when the phase can count."""
         elapsed = self.deadline.elapsed() if self.deadline is not None else 0.0
-        self.emit(PhaseProgress(self.phase, message, elapsed))
+        self.emit(PhaseProgress(self.phase, message, elapsed, ready=ready, total=total,
+                                percent=percent, unit=unit))
 
     def warn(self, message: str) -> None:
         self.emit(EngineWarning(message, self.phase))
@@ -86,10 +89,8 @@ class Context:
             self._installer.close()
 
     def sleep(self, seconds: float) -> None:
-        """Between polls only (HTTP has no watch). ``cancel`` set → :class:`Interrupted`."""
-        if self.cancel.wait(min(seconds, self.dl.remaining())):
-            raise Interrupted(f"cancelled during phase {self.phase}",
-                              hint="re-run the same command to resume")
+        """Between polls only (HTTP has no watch). A cancel wakes it: :class:`Interrupted`."""
+        self.dl.sleep(seconds)
 
 
 class Phase(Protocol):
@@ -139,7 +140,7 @@ def _apply_all(ctx: Context, objects: Iterable[KubeObject]) -> int:
         if ctx.kube.ensure_namespace(ns, deadline=ctx.deadline):
             ctx.progress(f"created namespace {ns}")
             changed += 1
-    for obj in objects:
+    for done, obj in enumerate(objects, start=1):
         meta = _meta(obj)
         before = _content(ctx.kube.get(str(obj["apiVersion"]), str(obj["kind"]),
                                        str(meta["name"]), meta.get("namespace"),
@@ -152,11 +153,14 @@ def _apply_all(ctx: Context, objects: Iterable[KubeObject]) -> int:
         finally:
             del revealed
         if before is None:
-            ctx.progress(f"created {_ref(obj)}")
+            ctx.progress(f"created {_ref(obj)}", ready=done, total=len(objects),
+                         unit="objects")
         elif before != after:
-            ctx.progress(f"updated {_ref(obj)}")
+            ctx.progress(f"updated {_ref(obj)}", ready=done, total=len(objects),
+                         unit="objects")
         else:
-            ctx.progress(f"unchanged {_ref(obj)}")
+            ctx.progress(f"unchanged {_ref(obj)}", ready=done, total=len(objects),
+                         unit="objects")
             continue
         changed += 1
     return changed
@@ -204,7 +208,7 @@ class Packages:
         if ctx.plan.package_objects:
             wait_gate(ctx, "packages")
         changed += _apply_all(ctx, ctx.plan.appreleases)
-        for crd in ctx.plan.wait_crds:
+        for established, crd in enumerate(ctx.plan.wait_crds, start=1):
             ok, _ = ctx.kube.wait_for(CRD_API, "CustomResourceDefinition", crd, None,
                                       _crd_established, deadline=ctx.dl, resync=ctx.resync)
             if not ok:
@@ -213,7 +217,8 @@ class Packages:
                     stalls.PACKAGES_PENDING,
                     what=f"CRD {crd} did not appear within {ctx.dl.seconds:.0f}s",
                     observed=[f"AppReleases applied: {names}"]))
-            ctx.progress(f"CRD {crd} established")
+            ctx.progress(f"CRD {crd} established", ready=established,
+                         total=len(ctx.plan.wait_crds), unit="crds")
         return _summary(ctx, len(self._objects(ctx)), changed)
 
 
@@ -276,7 +281,8 @@ class ControlPlane:
             line = _kcp_line(obj) + "; " + _machines_line(ctx, cluster)
             if line != last_line[0]:
                 last_line[0] = line
-                ctx.progress(line)
+                ready, total = _kcp_replicas(obj)
+                ctx.progress(line, ready=ready, total=total, unit="replicas")
 
         def report_cluster(obj: KubeObject | None) -> None:
             phase = (obj or {}).get("status", {}).get("phase") or "unknown"
@@ -320,6 +326,17 @@ class ControlPlane:
 def _first_of(snapshot: Mapping[str, list[KubeObject]], kind: str) -> KubeObject | None:
     items = snapshot.get(kind) or []
     return items[0] if items else None
+
+
+def _kcp_replicas(obj: KubeObject | None) -> tuple[int | None, int | None]:
+    """(ready, wanted) control-plane replicas, None where the KCP does not say."""
+    if obj is None:
+        return None, None
+    status, spec = obj.get("status") or {}, obj.get("spec") or {}
+    want = spec.get("replicas")
+    ready = status.get("readyReplicas", 0)
+    return (ready if isinstance(ready, int) else None,
+            want if isinstance(want, int) and want > 0 else None)
 
 
 def _kcp_line(obj: KubeObject | None) -> str:
@@ -618,7 +635,8 @@ class Monitor:
             progress = ctx.installer.progress(deadline=ctx.dl)
             if last is None or progress.fingerprint() != last.fingerprint() \
                     or progress.message != last.message:
-                ctx.progress(f"installer: {progress.summary()}")
+                ctx.progress(f"installer: {progress.summary()}", percent=progress.percent,
+                             unit="percent" if progress.percent is not None else "")
                 if last is None or progress.fingerprint() != last.fingerprint():
                     changed_at = time.monotonic()
                 last = progress

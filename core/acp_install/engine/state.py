@@ -112,6 +112,12 @@ class StateStore:
         entry.update(status="failed", error=error, failed=time.time())
         self.save()
 
+    def interrupted(self, phase: str) -> None:
+        """Cancelled, SIGINT or SIGTERM mid-phase: not finished, so the next run re-checks it."""
+        entry = self.phases.setdefault(phase, {})
+        entry.update(status="interrupted", error="interrupted", failed=time.time())
+        self.save()
+
     # -- free-form notes (installer address, POST sent...) ------------------------------------
 
     def note(self, key: str, **values: Any) -> None:

@@ -40,6 +40,8 @@ def _schema(tp: Any) -> dict[str, Any]:
         return {"anyOf": [inner, {"type": "null"}]} if type(None) in args else inner
     if origin is list:
         return {"type": "array", "items": _schema(args[0]) if args else {}}
+    if origin is dict:
+        return {"type": "object", "additionalProperties": _schema(args[1]) if args else {}}
     if origin is typing.Literal:
         return {"enum": list(args)}
     return {str: {"type": "string"}, int: {"type": "integer"}, bool: {"type": "boolean"},
