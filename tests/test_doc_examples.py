@@ -78,11 +78,16 @@ def hook_examples() -> list[tuple[str, str]]:
 
 HOOK_EXAMPLES = hook_examples()
 
-#: What a hook example may assume: the author API, attrs, and a provider's spec section class.
+#: What a hook example may assume: the author API, attrs, a provider's spec section class and
+#: its installer wire-value constants (docs/plugin-authors.md, "Installer wire values").
 PREAMBLE = """
 import attrs
 from acp_install.provider import *
 from acp_install.provider import hookimpl
+
+INSTALLER_CONFIG_PATH = "/cpaas-installer/api/config/foo"
+IMPORT_CONFIGMAP = "foo-import-extra-resources"
+CHART_CLUSTER_TYPE = "Foo"
 
 @attrs.frozen
 class FooPlatform:
