@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 import attrs
 
 from ..clients.retry import Cancel
-from ..errors import InstallerError, WaitTimeout
+from ..errors import AcpInstallError, InstallerError, WaitTimeout
 from ..records import Gate, KubeObject
 from ..yamlio import resolve_secrets
 from . import stalls
@@ -216,10 +216,28 @@ class Packages:
                 raise WaitTimeout(stalls.report(
                     stalls.PACKAGES_PENDING,
                     what=f"CRD {crd} did not appear within {ctx.dl.seconds:.0f}s",
-                    observed=[f"AppReleases applied: {names}"]))
+                    observed=[f"AppReleases applied: {names}", *_apprelease_states(ctx)]))
             ctx.progress(f"CRD {crd} established", ready=established,
                          total=len(ctx.plan.wait_crds), unit="crds")
         return _summary(ctx, len(self._objects(ctx)), changed)
+
+
+def _apprelease_states(ctx: Context) -> list[str]:
+    """What each AppRelease says about itself: the reason a chart did not install, when given."""
+    lines = []
+    for ar in ctx.plan.appreleases:
+        meta = _meta(ar)
+        try:
+            live = ctx.kube.get(ar["apiVersion"], ar["kind"], meta["name"], meta.get("namespace"),
+                                deadline=ctx.dl.within(10))
+        except AcpInstallError:
+            continue  # the report is best effort; the timeout itself is the error
+        status = (live or {}).get("status") or {}
+        ready: dict[str, Any] = next((c for c in status.get("conditions") or [] if c.get("type") == "Ready"), {})
+        if status.get("phase") or ready:
+            detail = ": ".join(str(x) for x in (ready.get("reason"), ready.get("message")) if x)
+            lines.append(f"AppRelease {meta['name']}: {status.get('phase', '?')}" + (f" ({detail})" if detail else ""))
+    return lines
 
 
 def _crd_established(obj: Mapping[str, Any] | None) -> bool:

@@ -91,7 +91,10 @@ class AppReleaseController(Controller):
                         "Ready",
                         ready,
                         "Deployed" if ready else "ChartNotFound",
-                        "all charts deployed" if ready else f"charts not found: {', '.join(unknown)}",
+                        "all charts deployed" if ready else
+                        f"charts not found: {', '.join(unknown)} (the sandbox serves the charts that "
+                        "installed distributions declare under the entry-point group "
+                        "acp_install_sandbox.providers)",
                     )
                 ],
             },
