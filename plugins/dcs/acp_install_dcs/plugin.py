@@ -25,13 +25,14 @@ from acp_install.provider import (
     ProviderPackage,
     SpecExample,
     hookimpl,
+    platform_of,
     provider_package,
-    templating,
+    spec_example,
 )
 
 from . import render, validate
 from .models import DcsPlatform
-from .render import CP_TEMPLATE, ENCRYPTION_SECRET, FORMAT, INFRA, RELEASE, platform_of
+from .render import CP_TEMPLATE, ENCRYPTION_SECRET, FORMAT, INFRA, RELEASE
 
 
 @hookimpl
@@ -54,7 +55,7 @@ def acp_packages(spec: InstallSpec) -> list[ProviderPackage]:
 
 @hookimpl
 def acp_manifest(spec: InstallSpec) -> ProviderManifest:
-    p = platform_of(spec)
+    p = platform_of(spec, DcsPlatform)
     objects, groups = render.manifest_objects(spec)
     annotations: dict[str, str] = {}
     if p.kubeOvnVersion:
@@ -96,13 +97,13 @@ def acp_dr_fields(spec: InstallSpec, role: str) -> DRContribution:
     return DRContribution(
         objects=(render.encryption_secret(spec),),
         infra_cluster_spec={"encryptionProviderConfigRef": {"name": ENCRYPTION_SECRET}},
-        import_entries=imports if platform_of(spec).importExtraResources else (),
+        import_entries=imports if platform_of(spec, DcsPlatform).importExtraResources else (),
     )
 
 
 @hookimpl
 def acp_spec_example() -> SpecExample:
-    return SpecExample(templating.render("platform-example.yaml.j2", package="acp_install_dcs"))
+    return spec_example("acp_install_dcs")
 
 
 @hookimpl

@@ -18,6 +18,9 @@ from acp_install.provider import (
     crd_data,
     encryption_config,
     object_meta,
+    platform_of,
+    secret_object,
+    worker_group,
 )
 
 from .models import DcsPlatform, Machines
@@ -39,11 +42,6 @@ KUBELET_ARGS = {
     "volume-plugin-dir": "/opt/libexec/kubernetes/kubelet-plugins/volume/exec/",
     "protect-kernel-defaults": "true",
 }
-
-
-def platform_of(spec: InstallSpec) -> DcsPlatform:
-    platform: DcsPlatform = spec.platform
-    return platform
 
 
 def ip_hostname_pool(spec: InstallSpec, name: str, machines: Machines) -> dict[str, Any]:
@@ -72,18 +70,17 @@ def machine_template(spec: InstallSpec, name: str, pool: str, m: Machines) -> di
 
 
 def credential_secret(spec: InstallSpec) -> dict[str, Any]:
-    c = platform_of(spec).credentials
+    c = platform_of(spec, DcsPlatform).credentials
     data: dict[str, Any] = {"authUser": c.authUser, "authKey": c.authKey, "endpoint": c.endpoint}
     if c.site is not None:
         data["site"] = c.site
     if c.userType is not None:
         data["userType"] = c.userType
-    return {"apiVersion": "v1", "kind": "Secret", "metadata": object_meta(spec, spec.providerSecretName),
-            "type": c.secretType, "stringData": data}
+    return secret_object(spec, spec.providerSecretName, data, type=c.secretType)
 
 
 def dcs_cluster(spec: InstallSpec) -> dict[str, Any]:
-    p = platform_of(spec)
+    p = platform_of(spec, DcsPlatform)
     endpoint = {"host": spec.controlPlaneVIP, "port": p.loadBalancer.port}
     body: dict[str, Any] = {
         "controlPlaneLoadBalancer": {"type": p.loadBalancer.type, **endpoint},
@@ -130,23 +127,22 @@ def kubeadm(p: DcsPlatform, *, worker: bool) -> KubeadmContribution:
 
 def manifest_objects(spec: InstallSpec) -> tuple[list[dict[str, Any]], list[WorkerGroup]]:
     """Provider objects in the documented order, and the worker groups the core wires."""
-    p = platform_of(spec)
+    p = platform_of(spec, DcsPlatform)
     objects = [credential_secret(spec), ip_hostname_pool(spec, CP_POOL, p.controlPlane),
                machine_template(spec, CP_TEMPLATE, CP_POOL, p.controlPlane)]
     groups = []
     for w in p.workers:
         pool, template = f"{w.name}-pool", f"{w.name}-template"
         objects += [ip_hostname_pool(spec, pool, w), machine_template(spec, template, pool, w)]
-        groups.append(WorkerGroup(name=w.name, replicas=w.replicas,
-                                  infrastructure=ObjectRef(INFRA, "DCSMachineTemplate", template),
-                                  kubeadm=kubeadm(p, worker=True)))
+        groups.append(worker_group(w, ObjectRef(INFRA, "DCSMachineTemplate", template),
+                                   kubeadm(p, worker=True)))
     objects.insert(3, dcs_cluster(spec))
     return objects, groups
 
 
 def import_entries(spec: InstallSpec, objects: Sequence[Mapping[str, Any]]) -> list[ImportEntry]:
     """The credential Secret the DCSCluster actually references (current docs)."""
-    if not platform_of(spec).importExtraResources:
+    if not platform_of(spec, DcsPlatform).importExtraResources:
         return []
     names = sorted({
         o["spec"]["credentialSecretRef"]["name"] for o in objects
@@ -157,5 +153,4 @@ def import_entries(spec: InstallSpec, objects: Sequence[Mapping[str, Any]]) -> l
 
 def encryption_secret(spec: InstallSpec) -> dict[str, Any]:
     """The Secret the DR DCSCluster's ``encryptionProviderConfigRef`` names."""
-    return {"apiVersion": "v1", "kind": "Secret", "metadata": object_meta(spec, ENCRYPTION_SECRET),
-            "type": "Opaque", "stringData": {"encryption-provider.conf": encryption_config(spec)}}
+    return secret_object(spec, ENCRYPTION_SECRET, {"encryption-provider.conf": encryption_config(spec)})

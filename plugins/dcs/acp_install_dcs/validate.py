@@ -6,21 +6,22 @@ import ipaddress
 import re
 from collections.abc import Iterator, Sequence
 
-from acp_install.provider import Finding, InstallSpec, netcheck
+from acp_install.provider import (
+    SSH_PUBLIC_KEY,
+    Finding,
+    Findings,
+    InstallSpec,
+    netcheck,
+    platform_of,
+    worker_findings,
+)
 
-from .models import Machines, PoolSlot
-from .render import FORMAT, platform_of
+from .models import DcsPlatform, Machines, PoolSlot
+from .render import FORMAT
 
 CP_DISKS = ("/var/lib/etcd", "/var/lib/kubelet", "/var/lib/containerd")
 WORKER_DISKS = ("/var/lib/kubelet", "/var/lib/containerd")
-SSH_KEY = re.compile(
-    r"^(ssh-(rsa|dss|ed25519)|ecdsa-sha2-nistp(256|384|521)|sk-(ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com)"
-    r" [A-Za-z0-9+/]+={0,3}( .*)?$"
-)
-
-
-def _e(path: str, message: str, fix: str, rule: str = "dcs") -> Finding:
-    return Finding("error", path, message, fix=fix, rule=rule)
+findings = Findings(rule="dcs")
 
 
 class _Taken:
@@ -35,7 +36,7 @@ class _Taken:
 
 def _unique(taken: dict[str, str], value: str, path: str, what: str, fix: str) -> Iterator[Finding]:
     if value in taken:
-        yield _e(path, f"{what} {value!r} is already used by {taken[value]}", fix)
+        yield findings.error(path, f"{what} {value!r} is already used by {taken[value]}", fix)
     else:
         taken[value] = path.rsplit(".", 1)[0]
 
@@ -48,58 +49,58 @@ def _check_gateway(slot: PoolSlot, sp: str) -> Iterator[Finding]:
     net = ipaddress.ip_interface(f"{slot.ip}/{slot.mask}").network
     gateway = ipaddress.ip_address(slot.gateway)
     if gateway not in net:
-        yield _e(f"{sp}.gateway", f"gateway {slot.gateway} is outside the slot's subnet {net} "
-                 f"(ip {slot.ip}, mask {slot.mask})",
-                 "give the gateway of the node's subnet, or correct mask (a prefix length)")
+        yield findings.error(f"{sp}.gateway", f"gateway {slot.gateway} is outside the slot's subnet {net} "
+                             f"(ip {slot.ip}, mask {slot.mask})",
+                             "give the gateway of the node's subnet, or correct mask (a prefix length)")
     elif str(gateway) == slot.ip:
-        yield _e(f"{sp}.gateway", "the gateway is the node IP itself",
-                 "give the subnet's router address as gateway")
+        yield findings.error(f"{sp}.gateway", "the gateway is the node IP itself",
+                             "give the subnet's router address as gateway")
 
 
 def _check_machines(spec: InstallSpec, m: Machines, path: str, required: Sequence[str],
                     replicas: int, taken: _Taken) -> Iterator[Finding]:
     systems = [i for i, d in enumerate(m.disks) if d.systemVolume]
     if len(systems) != 1:
-        yield _e(f"{path}.disks", f"{len(systems)} disks have systemVolume: true",
-                 "mark exactly one disk systemVolume: true")
+        yield findings.error(f"{path}.disks", f"{len(systems)} disks have systemVolume: true",
+                             "mark exactly one disk systemVolume: true")
     paths = [d.path for d in m.disks if d.path]
     for need in required:
         if need not in paths:
-            yield _e(f"{path}.disks", f"no template disk mounted at {need}",
-                     f"add a disk with path: {need}")
+            yield findings.error(f"{path}.disks", f"no template disk mounted at {need}",
+                                 f"add a disk with path: {need}")
     for i, d in enumerate(m.disks):
         sel = [x for x in (d.datastoreName, d.datastoreClusterName, d.datastoreUrn) if x]
         if len(sel) > 1 or (not sel and not d.systemVolume):
-            yield _e(f"{path}.disks[{i}]", "give exactly one of datastoreName, "
-                     "datastoreClusterName, datastoreUrn", "keep one datastore selector")
+            yield findings.error(f"{path}.disks[{i}]", "give exactly one of datastoreName, "
+                                 "datastoreClusterName, datastoreUrn", "keep one datastore selector")
         if d.path == "/var/cpaas":
-            yield _e(f"{path}.disks[{i}].path", "/var/cpaas on a template disk is not preserved "
-                     "across rolling replacement", "declare /var/cpaas as a pool persistentDisk")
+            yield findings.error(f"{path}.disks[{i}].path", "/var/cpaas on a template disk is not preserved "
+                                 "across rolling replacement", "declare /var/cpaas as a pool persistentDisk")
         if d.quantity < 0:
-            yield _e(f"{path}.disks[{i}].quantity", "must be >= 0", "size in GB (0 = template)")
+            yield findings.error(f"{path}.disks[{i}].quantity", "must be >= 0", "size in GB (0 = template)")
     if len(m.pool) < replicas:
-        yield _e(f"{path}.pool", f"{len(m.pool)} slot(s) for {replicas} replicas",
-                 "add a pool slot per machine (pool size >= replicas)")
+        yield findings.error(f"{path}.pool", f"{len(m.pool)} slot(s) for {replicas} replicas",
+                             "add a pool slot per machine (pool size >= replicas)")
     for i, slot in enumerate(m.pool):
         sp = f"{path}.pool[{i}]"
         if netcheck.ipv4_error(slot.ip):
-            yield _e(f"{sp}.ip", f"{slot.ip!r} is not an IPv4 address", "give the node IPv4")
+            yield findings.error(f"{sp}.ip", f"{slot.ip!r} is not an IPv4 address", "give the node IPv4")
         else:
             yield from _unique(taken.ips, slot.ip, f"{sp}.ip", "IP",
                                "give every slot its own IP")
         if slot.ip == spec.controlPlaneVIP:
-            yield _e(f"{sp}.ip", "the control plane VIP is used as a node IP",
-                     "the VIP must not be inside a node pool")
+            yield findings.error(f"{sp}.ip", "the control plane VIP is used as a node IP",
+                                 "the VIP must not be inside a node pool")
         if not re.fullmatch(r"\d{1,2}", slot.mask) or not 0 < int(slot.mask) <= 32:
-            yield _e(f"{sp}.mask", f"{slot.mask!r} is not a prefix length",
-                     'write the prefix length as a string, e.g. mask: "24"')
+            yield findings.error(f"{sp}.mask", f"{slot.mask!r} is not a prefix length",
+                                 'write the prefix length as a string, e.g. mask: "24"')
         if netcheck.ip_error(slot.gateway):
-            yield _e(f"{sp}.gateway", f"{slot.gateway!r} is not an IP address", "give the gateway IP")
+            yield findings.error(f"{sp}.gateway", f"{slot.gateway!r} is not an IP address", "give the gateway IP")
         else:
             yield from _check_gateway(slot, sp)
         if not netcheck.DNS1123_SUBDOMAIN.match(slot.hostname):
-            yield _e(f"{sp}.hostname", f"{slot.hostname!r} is not a valid hostname",
-                     "use lowercase letters, digits, '-' and '.'")
+            yield findings.error(f"{sp}.hostname", f"{slot.hostname!r} is not a valid hostname",
+                                 "use lowercase letters, digits, '-' and '.'")
         else:
             yield from _unique(taken.hostnames, slot.hostname, f"{sp}.hostname", "hostname",
                                "give every slot its own hostname (it becomes the node name)")
@@ -110,61 +111,54 @@ def _check_machines(spec: InstallSpec, m: Machines, path: str, required: Sequenc
         for j, disk in enumerate(slot.persistentDisk or []):
             dp = f"{sp}.persistentDisk[{j}]"
             if disk.slot < 0 or disk.slot in slots:
-                yield _e(f"{dp}.slot", f"slot {disk.slot} is negative or repeated",
-                         "give each persistent disk a unique slot >= 0")
+                yield findings.error(f"{dp}.slot", f"slot {disk.slot} is negative or repeated",
+                                     "give each persistent disk a unique slot >= 0")
             slots.add(disk.slot)
             if disk.quantityGB < 1:
-                yield _e(f"{dp}.quantityGB", "must be >= 1", "size in GB")
+                yield findings.error(f"{dp}.quantityGB", "must be >= 1", "size in GB")
             if bool(disk.datastoreName) == bool(disk.datastoreClusterName):
-                yield _e(dp, "give exactly one of datastoreName or datastoreClusterName",
-                         "keep one datastore selector")
+                yield findings.error(dp, "give exactly one of datastoreName or datastoreClusterName",
+                                     "keep one datastore selector")
             if (disk.path is not None and not disk.path.startswith("/")) or disk.path == "/":
-                yield _e(f"{dp}.path", f"{disk.path!r} is not an absolute mount path",
-                         "e.g. /var/cpaas; omit for a raw block device")
+                yield findings.error(f"{dp}.path", f"{disk.path!r} is not an absolute mount path",
+                                     "e.g. /var/cpaas; omit for a raw block device")
 
 
 
 def check(spec: InstallSpec) -> Iterator[Finding]:
     """Every DCS rule; all findings, not just the first."""
-    p = platform_of(spec)
+    p = platform_of(spec, DcsPlatform)
     fmt = spec.controlPlane.format
     if fmt is not None and fmt != FORMAT:
-        yield _e("controlPlane.format", f"invalid format, expected ignition, got {fmt}",
-                 "DCS requires ignition: remove the field or set it to ignition", "format")
+        yield findings.error("controlPlane.format", f"invalid format, expected ignition, got {fmt}",
+                             "DCS requires ignition: remove the field or set it to ignition", "format")
     c = p.credentials
     if not re.match(r"^https?://", c.endpoint):
-        yield _e("platform.credentials.endpoint", f"{c.endpoint!r} has no http:// or https://",
-                 "e.g. https://dcs.example.com:7443 (the DCS REST port is 7443)")
+        yield findings.error("platform.credentials.endpoint", f"{c.endpoint!r} has no http:// or https://",
+                             "e.g. https://dcs.example.com:7443 (the DCS REST port is 7443)")
     if c.userType is not None and c.userType.lower() not in ("interconnect", "domain"):
-        yield _e("platform.credentials.userType", f"{c.userType!r} is not a DCS user type",
-                 "use interconnect (default) or domain")
+        yield findings.error("platform.credentials.userType", f"{c.userType!r} is not a DCS user type",
+                             "use interconnect (default) or domain")
     if not p.sshAuthorizedKeys:
-        yield _e("platform.sshAuthorizedKeys", "empty: the ignition validator rejects it",
-                 "add at least one OpenSSH public key")
+        yield findings.error("platform.sshAuthorizedKeys", "empty: the ignition validator rejects it",
+                             "add at least one OpenSSH public key")
     for i, key in enumerate(p.sshAuthorizedKeys):
-        if not SSH_KEY.match(key.strip()):
-            yield _e(f"platform.sshAuthorizedKeys[{i}]", "not an OpenSSH public key",
-                     "paste the one-line key, e.g. 'ssh-ed25519 AAAA... user@host'")
+        if not SSH_PUBLIC_KEY.match(key.strip()):
+            yield findings.error(f"platform.sshAuthorizedKeys[{i}]", "not an OpenSSH public key",
+                                 "paste the one-line key, e.g. 'ssh-ed25519 AAAA... user@host'")
     if p.loadBalancer.type != "external":
-        yield _e("platform.loadBalancer.type", f"{p.loadBalancer.type!r} is not supported for "
-                 "the global cluster (DCS provider v1.0.21 supports only an external LB)",
-                 "use type: external with an external load balancer on controlPlaneVIP")
+        yield findings.error("platform.loadBalancer.type", f"{p.loadBalancer.type!r} is not supported for "
+                             "the global cluster (DCS provider v1.0.21 supports only an external LB)",
+                             "use type: external with an external load balancer on controlPlaneVIP")
     if not 0 < p.loadBalancer.port < 65536:
-        yield _e("platform.loadBalancer.port", "must be 1-65535", "use 6443")
+        yield findings.error("platform.loadBalancer.port", "must be 1-65535", "use 6443")
     taken = _Taken()
     yield from _check_machines(spec, p.controlPlane, "platform.controlPlane", CP_DISKS,
                                spec.controlPlane.replicas, taken)
     if not any(d.path == "/var/cpaas" for s in p.controlPlane.pool for d in s.persistentDisk or []):
-        yield Finding("warning", "platform.controlPlane.pool", "no /var/cpaas persistent disk: "
-                      "platform state is lost when a control plane VM is replaced",
-                      fix="add persistentDisk [{slot: 0, quantityGB: ..., path: /var/cpaas}]",
-                      rule="dcs")
-    names: set[str] = set()
+        yield findings.warning("platform.controlPlane.pool", "no /var/cpaas persistent disk: "
+                               "platform state is lost when a control plane VM is replaced",
+                               "add persistentDisk [{slot: 0, quantityGB: ..., path: /var/cpaas}]")
+    yield from worker_findings(p.workers, findings)
     for i, w in enumerate(p.workers):
-        wp = f"platform.workers[{i}]"
-        if w.name in names:
-            yield _e(f"{wp}.name", f"worker group {w.name!r} repeated", "give each group its own name")
-        names.add(w.name)
-        if w.replicas < 0:
-            yield _e(f"{wp}.replicas", "must be >= 0", "worker count")
-        yield from _check_machines(spec, w, wp, WORKER_DISKS, w.replicas, taken)
+        yield from _check_machines(spec, w, f"platform.workers[{i}]", WORKER_DISKS, w.replicas, taken)

@@ -27,13 +27,14 @@ from acp_install.provider import (
     ProviderPackage,
     SpecExample,
     hookimpl,
+    platform_of,
     provider_package,
-    templating,
+    spec_example,
 )
 
 from . import diagnose, render, validate
 from .models import HcsPlatform
-from .render import CP_TEMPLATE, FORMAT, INFRA, RELEASE, platform_of
+from .render import CP_TEMPLATE, FORMAT, INFRA, RELEASE
 
 
 @hookimpl
@@ -59,7 +60,7 @@ def acp_manifest(spec: InstallSpec) -> ProviderManifest:
     return ProviderManifest(
         objects=tuple(objects),
         control_plane_template=ObjectRef(INFRA, "HCSMachineTemplate", CP_TEMPLATE),
-        kubeadm=render.kubeadm(platform_of(spec), worker=False),
+        kubeadm=render.kubeadm(platform_of(spec, HcsPlatform), worker=False),
         workers=tuple(groups),
     )
 
@@ -100,7 +101,7 @@ def acp_diagnose(snapshot: Mapping[str, Any]) -> Iterator[Diagnosis]:
 
 @hookimpl
 def acp_spec_example() -> SpecExample:
-    return SpecExample(templating.render("platform-example.yaml.j2", package="acp_install_hcs"))
+    return spec_example("acp_install_hcs")
 
 
 @hookimpl

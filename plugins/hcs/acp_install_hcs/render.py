@@ -19,6 +19,9 @@ from acp_install.provider import (
     crd_data,
     encryption_config,
     object_meta,
+    platform_of,
+    secret_object,
+    worker_group,
 )
 
 from .models import HcsPlatform, Machines
@@ -41,13 +44,8 @@ IMPORTED_KINDS = (
 )
 
 
-def platform_of(spec: InstallSpec) -> HcsPlatform:
-    platform: HcsPlatform = spec.platform
-    return platform
-
-
 def credential_secret(spec: InstallSpec) -> dict[str, Any]:
-    c = platform_of(spec).credentials
+    c = platform_of(spec, HcsPlatform).credentials
     data: dict[str, Any] = {
         "accessKey": c.accessKey,
         "secretKey": c.secretKey,
@@ -58,9 +56,7 @@ def credential_secret(spec: InstallSpec) -> dict[str, Any]:
     if c.schema is not None:
         data["schema"] = c.schema
     labels = {"capi.cpaas.io/provider": RELEASE}  # the web UI lists credentials by this label
-    return {"apiVersion": "v1", "kind": "Secret",
-            "metadata": object_meta(spec, spec.providerSecretName, labels=labels),
-            "type": "Opaque", "stringData": data}
+    return secret_object(spec, spec.providerSecretName, data, labels=labels)
 
 
 def config_pool(spec: InstallSpec, name: str, m: Machines) -> dict[str, Any]:
@@ -84,7 +80,7 @@ def machine_template(spec: InstallSpec, name: str, pool: str, m: Machines) -> di
 
 
 def hcs_cluster(spec: InstallSpec) -> dict[str, Any]:
-    p = platform_of(spec)
+    p = platform_of(spec, HcsPlatform)
     lb = p.loadBalancer
     elb: dict[str, Any] = {"vipAddress": spec.controlPlaneVIP, "vipSubnetName": lb.vipSubnetName}
     if lb.vipDomainName is not None:
@@ -133,7 +129,7 @@ def worker_names(name: str) -> tuple[str, str]:
 
 def manifest_objects(spec: InstallSpec) -> tuple[list[dict[str, Any]], list[WorkerGroup]]:
     """Provider objects in the documented order (pools, templates, cluster), and the worker groups."""
-    p = platform_of(spec)
+    p = platform_of(spec, HcsPlatform)
     objects = [credential_secret(spec), config_pool(spec, CP_POOL, p.controlPlane)]
     templates = [machine_template(spec, CP_TEMPLATE, CP_POOL, p.controlPlane)]
     groups = []
@@ -141,9 +137,8 @@ def manifest_objects(spec: InstallSpec) -> tuple[list[dict[str, Any]], list[Work
         pool, template = worker_names(w.name)
         objects.append(config_pool(spec, pool, w))
         templates.append(machine_template(spec, template, pool, w))
-        groups.append(WorkerGroup(name=w.name, replicas=w.replicas,
-                                  infrastructure=ObjectRef(INFRA, "HCSMachineTemplate", template),
-                                  kubeadm=kubeadm(p, worker=True)))
+        groups.append(worker_group(w, ObjectRef(INFRA, "HCSMachineTemplate", template),
+                                   kubeadm(p, worker=True)))
     return [*objects, *templates, hcs_cluster(spec)], groups
 
 

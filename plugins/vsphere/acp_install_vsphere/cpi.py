@@ -12,11 +12,12 @@ from typing import Any
 
 import attrs
 
-from acp_install.provider import InstallSpec, SecretText, object_meta, templating
+from acp_install.provider import InstallSpec, SecretText, object_meta, platform_of, secret_object, templating
 from acp_install.provider import dump_yaml as dump
 from acp_install.provider import dump_yaml_all as dump_all
 
-from .render import CPI_LABEL, PACKAGE, platform_of
+from .models import VspherePlatform
+from .render import CPI_LABEL, PACKAGE
 
 ADDONS = "addons.cluster.x-k8s.io/v1beta1"
 CPI_PREFIX = "global-vsphere-cpi"
@@ -33,7 +34,7 @@ class _QuotedSecretText(SecretText):
 
 
 def _datacenters(spec: InstallSpec) -> list[str]:
-    p = platform_of(spec)
+    p = platform_of(spec, VspherePlatform)
     seen: dict[str, None] = {p.vcenter.datacenter: None}
     for m in (p.controlPlane, *p.workers):
         for slot in m.configs:
@@ -43,7 +44,7 @@ def _datacenters(spec: InstallSpec) -> list[str]:
 
 
 def config(spec: InstallSpec) -> dict[str, Any]:
-    vc = platform_of(spec).vcenter
+    vc = platform_of(spec, VspherePlatform).vcenter
     conf = templating.render("vsphere.conf.j2", package=PACKAGE,
                              datacenters=",".join(_datacenters(spec)), server=vc.server)
     inner = {"apiVersion": "v1", "kind": "ConfigMap",
@@ -54,20 +55,19 @@ def config(spec: InstallSpec) -> dict[str, Any]:
 
 
 def secret(spec: InstallSpec) -> dict[str, Any]:
-    vc = platform_of(spec).vcenter
+    vc = platform_of(spec, VspherePlatform).vcenter
     marker = "ACP_INSTALL_PASSWORD_MARKER"  # a plain scalar: dump() leaves it unquoted
     inner = {"apiVersion": "v1", "kind": "Secret",
              "metadata": {"name": "vsphere-cloud-secret", "namespace": "kube-system"},
              "type": "Opaque",
              "stringData": {f"{vc.server}.username": vc.username, f"{vc.server}.password": marker}}
     text = dump(inner).replace("{", "{{").replace("}", "}}").replace(marker, "{password}")
-    return {"apiVersion": "v1", "kind": "Secret", "metadata": object_meta(spec, f"{CPI_PREFIX}-secret"),
-            "type": "addons.cluster.x-k8s.io/resource-set",
-            "stringData": {"data": _QuotedSecretText(text, {"password": vc.password})}}
+    return secret_object(spec, f"{CPI_PREFIX}-secret", {"data": _QuotedSecretText(text, {"password": vc.password})},
+                         type="addons.cluster.x-k8s.io/resource-set")
 
 
 def _objects(spec: InstallSpec) -> list[dict[str, Any]]:
-    cpi = platform_of(spec).cpi
+    cpi = platform_of(spec, VspherePlatform).cpi
     registry = cpi.imageRegistry or spec.node_registry_address
     image = f"{registry}/ait/cloud-provider-vsphere:{cpi.imageTag}"
     ns = "kube-system"

@@ -27,14 +27,15 @@ from acp_install.provider import (
     ProviderPackage,
     SpecExample,
     hookimpl,
+    platform_of,
     provider_package,
-    templating,
+    spec_example,
 )
 
 from . import cpi, render, validate
 from .derive import template_name
 from .models import VspherePlatform
-from .render import CPI_LABEL, FORMAT, INFRA, PACKAGE, RELEASE, WAIT_CRD, platform_of
+from .render import CPI_LABEL, FORMAT, INFRA, PACKAGE, RELEASE, WAIT_CRD
 
 
 @hookimpl
@@ -56,7 +57,7 @@ def acp_packages(spec: InstallSpec) -> list[ProviderPackage]:
 
 @hookimpl
 def acp_manifest(spec: InstallSpec) -> ProviderManifest:
-    p = platform_of(spec)
+    p = platform_of(spec, VspherePlatform)
     objects, groups = render.manifest_objects(spec)
     annotations = {"cpaas.io/alb-address-type": "ClusterAddress",
                    "cpaas.io/network-type": "kube-ovn"}
@@ -101,7 +102,7 @@ def acp_dr_fields(spec: InstallSpec, role: str) -> DRContribution:
 
 @hookimpl
 def acp_spec_example() -> SpecExample:
-    return SpecExample(templating.render("platform-example.yaml.j2", package=PACKAGE))
+    return spec_example(PACKAGE)
 
 
 @hookimpl

@@ -20,7 +20,10 @@ from acp_install.provider import (
     WorkerGroup,
     crd_data,
     object_meta,
+    platform_of,
+    secret_object,
     templating,
+    worker_group,
 )
 
 from .derive import (
@@ -59,22 +62,16 @@ PRE_KUBEADM = (
 
 
 
-def platform_of(spec: InstallSpec) -> VspherePlatform:
-    platform: VspherePlatform = spec.platform
-    return platform
-
-
 def credential_secret(spec: InstallSpec) -> dict[str, Any]:
-    vc = platform_of(spec).vcenter
-    return {"apiVersion": "v1", "kind": "Secret", "metadata": object_meta(spec, CREDENTIALS_SECRET),
-            "type": "Opaque", "stringData": {"username": vc.username, "password": vc.password}}
+    vc = platform_of(spec, VspherePlatform).vcenter
+    return secret_object(spec, CREDENTIALS_SECRET, {"username": vc.username, "password": vc.password})
 
 
 def config_pool(spec: InstallSpec, m: Machines) -> dict[str, Any]:
     body: dict[str, Any] = {
         "clusterRef": {"apiVersion": CAPI, "kind": "Cluster", "name": "global",
                        "namespace": spec.namespace},
-        "datacenter": platform_of(spec).vcenter.datacenter,
+        "datacenter": platform_of(spec, VspherePlatform).vcenter.datacenter,
     }
     if m.releaseDelayHours is not None:
         body["releaseDelayHours"] = m.releaseDelayHours
@@ -93,7 +90,7 @@ def config_pool(spec: InstallSpec, m: Machines) -> dict[str, Any]:
 
 
 def machine_template(spec: InstallSpec, m: Machines) -> dict[str, Any]:
-    vc = platform_of(spec).vcenter
+    vc = platform_of(spec, VspherePlatform).vcenter
     body: dict[str, Any] = {"server": vc.server, "thumbprint": vc.thumbprint,
                             "datacenter": vc.datacenter, "template": m.template}
     if m.cloneMode is not None:
@@ -116,7 +113,7 @@ def machine_template(spec: InstallSpec, m: Machines) -> dict[str, Any]:
 
 
 def vsphere_cluster(spec: InstallSpec) -> dict[str, Any]:
-    vc = platform_of(spec).vcenter
+    vc = platform_of(spec, VspherePlatform).vcenter
     return {"apiVersion": INFRA, "kind": "VSphereCluster", "metadata": object_meta(spec, "global"),
             "spec": {"controlPlaneEndpoint": {"host": spec.controlPlaneVIP, "port": 6443},
                      "identityRef": {"kind": "Secret", "name": CREDENTIALS_SECRET},
@@ -148,7 +145,7 @@ def _common_files(spec: InstallSpec) -> tuple[KubeadmFile, ...]:
 
 
 def _users(spec: InstallSpec) -> tuple[dict[str, Any], ...]:
-    keys = platform_of(spec).sshAuthorizedKeys
+    keys = platform_of(spec, VspherePlatform).sshAuthorizedKeys
     if not keys:
         return ()
     return ({"name": "boot", "sudo": "ALL=(ALL) NOPASSWD:ALL", "sshAuthorizedKeys": list(keys)},)
@@ -164,7 +161,7 @@ def _node_registration(*, control_plane: bool) -> dict[str, Any]:
 
 
 def kubeadm_control_plane(spec: InstallSpec) -> KubeadmContribution:
-    p = platform_of(spec)
+    p = platform_of(spec, VspherePlatform)
     repo = p.imageRepository or f"{spec.node_registry_address}/tkestack"
     return KubeadmContribution(
         files=(*_common_files(spec), encryption_file(spec)),
@@ -191,16 +188,14 @@ def kubeadm_worker(spec: InstallSpec) -> KubeadmContribution:
 
 def manifest_objects(spec: InstallSpec) -> tuple[list[dict[str, Any]], list[WorkerGroup]]:
     """Provider objects in the documented order, and the worker groups the core wires."""
-    p = platform_of(spec)
+    p = platform_of(spec, VspherePlatform)
     objects: list[dict[str, Any]] = [credential_secret(spec), config_pool(spec, p.controlPlane),
                                      machine_template(spec, p.controlPlane)]
     groups = []
     for w in p.workers:
         objects += [config_pool(spec, w), machine_template(spec, w)]
-        groups.append(WorkerGroup(
-            name=w.name, replicas=w.replicas,
-            infrastructure=ObjectRef(INFRA, "VSphereMachineTemplate", template_name(w)),
-            kubeadm=kubeadm_worker(spec), labels={"nodepool": w.name}))
+        groups.append(worker_group(w, ObjectRef(INFRA, "VSphereMachineTemplate", template_name(w)),
+                                   kubeadm_worker(spec), labels={"nodepool": w.name}))
     objects.append(vsphere_cluster(spec))
     return objects, groups
 
