@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
@@ -26,6 +27,17 @@ def crd_data(value: Any) -> Any:
 def object_meta(spec: InstallSpec, name: str, **extra: Any) -> dict[str, Any]:
     """``metadata`` of a global-cluster object: name, the install namespace, anything else."""
     return {"name": name, "namespace": spec.namespace, **extra}
+
+
+def secret_object(spec: InstallSpec, name: str, string_data: Mapping[str, Any], *,
+                  type: str = "Opaque", **meta: Any) -> dict[str, Any]:
+    """A ``Secret`` of the install namespace holding ``string_data`` (credentials, keys, configs).
+
+    Values may be :class:`~acp_install.secrets.SecretRef` or ``SecretText``: they stay references
+    in the plan and are resolved only where the Secret is written or applied.
+    """
+    return {"apiVersion": "v1", "kind": "Secret", "metadata": object_meta(spec, name, **meta),
+            "type": type, "stringData": dict(string_data)}
 
 
 def provider_package(spec: InstallSpec, release_name: str, *wait_crds: str,

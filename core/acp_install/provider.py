@@ -1,5 +1,9 @@
 """The public API for provider authors: hook markers, the records hooks return, helpers.
 
+The helpers (``platform_of``, ``Findings``, ``worker_group``, ``worker_findings``,
+``secret_object``, ``spec_example``...) are what every provider used to write again; using them
+keeps providers alike. ``docs/plugin-authors.md`` ("Helpers in acp_install.provider") lists them.
+
 A provider distribution imports from here and from nothing else of ``acp_install`` (embedders
 use :mod:`acp_install`); the modules behind these names are private and may move::
 
@@ -11,8 +15,17 @@ from __future__ import annotations
 from . import netcheck, templating
 from .errors import GateClosed, PluginError
 from .hookspecs import CONTRACT_VERSION, hookimpl
-from .objects import crd_data, object_meta, provider_package
+from .objects import crd_data, object_meta, provider_package, secret_object
 from .plan import encryption_config
+from .providerkit import (
+    SSH_PUBLIC_KEY,
+    Findings,
+    WorkerSection,
+    platform_of,
+    spec_example,
+    worker_findings,
+    worker_group,
+)
 from .records import (
     Diagnosis,
     DRContribution,
@@ -38,10 +51,12 @@ from .yamlio import dump_all as dump_yaml_all
 
 __all__ = [
     "CONTRACT_VERSION",
+    "SSH_PUBLIC_KEY",
     "Base64Of",
     "DRContribution",
     "Diagnosis",
     "Finding",
+    "Findings",
     "Gate",
     "GateClosed",
     "ImportEntry",
@@ -61,6 +76,7 @@ __all__ = [
     "SpecAlias",
     "SpecExample",
     "WorkerGroup",
+    "WorkerSection",
     "crd_data",
     "doc",
     "dump_yaml",
@@ -69,6 +85,11 @@ __all__ = [
     "hookimpl",
     "netcheck",
     "object_meta",
+    "platform_of",
     "provider_package",
+    "secret_object",
+    "spec_example",
     "templating",
+    "worker_findings",
+    "worker_group",
 ]

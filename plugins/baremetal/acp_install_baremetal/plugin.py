@@ -26,12 +26,15 @@ from acp_install.provider import (
     WorkerGroup,
     encryption_config,
     hookimpl,
-    templating,
+    platform_of,
+    secret_object,
+    spec_example,
+    worker_group,
 )
 
 from . import gates, render, validate
 from .models import BaremetalPlatform
-from .render import CP_POOL, CP_TEMPLATE, ELEMENTAL_GROUP, INFRA, RELEASE, platform_of
+from .render import CP_POOL, CP_TEMPLATE, ELEMENTAL_GROUP, INFRA, RELEASE
 
 FORMAT = "cloud-config"
 REGISTRY_PORT = 11443
@@ -75,7 +78,7 @@ def _worker_pool(w_name: str) -> tuple[str, str]:
 
 def manifest_objects(spec: InstallSpec) -> tuple[list[dict[str, Any]], list[WorkerGroup]]:
     """Provider objects in the §5.3 order, and the worker groups the core wires."""
-    p = platform_of(spec)
+    p = platform_of(spec, BaremetalPlatform)
     objects = [
         render.machine_registration(spec),
         render.seed_image(spec),
@@ -88,17 +91,15 @@ def manifest_objects(spec: InstallSpec) -> tuple[list[dict[str, Any]], list[Work
         pool, template = _worker_pool(w.name)
         objects += [render.inventory_pool(spec, pool, w),
                     render.machine_template(spec, template, pool)]
-        groups.append(WorkerGroup(
-            name=w.name, replicas=w.replicas,
-            infrastructure=ObjectRef(INFRA, "BaremetalMachineTemplate", template),
-            kubeadm=render.kubeadm(spec, worker=True), labels={"pool.name": pool},
-            max_surge=0, max_unavailable=1))
+        groups.append(worker_group(w, ObjectRef(INFRA, "BaremetalMachineTemplate", template),
+                                   render.kubeadm(spec, worker=True), labels={"pool.name": pool},
+                                   max_surge=0, max_unavailable=1))
     return objects, groups
 
 
 @hookimpl
 def acp_manifest(spec: InstallSpec) -> Iterator[ProviderManifest]:
-    p = platform_of(spec)
+    p = platform_of(spec, BaremetalPlatform)
     objects, groups = manifest_objects(spec)
     annotations = {"cpaas.io/sentry-deploy-type": "Baremetal",
                    "cpaas.io/alb-address-type": "ClusterAddress"}
@@ -120,7 +121,7 @@ def acp_manifest(spec: InstallSpec) -> Iterator[ProviderManifest]:
 def acp_extra_resources(spec: InstallSpec,
                         objects: Sequence[Mapping[str, Any]]) -> list[ImportEntry]:
     """§5.6 derived from ``objects`` (rendered at plan time; plus live objects at runtime)."""
-    return render.import_entries(objects, runtime_secrets=platform_of(spec).importRuntimeSecrets)
+    return render.import_entries(objects, runtime_secrets=platform_of(spec, BaremetalPlatform).importRuntimeSecrets)
 
 
 def registry_domain(spec: InstallSpec) -> str:
@@ -134,7 +135,7 @@ def registry_domain(spec: InstallSpec) -> str:
 def acp_installer_payload(spec: InstallSpec) -> InstallerPayloadPart:
     # Same shape as DCS: VIP in console.host, cluster block with isThirdParty true for both
     # Internal (Alive) and External endpoints.
-    port = platform_of(spec).endpoint.port
+    port = platform_of(spec, BaremetalPlatform).endpoint.port
     return InstallerPayloadPart(console_hosts=(spec.controlPlaneVIP,), cluster=True,
                                 ha=InstallerHA(vip=spec.controlPlaneVIP, vport=port),
                                 registry_domain=registry_domain(spec))
@@ -143,19 +144,13 @@ def acp_installer_payload(spec: InstallSpec) -> InstallerPayloadPart:
 @hookimpl
 def acp_dr_fields(spec: InstallSpec, role: str) -> Iterator[DRContribution]:
     """§5.8: encryption Secret + BaremetalCluster ref (never a KCP file), shared SA signing key."""
-    p = platform_of(spec)
-    ns = spec.namespace
-    objects: list[dict[str, Any]] = [
-        {"apiVersion": "v1", "kind": "Secret",
-         "metadata": {"name": render.ENCRYPTION_SECRET, "namespace": ns}, "type": "Opaque",
-         "stringData": {"encryption-provider.conf": encryption_config(spec)}},
-    ]
+    p = platform_of(spec, BaremetalPlatform)
+    objects = [secret_object(spec, render.ENCRYPTION_SECRET,
+                             {"encryption-provider.conf": encryption_config(spec)})]
     if p.dr is not None:
-        objects.append({"apiVersion": "v1", "kind": "Secret",
-                        "metadata": {"name": render.SA_KEY_SECRET, "namespace": ns},
-                        "type": "Opaque",
-                        "stringData": {"sa.key": p.dr.serviceAccountKey,
-                                       "sa.pub": p.dr.serviceAccountPublicKey}})
+        objects.append(secret_object(spec, render.SA_KEY_SECRET,
+                                     {"sa.key": p.dr.serviceAccountKey,
+                                      "sa.pub": p.dr.serviceAccountPublicKey}))
     infra: dict[str, Any] = {}
     if p.documentedFields.encryptionProviderConfigRef:
         infra["encryptionProviderConfigRef"] = {"name": render.ENCRYPTION_SECRET}
@@ -173,7 +168,7 @@ def acp_validate(spec: InstallSpec) -> Iterator[Finding]:
 
 
 def expected_inventories(spec: InstallSpec) -> list[gates.ExpectedInventory]:
-    p = platform_of(spec)
+    p = platform_of(spec, BaremetalPlatform)
     pools = [(CP_POOL, p.controlPlane), *((_worker_pool(w.name)[0], w) for w in p.workers)]
     return [gates.ExpectedInventory(inv.name, pool, inv.ip)
             for pool, members in pools for inv in members.inventories]
@@ -213,5 +208,4 @@ def acp_ready_gates(spec: InstallSpec, gate: str,
 
 @hookimpl
 def acp_spec_example() -> SpecExample:
-    return SpecExample(templating.render("platform-example.yaml.j2",
-                                         package="acp_install_baremetal"))
+    return spec_example("acp_install_baremetal")

@@ -10,7 +10,14 @@ import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from acp_install.provider import ImportEntry, InstallSpec, KubeadmContribution, KubeadmFile
+from acp_install.provider import (
+    ImportEntry,
+    InstallSpec,
+    KubeadmContribution,
+    KubeadmFile,
+    object_meta,
+    platform_of,
+)
 
 from .models import BaremetalPlatform, Pool
 
@@ -44,11 +51,6 @@ WAIT_CRDS = ("baremetalclusters.infrastructure.cluster.x-k8s.io",
              "machineinventories.elemental.cattle.io")
 
 
-def platform_of(spec: InstallSpec) -> BaremetalPlatform:
-    platform: BaremetalPlatform = spec.platform
-    return platform
-
-
 def url_host(host: str) -> str:
     """An IP or name as it appears in a URL (IPv6 in brackets)."""
     try:
@@ -59,10 +61,6 @@ def url_host(host: str) -> str:
 
 def bootstrap_url(spec: InstallSpec) -> str:
     return f"https://{url_host(spec.hostIP)}:{BOOTSTRAP_PORT}"
-
-
-def _meta(spec: InstallSpec, name: str, **extra: Any) -> dict[str, Any]:
-    return {"name": name, "namespace": spec.namespace, **{k: v for k, v in extra.items() if v}}
 
 
 # --- Step 3 -------------------------------------------------------------------------------------
@@ -77,9 +75,9 @@ def bootstrap_certificates(spec: InstallSpec) -> tuple[dict[str, Any], ...]:
     ns = spec.namespace
     return (
         {"apiVersion": CERT_MANAGER, "kind": "Issuer",
-         "metadata": _meta(spec, "baremetal-bootstrap-selfsigned"), "spec": {"selfSigned": {}}},
+         "metadata": object_meta(spec, "baremetal-bootstrap-selfsigned"), "spec": {"selfSigned": {}}},
         {"apiVersion": CERT_MANAGER, "kind": "Certificate",
-         "metadata": _meta(spec, "baremetal-bootstrap-ca"),
+         "metadata": object_meta(spec, "baremetal-bootstrap-ca"),
          "spec": {"isCA": True, "commonName": "baremetal-bootstrap-ca",
                   "secretName": "baremetal-bootstrap-ca",
                   "duration": "87600h", "renewBefore": "720h",
@@ -87,10 +85,10 @@ def bootstrap_certificates(spec: InstallSpec) -> tuple[dict[str, Any], ...]:
                   "usages": ["cert sign", "crl sign"],
                   "issuerRef": {"name": "baremetal-bootstrap-selfsigned", "kind": "Issuer"}}},
         {"apiVersion": CERT_MANAGER, "kind": "Issuer",
-         "metadata": _meta(spec, "baremetal-bootstrap-ca"),
+         "metadata": object_meta(spec, "baremetal-bootstrap-ca"),
          "spec": {"ca": {"secretName": "baremetal-bootstrap-ca"}}},
         {"apiVersion": CERT_MANAGER, "kind": "Certificate",
-         "metadata": _meta(spec, "dex-tls-bootstrap"),
+         "metadata": object_meta(spec, "dex-tls-bootstrap"),
          "spec": {"secretName": DEX_TLS, "commonName": spec.hostIP,
                   "ipAddresses": [spec.hostIP, "127.0.0.1"],
                   "dnsNames": [alb, f"{alb}.{ns}.svc", f"{alb}.{ns}.svc.cluster.local"],
@@ -101,7 +99,7 @@ def bootstrap_certificates(spec: InstallSpec) -> tuple[dict[str, Any], ...]:
 
 def apprelease_values(spec: InstallSpec) -> dict[str, Any]:
     """§5.2 item 2: values deep-merged over the common ``global`` values."""
-    p = platform_of(spec)
+    p = platform_of(spec, BaremetalPlatform)
     handoff: dict[str, Any] = {"controlPlaneVIP": spec.controlPlaneVIP,
                                "delivery": {"enabled": True, "mode": "always"}}
     if p.directAPIServer:
@@ -130,7 +128,7 @@ def apprelease_values(spec: InstallSpec) -> dict[str, Any]:
 
 
 def machine_registration(spec: InstallSpec) -> dict[str, Any]:
-    r = platform_of(spec).registration
+    r = platform_of(spec, BaremetalPlatform).registration
     install: dict[str, Any] = {"device": r.installDevice, "eject-cd": True, "reboot": True,
                                "snapshotter": {"type": r.snapshotter, "maxSnaps": r.maxSnaps}}
     registration: dict[str, Any] = {"emulate-tpm": r.emulateTPM}
@@ -147,9 +145,10 @@ def machine_registration(spec: InstallSpec) -> dict[str, Any]:
         "elemental.cattle.io/serial-number": "${System Information/Serial Number}",
         **r.inventoryLabels,
     }
+    annotations = {"annotations": dict(sorted(r.annotations.items()))} if r.annotations else {}
     return {
         "apiVersion": ELEMENTAL, "kind": "MachineRegistration",
-        "metadata": _meta(spec, r.name, annotations=dict(sorted(r.annotations.items()))),
+        "metadata": object_meta(spec, r.name, **annotations),
         "spec": {
             "machineName": r.machineName,
             "machineInventoryLabels": labels,
@@ -161,7 +160,7 @@ def machine_registration(spec: InstallSpec) -> dict[str, Any]:
 
 
 def seed_image(spec: InstallSpec) -> dict[str, Any]:
-    p = platform_of(spec)
+    p = platform_of(spec, BaremetalPlatform)
     s = p.seedImage
     body: dict[str, Any] = {
         "type": s.type,
@@ -174,33 +173,33 @@ def seed_image(spec: InstallSpec) -> dict[str, Any]:
     }
     if s.cloudConfig:
         body["cloud-config"] = s.cloudConfig
-    return {"apiVersion": ELEMENTAL, "kind": "SeedImage", "metadata": _meta(spec, s.name),
+    return {"apiVersion": ELEMENTAL, "kind": "SeedImage", "metadata": object_meta(spec, s.name),
             "spec": body}
 
 
 def inventory_pool(spec: InstallSpec, name: str, pool: Pool) -> dict[str, Any]:
-    p = platform_of(spec)
+    p = platform_of(spec, BaremetalPlatform)
     members: list[Any]
     if p.documentedFields.poolMembersAsNames:
         members = [inv.name for inv in pool.inventories]
     else:
         members = [{"name": inv.name, **({"hostname": inv.hostname} if inv.hostname else {})}
                    for inv in pool.inventories]
-    return {"apiVersion": INFRA, "kind": "MachineInventoryPool", "metadata": _meta(spec, name),
+    return {"apiVersion": INFRA, "kind": "MachineInventoryPool", "metadata": object_meta(spec, name),
             "spec": {"clusterName": "global", "machineInventories": members}}
 
 
 def machine_template(spec: InstallSpec, name: str, pool: str) -> dict[str, Any]:
     body: dict[str, Any] = {"machineInventoryPoolRef": {"name": pool}}
-    policy = platform_of(spec).documentedFields.allocationPolicy
+    policy = platform_of(spec, BaremetalPlatform).documentedFields.allocationPolicy
     if policy:
         body["allocationPolicy"] = policy
-    return {"apiVersion": INFRA, "kind": "BaremetalMachineTemplate", "metadata": _meta(spec, name),
+    return {"apiVersion": INFRA, "kind": "BaremetalMachineTemplate", "metadata": object_meta(spec, name),
             "spec": {"template": {"spec": body}}}
 
 
 def baremetal_cluster(spec: InstallSpec) -> dict[str, Any]:
-    p = platform_of(spec)
+    p = platform_of(spec, BaremetalPlatform)
     e = p.endpoint
     lb: dict[str, Any] = {"type": e.type, "host": spec.controlPlaneVIP, "port": e.port}
     if e.type == "Internal":
@@ -212,13 +211,13 @@ def baremetal_cluster(spec: InstallSpec) -> dict[str, Any]:
     body: dict[str, Any] = {"controlPlaneLoadBalancer": lb}
     if p.networkType:
         body["networkType"] = p.networkType
-    return {"apiVersion": INFRA, "kind": "BaremetalCluster", "metadata": _meta(spec, "global"),
+    return {"apiVersion": INFRA, "kind": "BaremetalCluster", "metadata": object_meta(spec, "global"),
             "spec": body}
 
 
 def kubeadm(spec: InstallSpec, *, worker: bool) -> KubeadmContribution:
     """The Bare Metal part of the kubeadm body (hostname/provider-id/criSocket are the provider's)."""
-    p = platform_of(spec)
+    p = platform_of(spec, BaremetalPlatform)
     users: tuple[dict[str, Any], ...] = ()
     if p.sshAuthorizedKeys:
         users = ({"name": "boot", "sudo": "ALL=(ALL) NOPASSWD:ALL", "shell": "/bin/bash",

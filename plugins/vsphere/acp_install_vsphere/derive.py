@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from acp_install.provider import InstallSpec, SecretRef
+from acp_install.provider import InstallSpec, SecretRef, platform_of
 
 from .keys import GeneratedKey
 from .models import DEFAULT_GENERATED_KEY_FILE, Machines, VspherePlatform, WorkerMachines
 
 CP_POOL = "global-cp-pool"
 CP_TEMPLATE = "global-cp-machine-template"
-
-
-def _platform(spec: InstallSpec) -> VspherePlatform:
-    platform: VspherePlatform = spec.platform
-    return platform
 
 
 def pool_name(m: Machines) -> str:
@@ -30,7 +25,7 @@ def template_name(m: Machines) -> str:
 
 def default_folder(spec: InstallSpec, m: Machines) -> str:
     """``/<dc>/vm/global``, or ``.../global/<role>`` on a DR side."""
-    dc = _platform(spec).vcenter.datacenter
+    dc = platform_of(spec, VspherePlatform).vcenter.datacenter
     folder = f"/{dc}/vm/global"
     return f"{folder}/{spec.dr.role}" if spec.dr is not None else folder
 
@@ -47,7 +42,7 @@ def template_networks(m: Machines) -> list[str]:
 
 def encryption_key(spec: InstallSpec) -> SecretRef:
     """DR: the shared ``dr.encryptionKey``; else the given key; else one generated once."""
-    p = _platform(spec)
+    p = platform_of(spec, VspherePlatform)
     if spec.dr is not None:
         return spec.dr.encryptionKey
     if p.encryptionKey is not None:
@@ -58,14 +53,14 @@ def encryption_key(spec: InstallSpec) -> SecretRef:
 def generated_key_file(spec: InstallSpec) -> str:
     """The generated key's location as written in the spec (``~`` unexpanded, so plain renders
     stay identical across machines); :class:`GeneratedKey` expands it when used."""
-    p = _platform(spec)
+    p = platform_of(spec, VspherePlatform)
     if p.generatedKeyFile is not None:
         return p.generatedKeyFile
     return DEFAULT_GENERATED_KEY_FILE.format(vip=spec.controlPlaneVIP)
 
 
 def nameservers(spec: InstallSpec) -> list[str]:
-    p = _platform(spec)
+    p = platform_of(spec, VspherePlatform)
     if p.nameservers is not None:
         return list(p.nameservers)
     seen: dict[str, None] = {}

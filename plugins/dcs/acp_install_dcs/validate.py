@@ -1,0 +1,164 @@
+"""DCS rules, each with the spec field path and a fix, checked before anything is applied."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterator, Sequence
+
+from acp_install.provider import (
+    SSH_PUBLIC_KEY,
+    Finding,
+    Findings,
+    InstallSpec,
+    netcheck,
+    platform_of,
+    worker_findings,
+)
+
+from .models import DcsPlatform, Machines, PoolSlot
+from .render import FORMAT
+
+CP_DISKS = ("/var/lib/etcd", "/var/lib/kubelet", "/var/lib/containerd")
+WORKER_DISKS = ("/var/lib/kubelet", "/var/lib/containerd")
+findings = Findings(rule="dcs")
+
+
+class _Taken:
+    """Node IPs, hostnames and DCS VM names already used, across the control plane pool and
+    every worker pool (each becomes a node or a VM of the same cluster)."""
+
+    def __init__(self) -> None:
+        self.ips: dict[str, str] = {}
+        self.hostnames: dict[str, str] = {}
+        self.machine_names: dict[str, str] = {}
+
+
+def _unique(taken: dict[str, str], value: str, path: str, what: str, fix: str) -> Iterator[Finding]:
+    if value in taken:
+        yield findings.error(path, f"{what} {value!r} is already used by {taken[value]}", fix)
+    else:
+        taken[value] = path.rsplit(".", 1)[0]
+
+
+def _check_gateway(slot: PoolSlot, sp: str) -> Iterator[Finding]:
+    """§2.3: the gateway lies in the slot's subnet (ip/mask); skipped when ip or mask is bad."""
+    if netcheck.ipv4_error(slot.ip) or netcheck.ip_error(slot.gateway) or \
+            not re.fullmatch(r"\d{1,2}", slot.mask) or not 0 < int(slot.mask) <= 32:
+        return
+    net = ipaddress.ip_interface(f"{slot.ip}/{slot.mask}").network
+    gateway = ipaddress.ip_address(slot.gateway)
+    if gateway not in net:
+        yield findings.error(f"{sp}.gateway", f"gateway {slot.gateway} is outside the slot's subnet {net} "
+                             f"(ip {slot.ip}, mask {slot.mask})",
+                             "give the gateway of the node's subnet, or correct mask (a prefix length)")
+    elif str(gateway) == slot.ip:
+        yield findings.error(f"{sp}.gateway", "the gateway is the node IP itself",
+                             "give the subnet's router address as gateway")
+
+
+def _check_machines(spec: InstallSpec, m: Machines, path: str, required: Sequence[str],
+                    replicas: int, taken: _Taken) -> Iterator[Finding]:
+    systems = [i for i, d in enumerate(m.disks) if d.systemVolume]
+    if len(systems) != 1:
+        yield findings.error(f"{path}.disks", f"{len(systems)} disks have systemVolume: true",
+                             "mark exactly one disk systemVolume: true")
+    paths = [d.path for d in m.disks if d.path]
+    for need in required:
+        if need not in paths:
+            yield findings.error(f"{path}.disks", f"no template disk mounted at {need}",
+                                 f"add a disk with path: {need}")
+    for i, d in enumerate(m.disks):
+        sel = [x for x in (d.datastoreName, d.datastoreClusterName, d.datastoreUrn) if x]
+        if len(sel) > 1 or (not sel and not d.systemVolume):
+            yield findings.error(f"{path}.disks[{i}]", "give exactly one of datastoreName, "
+                                 "datastoreClusterName, datastoreUrn", "keep one datastore selector")
+        if d.path == "/var/cpaas":
+            yield findings.error(f"{path}.disks[{i}].path", "/var/cpaas on a template disk is not preserved "
+                                 "across rolling replacement", "declare /var/cpaas as a pool persistentDisk")
+        if d.quantity < 0:
+            yield findings.error(f"{path}.disks[{i}].quantity", "must be >= 0", "size in GB (0 = template)")
+    if len(m.pool) < replicas:
+        yield findings.error(f"{path}.pool", f"{len(m.pool)} slot(s) for {replicas} replicas",
+                             "add a pool slot per machine (pool size >= replicas)")
+    for i, slot in enumerate(m.pool):
+        sp = f"{path}.pool[{i}]"
+        if netcheck.ipv4_error(slot.ip):
+            yield findings.error(f"{sp}.ip", f"{slot.ip!r} is not an IPv4 address", "give the node IPv4")
+        else:
+            yield from _unique(taken.ips, slot.ip, f"{sp}.ip", "IP",
+                               "give every slot its own IP")
+        if slot.ip == spec.controlPlaneVIP:
+            yield findings.error(f"{sp}.ip", "the control plane VIP is used as a node IP",
+                                 "the VIP must not be inside a node pool")
+        if not re.fullmatch(r"\d{1,2}", slot.mask) or not 0 < int(slot.mask) <= 32:
+            yield findings.error(f"{sp}.mask", f"{slot.mask!r} is not a prefix length",
+                                 'write the prefix length as a string, e.g. mask: "24"')
+        if netcheck.ip_error(slot.gateway):
+            yield findings.error(f"{sp}.gateway", f"{slot.gateway!r} is not an IP address", "give the gateway IP")
+        else:
+            yield from _check_gateway(slot, sp)
+        if not netcheck.DNS1123_SUBDOMAIN.match(slot.hostname):
+            yield findings.error(f"{sp}.hostname", f"{slot.hostname!r} is not a valid hostname",
+                                 "use lowercase letters, digits, '-' and '.'")
+        else:
+            yield from _unique(taken.hostnames, slot.hostname, f"{sp}.hostname", "hostname",
+                               "give every slot its own hostname (it becomes the node name)")
+        if slot.machineName is not None:
+            yield from _unique(taken.machine_names, slot.machineName, f"{sp}.machineName",
+                               "machineName", "give every slot its own DCS VM name")
+        slots: set[int] = set()
+        for j, disk in enumerate(slot.persistentDisk or []):
+            dp = f"{sp}.persistentDisk[{j}]"
+            if disk.slot < 0 or disk.slot in slots:
+                yield findings.error(f"{dp}.slot", f"slot {disk.slot} is negative or repeated",
+                                     "give each persistent disk a unique slot >= 0")
+            slots.add(disk.slot)
+            if disk.quantityGB < 1:
+                yield findings.error(f"{dp}.quantityGB", "must be >= 1", "size in GB")
+            if bool(disk.datastoreName) == bool(disk.datastoreClusterName):
+                yield findings.error(dp, "give exactly one of datastoreName or datastoreClusterName",
+                                     "keep one datastore selector")
+            if (disk.path is not None and not disk.path.startswith("/")) or disk.path == "/":
+                yield findings.error(f"{dp}.path", f"{disk.path!r} is not an absolute mount path",
+                                     "e.g. /var/cpaas; omit for a raw block device")
+
+
+
+def check(spec: InstallSpec) -> Iterator[Finding]:
+    """Every DCS rule; all findings, not just the first."""
+    p = platform_of(spec, DcsPlatform)
+    fmt = spec.controlPlane.format
+    if fmt is not None and fmt != FORMAT:
+        yield findings.error("controlPlane.format", f"invalid format, expected ignition, got {fmt}",
+                             "DCS requires ignition: remove the field or set it to ignition", "format")
+    c = p.credentials
+    if not re.match(r"^https?://", c.endpoint):
+        yield findings.error("platform.credentials.endpoint", f"{c.endpoint!r} has no http:// or https://",
+                             "e.g. https://dcs.example.com:7443 (the DCS REST port is 7443)")
+    if c.userType is not None and c.userType.lower() not in ("interconnect", "domain"):
+        yield findings.error("platform.credentials.userType", f"{c.userType!r} is not a DCS user type",
+                             "use interconnect (default) or domain")
+    if not p.sshAuthorizedKeys:
+        yield findings.error("platform.sshAuthorizedKeys", "empty: the ignition validator rejects it",
+                             "add at least one OpenSSH public key")
+    for i, key in enumerate(p.sshAuthorizedKeys):
+        if not SSH_PUBLIC_KEY.match(key.strip()):
+            yield findings.error(f"platform.sshAuthorizedKeys[{i}]", "not an OpenSSH public key",
+                                 "paste the one-line key, e.g. 'ssh-ed25519 AAAA... user@host'")
+    if p.loadBalancer.type != "external":
+        yield findings.error("platform.loadBalancer.type", f"{p.loadBalancer.type!r} is not supported for "
+                             "the global cluster (DCS provider v1.0.21 supports only an external LB)",
+                             "use type: external with an external load balancer on controlPlaneVIP")
+    if not 0 < p.loadBalancer.port < 65536:
+        yield findings.error("platform.loadBalancer.port", "must be 1-65535", "use 6443")
+    taken = _Taken()
+    yield from _check_machines(spec, p.controlPlane, "platform.controlPlane", CP_DISKS,
+                               spec.controlPlane.replicas, taken)
+    if not any(d.path == "/var/cpaas" for s in p.controlPlane.pool for d in s.persistentDisk or []):
+        yield findings.warning("platform.controlPlane.pool", "no /var/cpaas persistent disk: "
+                               "platform state is lost when a control plane VM is replaced",
+                               "add persistentDisk [{slot: 0, quantityGB: ..., path: /var/cpaas}]")
+    yield from worker_findings(p.workers, findings)
+    for i, w in enumerate(p.workers):
+        yield from _check_machines(spec, w, f"platform.workers[{i}]", WORKER_DISKS, w.replicas, taken)
