@@ -7,6 +7,8 @@ by the conformance suite's canary scan.
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import attrs
 
@@ -21,6 +23,16 @@ from acp_install.provider import (
 )
 
 from fakeprovider import FooProvider
+
+Edit = Callable[[ProviderManifest], ProviderManifest]
+
+
+def _edited(parts: ProviderManifest | Iterable[ProviderManifest], edit: Edit) -> Any:
+    """The base provider's manifest with ``edit`` applied, in the shape the base returned it
+    (one record, or an iterable of them as collecting hooks return)."""
+    if isinstance(parts, ProviderManifest):
+        return edit(parts)
+    return [edit(p) for p in parts]
 
 
 @attrs.frozen
@@ -51,12 +63,11 @@ class AnnotatesToken(FooProvider):
     """Puts the platform token (a SecretRef) into an annotation of its FooCluster."""
 
     @hookimpl
-    def acp_manifest(self, spec: InstallSpec) -> ProviderManifest:
-        part = super().acp_manifest(spec)
-        objects = tuple(
-            {**o, "metadata": {**o["metadata"], "annotations": {"foo.example/token": spec.platform.token}}}
-            if o["kind"] == "FooCluster" else o for o in part.objects)
-        return attrs.evolve(part, objects=objects)
+    def acp_manifest(self, spec: InstallSpec) -> Any:
+        annotation = {"foo.example/token": spec.platform.token}
+        return _edited(super().acp_manifest(spec), lambda part: attrs.evolve(part, objects=tuple(
+            {**o, "metadata": {**o["metadata"], "annotations": annotation}}
+            if o["kind"] == "FooCluster" else o for o in part.objects)))
 
 
 class FileTokenExample(FooProvider):
@@ -71,12 +82,12 @@ class RendersToken(FileTokenExample):
     """Reveals the file-referenced token into a ConfigMap of the manifest (a rendered file)."""
 
     @hookimpl
-    def acp_manifest(self, spec: InstallSpec) -> ProviderManifest:
-        part = super().acp_manifest(spec)
+    def acp_manifest(self, spec: InstallSpec) -> Any:
         leak = {"apiVersion": "v1", "kind": "ConfigMap",
                 "metadata": {"name": "global-foo-config", "namespace": spec.namespace},
                 "data": {"token": spec.platform.token.reveal().get()}}
-        return attrs.evolve(part, objects=(*part.objects, leak))
+        return _edited(super().acp_manifest(spec),
+                       lambda part: attrs.evolve(part, objects=(*part.objects, leak)))
 
 
 class EncodesToken(FileTokenExample):
@@ -84,13 +95,13 @@ class EncodesToken(FileTokenExample):
     (anyone reading the rendered file can decode it)."""
 
     @hookimpl
-    def acp_manifest(self, spec: InstallSpec) -> ProviderManifest:
-        part = super().acp_manifest(spec)
+    def acp_manifest(self, spec: InstallSpec) -> Any:
         conf = f"[auth]\nregion = eu-1\ntoken = {spec.platform.token.reveal().get()}\n"
         leak = {"apiVersion": "v1", "kind": "Secret",
                 "metadata": {"name": "global-foo-conf", "namespace": spec.namespace},
                 "data": {"foo.conf": base64.b64encode(conf.encode()).decode()}}
-        return attrs.evolve(part, objects=(*part.objects, leak))
+        return _edited(super().acp_manifest(spec),
+                       lambda part: attrs.evolve(part, objects=(*part.objects, leak)))
 
 
 str_password = StrPassword()

@@ -111,29 +111,28 @@ def build_plan(loaded: LoadedSpec) -> InstallPlan:
     dr_files: list[tuple[str, Any]] = []
     if spec.dr is not None:
         dr_files.append(("encryption-provider.conf", encryption_config(spec)))
-    appreleases = tuple(artifacts.apprelease(spec, p) for p in packages)
-    package_objects = tuple(o for p in packages for o in p.extra_objects)
-    _refuse_secrets_in_metadata([*package_objects, *appreleases, *objects,
-                                 *([extra] if extra is not None else [])], loaded)
-    return InstallPlan(
+    plan = InstallPlan(
         spec=spec,
         provider=info,
         packages=tuple(packages),
-        appreleases=appreleases,
-        package_objects=package_objects,
+        appreleases=tuple(artifacts.apprelease(spec, p) for p in packages),
+        package_objects=tuple(o for p in packages for o in p.extra_objects),
         manifest=tuple(objects),
         extra_resources=extra,
         installer_payload=payload,
         dr_files=tuple(dr_files),
         warnings=loaded.warnings,
     )
+    _refuse_secrets_in_metadata(plan, loaded)
+    return plan
 
 
-def _refuse_secrets_in_metadata(objects: list[KubeObject], loaded: LoadedSpec) -> None:
+def _refuse_secrets_in_metadata(plan: InstallPlan, loaded: LoadedSpec) -> None:
     """Labels and annotations are public (listed, logged, copied onto Machines and Nodes), so a
     secret there is a provider bug: refused while planning, before anything is applied."""
     provider = loaded.provider
-    for obj in objects:
+    extra = [plan.extra_resources] if plan.extra_resources is not None else []
+    for obj in [*plan.package_objects, *plan.appreleases, *plan.manifest, *extra]:
         for path in metadata_secrets(obj):
             meta = obj.get("metadata") or {}
             raise PluginError(
