@@ -35,6 +35,17 @@ def _edited(parts: ProviderManifest | Iterable[ProviderManifest], edit: Edit) ->
     return [edit(p) for p in parts]
 
 
+class Leaky(FooProvider):
+    """The fake provider under the id it is registered with (an entry point's name is its id)."""
+
+    def __init__(self, provider_id: str = "foo") -> None:
+        self.provider_id = provider_id
+
+    @hookimpl
+    def acp_provider_info(self) -> ProviderInfo:
+        return attrs.evolve(super().acp_provider_info(), id=self.provider_id)
+
+
 @attrs.frozen
 class Login:
     user: str
@@ -51,7 +62,7 @@ class StrPasswordPlatform:
     vaultItem: str = attrs.field(default="", metadata=doc("Password of the Foo API user."))
 
 
-class StrPassword(FooProvider):
+class StrPassword(Leaky):
     """Types a password ``str`` (nested in a section) and describes another field as one."""
 
     @hookimpl
@@ -59,7 +70,7 @@ class StrPassword(FooProvider):
         return attrs.evolve(super().acp_provider_info(), platform_type=StrPasswordPlatform)
 
 
-class AnnotatesToken(FooProvider):
+class AnnotatesToken(Leaky):
     """Puts the platform token (a SecretRef) into an annotation of its FooCluster."""
 
     @hookimpl
@@ -70,7 +81,7 @@ class AnnotatesToken(FooProvider):
             if o["kind"] == "FooCluster" else o for o in part.objects)))
 
 
-class FileTokenExample(FooProvider):
+class FileTokenExample(Leaky):
     """A sample spec reading the token from a file, as authors often write it."""
 
     @hookimpl
@@ -104,8 +115,9 @@ class EncodesToken(FileTokenExample):
                        lambda part: attrs.evolve(part, objects=(*part.objects, leak)))
 
 
-str_password = StrPassword()
-annotates_token = AnnotatesToken()
-file_token_example = FileTokenExample()
-renders_token = RendersToken()
-encodes_token = EncodesToken()
+# entry points (their names are the ids): see tests/test_secret_hygiene.py
+str_password = StrPassword("strpw")
+annotates_token = AnnotatesToken("annotating")
+file_token_example = FileTokenExample("leaky")
+renders_token = RendersToken("leaky")
+encodes_token = EncodesToken("leaky")
