@@ -20,7 +20,6 @@ import pytest
 
 from ..plugins import Provider
 from ..secrets import spec_refs
-from ..spec.example import example_spec
 from ..spec.load import load_spec
 from ..yamlio import dump, load_all
 
@@ -70,12 +69,12 @@ class Canaries:
             self.assert_absent(path.read_bytes(), f"{where}: {path.relative_to(root)}")
 
 
-def plant(provider: Provider, directory: Path, monkeypatch: pytest.MonkeyPatch) -> Canaries:
-    """Write the provider's sample spec into ``directory`` with a canary behind every secret
+def plant(provider: Provider, text: str, directory: Path,
+          monkeypatch: pytest.MonkeyPatch) -> Canaries:
+    """Write the sample spec ``text`` into ``directory`` with a canary behind every secret
     reference: env references get an environment variable, file references a 0600 file here
     (the spec is rewritten to point at it)."""
     directory.mkdir(parents=True, exist_ok=True)
-    text = example_spec(provider)
     probe = directory / "probe.yaml"
     probe.write_text(text)
     refs = list(spec_refs(load_spec(probe, provider=provider).spec))

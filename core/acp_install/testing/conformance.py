@@ -30,6 +30,7 @@ from .. import hookspecs, naming
 from ..plan import InstallPlan, build_plan, write_plan
 from ..plugins import Provider, load_provider
 from ..spec import checks
+from ..spec.example import example_spec
 from ..spec.load import LoadedSpec, load_spec
 from ..yamlio import resolve_secrets
 from .canaries import Canaries, plant
@@ -55,7 +56,7 @@ class ProviderConformance:
     def planted(self, provider: Provider, tmp_path: Path,
                 monkeypatch: pytest.MonkeyPatch) -> Canaries:
         """The example spec with a unique canary behind every secret reference, env or file."""
-        return plant(provider, tmp_path / "canaries", monkeypatch)
+        return plant(provider, example_spec(provider), tmp_path / "canaries", monkeypatch)
 
     @pytest.fixture
     def canaries(self, planted: Canaries) -> dict[str, str]:
