@@ -17,9 +17,9 @@ from typing import Any
 import attrs
 
 from . import artifacts, naming, wiring
-from .errors import SpecError
+from .errors import PluginError, SpecError
 from .records import Finding, ImportEntry, KubeObject, ProviderInfo, ProviderPackage
-from .secrets import SecretText
+from .secrets import SecretText, metadata_secrets
 from .spec.load import LoadedSpec
 from .spec.model import InstallSpec
 from .templating import render
@@ -111,7 +111,7 @@ def build_plan(loaded: LoadedSpec) -> InstallPlan:
     dr_files: list[tuple[str, Any]] = []
     if spec.dr is not None:
         dr_files.append(("encryption-provider.conf", encryption_config(spec)))
-    return InstallPlan(
+    plan = InstallPlan(
         spec=spec,
         provider=info,
         packages=tuple(packages),
@@ -123,6 +123,25 @@ def build_plan(loaded: LoadedSpec) -> InstallPlan:
         dr_files=tuple(dr_files),
         warnings=loaded.warnings,
     )
+    _refuse_secrets_in_metadata(plan, loaded)
+    return plan
+
+
+def _refuse_secrets_in_metadata(plan: InstallPlan, loaded: LoadedSpec) -> None:
+    """Labels and annotations are public (listed, logged, copied onto Machines and Nodes), so a
+    secret there is a provider bug: refused while planning, before anything is applied."""
+    provider = loaded.provider
+    extra = [plan.extra_resources] if plan.extra_resources is not None else []
+    for obj in [*plan.package_objects, *plan.appreleases, *plan.manifest, *extra]:
+        for path in metadata_secrets(obj):
+            meta = obj.get("metadata") or {}
+            raise PluginError(
+                f"provider {provider.id!r} ({provider.distribution}) put a secret into "
+                f"{obj.get('kind', '?')}/{meta.get('name', '?')} at {path}: labels and annotations "
+                "are readable by anyone who can list the object",
+                hint="put the secret in a Secret's stringData and reference the Secret by name",
+                distribution=provider.distribution,
+            )
 
 
 def encryption_config(spec: InstallSpec) -> SecretText:

@@ -25,7 +25,7 @@ from typing import Any, TypeVar
 import attrs
 import pluggy
 
-from . import hookspecs, internal, records
+from . import hookspecs, internal, records, secret_fields
 from .errors import PluginError, SecretError
 from .records import (
     Diagnosis,
@@ -183,6 +183,9 @@ class Provider:
                 hint="install matching versions of acp-install and the provider",
                 distribution=distribution,
             )
+        # a credential typed str would take the secret as a literal: refused before any use
+        secret_fields.check_spec_class(self.info.platform_type, prefix="platform",
+                                       provider=self.info.id, distribution=distribution)
 
     @property
     def id(self) -> str:

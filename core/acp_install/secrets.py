@@ -198,3 +198,42 @@ def secret_refs(data: Any) -> Iterator[SecretRef | SecretText]:
     elif isinstance(data, list | tuple):
         for value in data:
             yield from secret_refs(value)
+
+
+def holds_secret(data: Any) -> bool:
+    """Whether ``data`` is or contains a secret of any kind (reference, text or revealed value)."""
+    if isinstance(data, SecretValue):
+        return True
+    if next(secret_refs(data), None) is not None:
+        return True
+    if isinstance(data, Mapping):
+        return any(holds_secret(k) or holds_secret(v) for k, v in data.items())
+    if isinstance(data, list | tuple):
+        return any(holds_secret(v) for v in data)
+    return False
+
+
+#: Metadata fields that are never secret: Kubernetes lists, logs and copies them to other objects
+#: (a MachineDeployment's template labels end up on every Machine and Node).
+PUBLIC_METADATA = ("labels", "annotations")
+
+
+def metadata_secrets(obj: Any, path: str = "") -> Iterator[str]:
+    """Paths of every label or annotation of a rendered object (its own ``metadata`` and any
+    nested one, e.g. ``spec.template.metadata``) that holds a secret, in document order."""
+    if isinstance(obj, Mapping):
+        for key, value in obj.items():
+            here = f"{path}.{key}" if path else str(key)
+            if key == "metadata" and isinstance(value, Mapping):
+                for field in PUBLIC_METADATA:
+                    entries = value.get(field)
+                    if isinstance(entries, Mapping):
+                        yield from (f"{here}.{field}[{k!r}]" for k, v in entries.items()
+                                    if holds_secret(k) or holds_secret(v))
+                    elif entries is not None and holds_secret(entries):
+                        yield f"{here}.{field}"
+            else:
+                yield from metadata_secrets(value, here)
+    elif isinstance(obj, list | tuple):
+        for i, value in enumerate(obj):
+            yield from metadata_secrets(value, f"{path}[{i}]")

@@ -9,12 +9,14 @@ A provider author subclasses :class:`ProviderConformance` in their own test suit
         provider_id = "foo"
 
 and pytest collects the checks below, run against the provider's *sample spec* (its own ``init``
-example unless :meth:`ProviderConformance.sample_spec` changes it) with canary values in every
-``{env: ...}`` secret reference: the contract loads, the example validates, the plan honours the
-naming convention, is deterministic (in one process and across processes with different hash
-seeds) and CRD-valid, the rendered files equal the reviewed copies in ``golden_dir``, secrets stay
-out of every rendered file unless asked for, the installer body has the procedure's shape, and a
-full install against the sandbox completes with exactly one installer request.
+example unless :meth:`ProviderConformance.sample_spec` changes it) with a unique canary behind
+every secret reference (``{env: ...}`` and ``{file: ...}``): the contract loads, the example
+validates, the plan honours the naming convention, is deterministic (in one process and across
+processes with different hash seeds) and CRD-valid, the rendered files equal the reviewed copies
+in ``golden_dir``, the installer body has the procedure's shape, and a full install against the
+sandbox completes with exactly one installer request. No canary (nor its base64) may appear in
+any byte of the plan, the rendered files (unless secrets are asked for, then only in 0600
+files), the findings, the engine's events, its work directory, or the CLI's output.
 
 The module is a registered pytest plugin (entry point ``pytest11`` of ``acp-install``, see
 :mod:`acp_install.testing`), so its ``assert`` statements are rewritten and a failing check
@@ -26,10 +28,9 @@ from __future__ import annotations
 import copy
 import json
 import os
-import secrets
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -38,10 +39,11 @@ import pytest
 from .. import hookspecs, naming
 from ..plan import InstallPlan, build_plan, write_plan
 from ..plugins import Provider, load_provider
-from ..secrets import spec_refs
+from ..spec import checks
 from ..spec.example import example_spec
 from ..spec.load import LoadedSpec, load_spec
 from ..yamlio import dump, load_all, resolve_secrets
+from .canaries import Canaries, plant
 
 #: Set (to anything but ``0``) to rewrite the golden folders instead of comparing with them.
 UPDATE_GOLDEN = "UPDATE_GOLDEN"
@@ -49,10 +51,6 @@ UPDATE_GOLDEN = "UPDATE_GOLDEN"
 #: strings changes between them, so output that depends on it differs.
 HASH_SEEDS = ("1", "2")
 
-
-def env_refs(value: Any) -> Iterator[str]:
-    """Names of every ``{env: NAME}`` secret reference inside a spec."""
-    return (ref.env for ref in spec_refs(value) if ref.env)
 
 
 def rendered_files(directory: Path) -> dict[str, bytes]:
@@ -109,7 +107,7 @@ class ProviderConformance:
         """The spec every check runs on, given the ``init`` example as data (a copy).
 
         Override to cover more than the example shows (worker groups, optional fields); keep
-        secrets as ``{env: NAME}`` references so the canary checks reach them.
+        secrets as references (``{env: NAME}`` or ``{file: PATH}``) so the canary checks reach them.
         """
         return example
 
@@ -128,25 +126,19 @@ class ProviderConformance:
         return dump(self.sample_spec(copy.deepcopy(load_all(text)[0][0])))
 
     @pytest.fixture
-    def sample_path(self, sample_text: str, canaries: dict[str, str], tmp_path: Path) -> Path:
-        path = tmp_path / "spec.yaml"
-        path.write_text(sample_text)
-        return path
+    def planted(self, provider: Provider, sample_text: str, tmp_path: Path,
+                monkeypatch: pytest.MonkeyPatch) -> Canaries:
+        """The sample spec with a unique canary behind every secret reference, env or file."""
+        return plant(provider, sample_text, tmp_path / "canaries", monkeypatch)
 
     @pytest.fixture
-    def canaries(self, provider: Provider, sample_text: str, tmp_path: Path,
-                 monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-        """A unique canary value for every env secret the sample spec references."""
-        probe = tmp_path / "probe.yaml"
-        probe.write_text(sample_text)
-        for name in set(env_refs(load_spec(probe, provider=provider).spec)):
-            monkeypatch.delenv(name, raising=False)
-        values: dict[str, str] = {}
-        loaded = load_spec(probe, provider=provider)
-        for name in sorted(set(env_refs(loaded.spec))):
-            values[name] = f"canary-{name.lower()}-{secrets.token_hex(6)}"
-            monkeypatch.setenv(name, values[name])
-        return values
+    def canaries(self, planted: Canaries) -> dict[str, str]:
+        """Reference (``env $NAME`` / ``file PATH``) -> its canary value."""
+        return dict(planted.values)
+
+    @pytest.fixture
+    def sample_path(self, planted: Canaries) -> Path:
+        return planted.spec_path
 
     @pytest.fixture
     def loaded(self, provider: Provider, sample_path: Path) -> LoadedSpec:
@@ -213,16 +205,30 @@ class ProviderConformance:
             errors = registry.validate(obj, unknown="error")
             assert not errors, f"{obj['kind']}/{obj['metadata']['name']}: {errors}"
 
-    def test_secrets_stay_out_of_rendered_files(self, plan: InstallPlan, canaries: dict[str, str],
+    # --- secret hygiene: no canary in any byte the product produces ----------------------------
+
+    def test_secrets_stay_out_of_the_plan(self, plan: InstallPlan, planted: Canaries) -> None:
+        for name, (content, _secret) in plan.files().items():
+            planted.assert_absent(content, f"the plan's {name}")
+        planted.assert_absent(repr(plan), "the plan's repr")
+
+    def test_secrets_stay_out_of_rendered_files(self, plan: InstallPlan, planted: Canaries,
                                                 tmp_path: Path) -> None:
-        for path in write_plan(plan, tmp_path / "plain"):
-            text = path.read_text()
-            for value in canaries.values():
-                assert value not in text, f"secret leaked into {path.name}"
+        write_plan(plan, tmp_path / "plain")
+        planted.assert_tree_absent(tmp_path / "plain", "render without --include-secrets")
         for path in write_plan(plan, tmp_path / "secret", include_secrets=True):
-            text = path.read_text()
-            if any(v in text for v in canaries.values()):
+            if planted.leaks(path.read_bytes()):
                 assert (os.stat(path).st_mode & 0o077) == 0, f"{path.name} holds a secret but is not 0600"
+
+    def test_secrets_stay_out_of_findings(self, loaded: LoadedSpec, provider: Provider,
+                                          planted: Canaries) -> None:
+        """Warnings of the load and every finding of the core's and the provider's checks, in
+        every form they are shown (the CLI's text, the JSON event, repr)."""
+        findings = [*loaded.warnings, *checks.check(loaded.spec), *provider.validate(loaded.spec)]
+        for f in findings:
+            shown = [f.format(loaded.source), repr(f), json.dumps(
+                {"path": f.path, "message": f.message, "fix": f.fix}, default=str)]
+            planted.assert_absent("\n".join(shown), f"finding {f.path or '<spec>'}")
 
     def test_installer_payload_shape(self, plan: InstallPlan, loaded: LoadedSpec) -> None:
         body = json.loads(plan.files()["installer-config.json"][0])
@@ -233,7 +239,7 @@ class ProviderConformance:
         assert {"base", "acp"} <= set(body["product"]) and body["hostIP"] == spec.hostIP
 
     def test_full_install_against_the_sandbox(self, plan: InstallPlan, provider: Provider,
-                                              canaries: dict[str, str], tmp_path: Path) -> None:
+                                              planted: Canaries, tmp_path: Path) -> None:
         from acp_install_sandbox.pytest_plugin import start_sandbox
 
         from ..engine import Engine, Timeouts
@@ -249,8 +255,44 @@ class ProviderConformance:
             result = engine.run()
             assert result.complete
             assert len(sandbox.recorder.installer_payloads) == 1
-            text = json.dumps([repr(e) for e in events])
-            for value in canaries.values():
-                assert value not in text, "a secret reached an engine event"
+            self.assert_install_kept_secrets(planted, events, tmp_path / "work")
+            # the canaries were the real secrets: the installer received them (not vacuous)
+            assert planted.leaks(json.dumps(sandbox.recorder.installer_payloads, default=str))
         finally:
             sandbox.stop()
+
+    def test_cli_sandbox_install_keeps_secrets(self, planted: Canaries, tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+        """``acp-install install --sandbox -f SPEC -o json``: every line it prints, every file
+        of its work directory."""
+        from ..cli.main import main
+
+        unsupported = set(self.sandbox_options) - {"scenario", "speed"}
+        if unsupported:
+            pytest.skip(f"sandbox_options {sorted(unsupported)} have no CLI flag")
+        argv = ["install", "--sandbox", "-f", str(planted.spec_path), "-o", "json",
+                "--workdir", str(tmp_path / "work")]
+        if self.crds_dir is not None:
+            argv += ["--crds", str(self.crds_dir)]
+        for option in ("scenario", "speed"):
+            if option in self.sandbox_options:
+                argv += [f"--{option}", str(self.sandbox_options[option])]
+        rc = main(argv)
+        out = capsys.readouterr()
+        planted.assert_absent(out.out, "the output of install -o json")
+        planted.assert_absent(out.err, "the stderr of install")
+        planted.assert_tree_absent(tmp_path / "work", "the install's work directory")
+        assert rc == 0, out.err
+        assert '"complete": true' in out.out
+
+    @staticmethod
+    def assert_install_kept_secrets(planted: Canaries, events: list[Any], workdir: Path) -> None:
+        """No canary in an engine event (as the JSON ``-o json`` streams, and as repr) nor in
+        any file of the work directory (state file included)."""
+        from ..engine import to_dict
+
+        for event in events:
+            planted.assert_absent(json.dumps(to_dict(event), sort_keys=True, default=str),
+                                  f"engine event {type(event).__name__} (JSON)")
+            planted.assert_absent(repr(event), f"engine event {type(event).__name__} (repr)")
+        planted.assert_tree_absent(workdir, "the engine's work directory")
