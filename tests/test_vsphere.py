@@ -191,6 +191,7 @@ def test_objects_validate_against_upstream_capi_and_capv_schemas(
             "KubeadmConfigTemplate", "MachineDeployment"} == checked
 
 
+@needs_shared
 def test_upstream_schema_check_can_fail(tmp_path: Path) -> None:
     objects = manifest(render(tmp_path, example("vsphere")))
     tmpl = one(objects, "VSphereMachineTemplate")
