@@ -43,7 +43,10 @@ def _field(name: str, tp: Any = str, **meta: Any) -> attrs.Attribute[Any]:
 
 @pytest.mark.parametrize("name", ["password", "adminPassword", "passwd", "api_key", "authKey",
                                   "secretKey", "privateKey", "token", "bearerToken", "secret",
-                                  "clientSecret", "credential", "encryptionKey", "apiKeys"])
+                                  "clientSecret", "credential", "encryptionKey", "apiKeys",
+                                  # a credential noun before another word, or after a qualifier
+                                  "hostPassword", "accessToken", "secretAccessKey", "accessSecret",
+                                  "privateKeyPEM", "passwordValue", "tokenValue"])
 def test_credential_names(name: str) -> None:
     assert is_credential(_field(name))
 

@@ -9,13 +9,16 @@ A field is a **credential** when
 
 * its metadata says so: ``doc("...", secret=True)`` (and ``secret=False`` says it is not, the
   escape hatch for a name the rules below misread);
-* the last word of its name (camelCase or snake_case) is a credential noun (:data:`NOUNS`:
-  password, secret, token, key, credential, ...), unless the word before it makes the value public
-  or an identifier (:data:`NOT_SECRET_QUALIFIERS`: ``publicKey``, ``accessKey`` — the ID half of an
-  AK/SK pair —, ``sshAuthorizedKeys``); the plural *secrets* names Kubernetes Secret objects
+* a word of its name (camelCase or snake_case) is a credential noun (:data:`NOUNS`: password,
+  secret, token, credential, ...) wherever it stands (``hostPassword``, ``accessToken``,
+  ``passwordValue``, ``secretAccessKey``); ``key`` counts as the last word (``authKey``) unless
+  the word before makes the value public or an identifier (:data:`NOT_SECRET_QUALIFIERS`:
+  ``publicKey``, ``accessKey`` — the ID half of an AK/SK pair —, ``sshAuthorizedKeys``), and
+  anywhere after ``private``/``secret``/``signing``/``api``/``auth``/``encryption``
+  (``privateKeyPEM``); the plural *secrets* names Kubernetes Secret objects
   (``imagePullSecrets``), not values. A field named after what *locates* or *describes* a
-  secret ends in another word and is not a credential: ``keyFile``, ``passwordEnv``,
-  ``providerSecretName``, ``secretType``, ``tokenTTL``;
+  secret ends in such a word (:data:`DESCRIPTORS`) and is not a credential: ``keyFile``,
+  ``passwordEnv``, ``providerSecretName``, ``secretType``, ``tokenTTL``;
 * or its ``doc`` text calls the value a credential (:data:`DOC_PHRASES`: "password", "private
   key", "API token", ...), unless its name ends in a locator or descriptor word
   (:data:`DESCRIPTORS`: ``...File``, ``...Name``, ``...Type``, ...).
@@ -42,14 +45,19 @@ from .secrets import SecretRef, SecretValue
 #: Types a credential field may have (possibly optional or in a container).
 SECRET_TYPES: tuple[type, ...] = (SecretRef, SecretValue)
 
-#: Last words of a field name that make it a credential.
+#: Words of a field name that make it a credential wherever they stand (``hostPassword``,
+#: ``accessToken``, ``passwordValue``, ``secretAccessKey``).
 NOUNS = frozenset({
     "password", "passwords", "passwd", "pwd", "passphrase", "pass",
     "secret", "token", "tokens", "credential", "credentials", "creds",
-    "key", "keys", "apikey", "privatekey",
+    "apikey", "privatekey",
 })
+#: ``key`` is a credential as the last word (``authKey``) or after one of these words anywhere
+#: (``privateKeyPEM``), but not after a word that makes it public or an identifier.
+KEY_WORDS = frozenset({"key", "keys"})
+SECRET_KEY_QUALIFIERS = frozenset({"private", "secret", "signing", "api", "auth", "encryption"})
 
-#: A word before the noun that makes the value public or an identifier, not a secret.
+#: A word before ``key`` that makes the value public or an identifier, not a secret.
 NOT_SECRET_QUALIFIERS = frozenset({"public", "pub", "access", "authorized", "host"})
 
 #: Last words naming what locates or describes a secret rather than the secret itself.
@@ -58,6 +66,7 @@ DESCRIPTORS = frozenset({
     "names", "id", "ids", "type", "kind", "format", "algorithm", "mode", "length", "size",
     "bits", "url", "uri", "endpoint", "ttl", "expiry", "expiration", "lifetime", "policy",
     "version", "label", "labels", "annotation", "count", "user", "username", "owner", "fingerprint",
+    "namespace", "hash", "digest", "rotation", "enabled",
 })
 
 #: Phrases in a field's ``doc`` text that call its value a credential (whole words, any case).
@@ -83,11 +92,15 @@ def is_credential(attribute: attrs.Attribute[Any]) -> bool:
     words = name_words(attribute.name)
     if not words:
         return False
-    last, before = words[-1], (words[-2] if len(words) > 1 else "")
-    if last in NOUNS:
-        return before not in NOT_SECRET_QUALIFIERS
-    if last in DESCRIPTORS:
+    if words[-1] in DESCRIPTORS:
         return False
+    if any(w in NOUNS for w in words):
+        return True
+    for i, word in enumerate(words):
+        before = words[i - 1] if i else ""
+        if word in KEY_WORDS and (before in SECRET_KEY_QUALIFIERS
+                                  or (i == len(words) - 1 and before not in NOT_SECRET_QUALIFIERS)):
+            return True
     return bool(_DOC_RE.search(str(attribute.metadata.get("doc", ""))))
 
 
