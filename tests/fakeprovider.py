@@ -48,7 +48,7 @@ class FooPlatform:
 
 
 class FooProvider:
-    contract = "1"
+    contract = "2"
 
     @hookimpl
     def acp_provider_info(self) -> ProviderInfo:

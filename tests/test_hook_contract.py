@@ -288,7 +288,7 @@ def test_providers_lists_broken_ones_with_their_error(zoo: Path,
     assert main(["providers", "-o", "json"]) == 0
     captured = capsys.readouterr()
     listed = {p["id"]: p for p in json.loads(captured.out)["providers"]}
-    assert listed["foo"]["contract"] == "1" and "error" not in listed["foo"]
+    assert listed["foo"]["contract"] == "2" and "error" not in listed["foo"]
     assert {"dcs", "vsphere", "hcs", "baremetal"} <= set(listed)
     for pid, reason in BROKEN.items():
         assert reason in listed[pid]["error"], (pid, listed[pid])

@@ -146,7 +146,7 @@ def test_entry_point_discovery_and_cli(foo_installed: Path, capsys: pytest.Captu
     assert main(["providers", "-o", "json"]) == 0
     listed = json.loads(capsys.readouterr().out)
     foo = next(p for p in listed["providers"] if p["id"] == "foo")
-    assert foo["contract"] == "1" and "acp_manifest" in foo["hooks"]
+    assert foo["contract"] == "2" and "acp_manifest" in foo["hooks"]
     assert main(["init", "--provider", "foo"]) == 0
     assert "region: eu-1" in capsys.readouterr().out
 

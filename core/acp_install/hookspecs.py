@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 PROJECT = "acp_install"
 #: The contract version this core speaks. A provider declares the version it was written for in
 #: ``ProviderInfo.contract``; a different major is refused before any side effect.
-CONTRACT_VERSION = "1"
+CONTRACT_VERSION = "2"
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
@@ -75,7 +75,7 @@ def acp_provider_info() -> ProviderInfo:  # type: ignore[empty-body]
 
         @hookimpl
         def acp_provider_info():
-            return ProviderInfo(id="foo", display_name="Foo Cloud", contract="1",
+            return ProviderInfo(id="foo", display_name="Foo Cloud", contract="2",
                                 infra_cluster_kind="FooCluster", cluster_type="Foo",
                                 bootstrap_format="cloud-config", platform_type=FooPlatform,
                                 # the installer's wire values (docs/plugin-authors.md)

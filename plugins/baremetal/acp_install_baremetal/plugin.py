@@ -45,7 +45,7 @@ def acp_provider_info() -> ProviderInfo:
     return ProviderInfo(
         id="baremetal",
         display_name="Bare Metal",
-        contract="1",
+        contract="2",
         infra_cluster_kind="BaremetalCluster",
         cluster_type="ProviderBaremetal",
         bootstrap_format=FORMAT,

@@ -40,7 +40,7 @@ def acp_provider_info() -> ProviderInfo:
     return ProviderInfo(
         id="dcs",
         display_name="Huawei DCS",
-        contract="1",
+        contract="2",
         infra_cluster_kind="DCSCluster",
         cluster_type="DCS",
         bootstrap_format=FORMAT,

@@ -42,7 +42,7 @@ def acp_provider_info() -> ProviderInfo:
     return ProviderInfo(
         id="hcs",
         display_name="Huawei Cloud Stack",
-        contract="1",
+        contract="2",
         infra_cluster_kind="HCSCluster",
         cluster_type="HCS",
         bootstrap_format=FORMAT,

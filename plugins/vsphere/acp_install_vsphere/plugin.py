@@ -43,7 +43,7 @@ def acp_provider_info() -> ProviderInfo:
     return ProviderInfo(
         id="vsphere",
         display_name="VMware vSphere",
-        contract="1",
+        contract="2",
         infra_cluster_kind="VSphereCluster",
         cluster_type="VSphere",
         bootstrap_format=FORMAT,
