@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -54,3 +55,15 @@ def test_core_distribution_does_not_depend_on_what_only_the_sandbox_needs() -> N
     assert "cryptography" not in required and "acp-install-sandbox" not in required
     extras = [r for r in metadata.requires("acp-install") or [] if 'extra == "sandbox"' in r]
     assert [r.split("<")[0].split(">")[0] for r in extras] == ["acp-install-sandbox"]
+
+
+@pytest.mark.parametrize("bad", ["missing", "broken-yaml"])
+def test_a_bad_crds_directory_is_a_usage_error(bad: str, tmp_path: Any) -> None:
+    crds = tmp_path / "crds"
+    if bad == "broken-yaml":
+        crds.mkdir()
+        (crds / "x.yaml").write_text("kind: CustomResourceDefinition\nmetadata: {name: [\n")
+    proc = subprocess.run([sys.executable, "-m", "acp_install.cli.main", "install", "--sandbox", "--provider", "dcs",
+                           "--crds", str(crds)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert f"--crds {crds}" in proc.stderr and "Traceback" not in proc.stderr

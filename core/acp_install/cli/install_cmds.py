@@ -209,9 +209,9 @@ def _demo_provider(provider_id: str | None) -> Any:
 
 @contextmanager
 def _sandbox(crds: str | None, scenario: str, speed: float, tmp: Path) -> Iterator[Any]:
-    module = sandboxing.sandbox_module()
-    with module.Sandbox(crds_dir=crds, scenario=sandboxing.scenario(scenario), speed=speed,
-                        installer_port=0, state_dir=tmp / "sandbox") as sb:
+    sb = sandboxing.create(crds_dir=crds, scenario=sandboxing.scenario(scenario), speed=speed,
+                           installer_port=0, state_dir=tmp / "sandbox")
+    with sb:
         yield sb
 
 
@@ -349,7 +349,9 @@ def _cancel_on_signals(engine: Engine) -> Iterator[None]:
         if received:
             raise KeyboardInterrupt
         received.append(signum)
-        engine.cancel()
+        # Not in the handler itself: it may interrupt the main thread inside a lock cancel()
+        # takes (threading.Event is not re-entrant), so the cancel runs in a thread of its own.
+        threading.Thread(target=engine.cancel, name="acp-install-cancel", daemon=True).start()
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:

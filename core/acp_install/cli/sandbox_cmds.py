@@ -80,7 +80,6 @@ def up(
     preinstall_crds: bool,
 ) -> None:
     """Start a sandbox and serve until interrupted."""
-    module = sandboxing.sandbox_module()
     chosen = sandboxing.scenario(scenario)
     if crds is not None and not crds.is_dir():
         raise UsageError(f"CRD directory not found: {crds}")
@@ -95,17 +94,10 @@ def up(
                 f"a sandbox is already running (pid {pid}) in {state_dir}",
                 hint=f"acp-install sandbox down --state-dir {state_dir}",
             )
+    sb = sandboxing.create(crds_dir=crds, scenario=chosen, state_dir=state_dir, speed=speed, address=address,
+                           api_port=port, installer_port=installer_port, preinstall_crds=preinstall_crds)
     try:
-        sb = module.Sandbox(
-            crds_dir=crds,
-            scenario=chosen,
-            state_dir=state_dir,
-            speed=speed,
-            address=address,
-            api_port=port,
-            installer_port=installer_port,
-            preinstall_crds=preinstall_crds,
-        ).start()
+        sb.start()
     except OSError as err:
         raise StateError(
             f"cannot listen on {address}: {err.strerror or err}", hint="pick another --address (127.x.y.z) or --port"
