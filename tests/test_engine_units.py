@@ -152,3 +152,11 @@ def test_unreadable_state_is_a_state_error(tmp_path: Path) -> None:
         read_state(tmp_path)
     with pytest.raises(StateError), StateStore(tmp_path):
         pass
+
+
+def test_a_short_secret_never_mangles_the_redaction_marker() -> None:
+    from acp_install.clients.redact import Redactor
+
+    redact = Redactor(["a", "d"])  # both are letters of "<redacted>"
+    assert redact("ClusterModule/global, phase Ready") == \
+        "ClusterMo<redacted>ule/glob<redacted>l, ph<redacted>se Re<redacted><redacted>y"

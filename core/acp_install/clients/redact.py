@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -25,6 +26,7 @@ class Redactor:
 
     def __init__(self, values: Iterable[str] = ()) -> None:
         self._needles: list[str] = []
+        self._pattern: re.Pattern[str] | None = None
         for value in values:
             self.add(value)
 
@@ -39,15 +41,15 @@ class Redactor:
         new = [f for f in forms if f and f not in self._needles]
         # longest first, so a value inside another one's base64 cannot leave a tail behind
         self._needles = sorted([*self._needles, *new], key=len, reverse=True)
+        self._pattern = re.compile("|".join(map(re.escape, self._needles)))
 
     def __bool__(self) -> bool:
         return bool(self._needles)
 
     def __call__(self, text: str) -> str:
-        for needle in self._needles:
-            if needle in text:
-                text = text.replace(needle, REDACTED)
-        return text
+        # one pass over the text: a marker already written is never scanned again, so a short
+        # secret that happens to be part of "<redacted>" cannot mangle it
+        return self._pattern.sub(REDACTED, text) if self._pattern is not None else text
 
     def data(self, value: Any) -> Any:
         """Every string inside JSON-like data, redacted (a copy; the input is not changed)."""
