@@ -67,3 +67,12 @@ def test_a_bad_crds_directory_is_a_usage_error(bad: str, tmp_path: Any) -> None:
                            "--crds", str(crds)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2, proc.stderr
     assert f"--crds {crds}" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("address", ["0.0.0.0", "10.0.0.1", "localhost"])
+def test_the_sandbox_listens_on_loopback_only(address: str, tmp_path: Any) -> None:
+    proc = subprocess.run([sys.executable, "-m", "acp_install.cli.main", "sandbox", "up", "--address", address,
+                           "--state-dir", str(tmp_path / "sb")], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert "not a loopback address" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "sb" / "sandbox.pid").exists()

@@ -13,6 +13,7 @@ tests can inspect :attr:`Sandbox.recorder` and :attr:`Sandbox.api` directly.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 import shutil
 import tempfile
@@ -37,6 +38,13 @@ from .store import Store
 from .tls import make_certificates
 
 __all__ = ["Sandbox"]
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        return False
 
 NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease", "cpaas-system")
 
@@ -82,6 +90,9 @@ class Sandbox:
         self.speed = float(speed)
         if self.speed <= 0:
             raise ValueError("speed must be positive")
+        if not _is_loopback(address):
+            raise ValueError(f"address {address!r} is not a loopback address: the sandbox (its API server "
+                             "and the unauthenticated installer) listens on 127.0.0.0/8 only")
         self.address = address
         self.token = token or secrets.token_urlsafe(32)
         self.declarations = installed()
