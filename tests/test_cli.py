@@ -216,3 +216,22 @@ def test_demo_json_output_is_json_lines_only(capsys: pytest.CaptureFixture[str])
     assert {"finding", "phase-started", "result"} <= kinds
     finding = next(e for e in events if e["event"] == "finding")
     assert finding["path"] == "controlPlane.auditPolicyFile" and "built-in example" in finding["source"]
+
+
+def test_an_internal_error_is_one_line_with_exit_code_1(monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    """A bug (not an AcpInstallError) still gets the documented code 1 and no traceback; its
+    text, which could quote anything, is not shown."""
+    from acp_install.cli import spec_cmds
+    from acp_install.cli.main import main
+
+    def boom(*_a: object, **_k: object) -> None:
+        raise KeyError("canary-internal-text")
+
+    monkeypatch.setattr(spec_cmds, "example_spec", boom, raising=False)
+    monkeypatch.setattr("acp_install.spec.example.example_spec", boom)
+    rc = main(["init", "--provider", "dcs", "-o", "-"])
+    err = capsys.readouterr().err
+    assert rc == 1
+    assert "internal error (KeyError)" in err and "--debug" in err
+    assert "Traceback" not in err and "canary-internal-text" not in err

@@ -400,6 +400,9 @@ class Engine:
             self._scrub(err)
             state.fail(phase.name, f"{type(err).__name__}: {err.message.splitlines()[0]}")
             raise
+        except Exception as err:  # a bug: the phase is failed (resumable), its text is not kept
+            state.fail(phase.name, f"{type(err).__name__} (an internal error; --debug shows the traceback)")
+            raise
         elapsed = ctx.dl.elapsed()
         state.finish(phase.name, outcome)
         self._emit(PhaseFinished(phase.name, outcome, elapsed))  # type: ignore[arg-type]
