@@ -18,13 +18,16 @@ manifests offline; ``pytest`` gets the ``sandbox`` fixtures from the registered 
 
 from __future__ import annotations
 
+from .catalog import installed_registry
 from .holds import Hold
+from .kinds import BUILTIN as BUILTIN_KINDS
 from .recorder import AppliedObject, InstallerRequest, RecordedRequest, Recorder
 from .runtime import Sandbox
 from .scenarios import SCENARIOS, Scenario, Timing, all_scenarios
 from .schema import CRDRegistry, CRDVersion, FieldError
 
 __all__ = [
+    "BUILTIN_KINDS",
     "SCENARIOS",
     "AppliedObject",
     "CRDRegistry",
@@ -38,4 +41,5 @@ __all__ = [
     "Scenario",
     "Timing",
     "all_scenarios",
+    "installed_registry",
 ]

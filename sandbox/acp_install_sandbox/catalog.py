@@ -100,3 +100,11 @@ class Catalog:
         """A registry of the bootstrap kinds and every declared chart's CRDs, to validate
         manifests offline."""
         return CRDRegistry.from_crds([*self.bootstrap_crds(), *self.all_crds()])
+
+
+def installed_registry(crds_dir: str | Path | None = None) -> CRDRegistry:
+    """Every CRD the installed distributions declare (``crds_dir`` overriding by name) and the
+    bootstrap kinds: what a sandbox serves, to validate rendered manifests offline."""
+    from .declarations import installed
+
+    return Catalog(installed(), Path(crds_dir) if crds_dir else None).registry()

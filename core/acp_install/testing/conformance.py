@@ -190,12 +190,10 @@ class ProviderConformance:
 
     def test_objects_validate_against_crds(self, plan: InstallPlan) -> None:
         """Every custom resource of the plan has a declared CRD and validates against it."""
-        from acp_install_sandbox.catalog import Catalog
-        from acp_install_sandbox.declarations import installed
-        from acp_install_sandbox.kinds import BUILTIN
+        from acp_install_sandbox import BUILTIN_KINDS, installed_registry
 
-        registry = Catalog(installed(), self.crds_dir).registry()
-        builtin = {(rt.group, rt.kind) for rt in BUILTIN}
+        registry = installed_registry(self.crds_dir)
+        builtin = {(rt.group, rt.kind) for rt in BUILTIN_KINDS}
         for obj in resolve_secrets(list(plan.manifest), reveal=False):
             if (obj["apiVersion"].rpartition("/")[0], obj["kind"]) in builtin:
                 continue
