@@ -305,7 +305,8 @@ def test_a_resolver_callable_and_its_failures(start: Callable[..., Sandbox], tmp
         asked.append(str(ref.env))
         return CANARIES.get(str(ref.env))
 
-    assert from_spec(spec, sb, tmp_path / "ok", secrets=vault)[0].run(until="manifest")
+    result = from_spec(spec, sb, tmp_path / "ok", secrets=vault)[0].run(until="manifest")
+    assert [(p.name, p.outcome) for p in result.phases] == [("packages", "done"), ("manifest", "done")]
     assert "DCS_AUTH_KEY" in asked
 
     def broken(ref: SecretRef) -> str | None:

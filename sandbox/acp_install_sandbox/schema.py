@@ -12,7 +12,7 @@ unknown fields (which the API server prunes; renderer tests want them reported, 
 Used by the sandbox API server (admission of custom resources) and by anyone checking rendered
 manifests offline::
 
-    registry = CRDRegistry.from_dir("../shared/crds")
+    registry = CRDRegistry.from_dir("path/to/crds")      # or acp_install_sandbox.installed_registry()
     for err in registry.validate(obj):
         print(err)            # spec.controlPlaneRef.name: Required value
 """

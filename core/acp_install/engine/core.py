@@ -330,7 +330,7 @@ class Engine:
                           installer_factory=self._installer_client, provider=self.provider,
                           poll_interval=self.poll_interval, resync=self.resync,
                           stall_after=self.timeouts.stall, post_grace=self.timeouts.grace,
-                          resubmit=self.resubmit, cancel=self._cancel)
+                          resubmit=self.resubmit)
             try:
                 for index, phase in enumerate(PHASES):
                     current[0] = phase.name

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import attrs
 
-from ..clients.retry import Cancel
 from ..errors import AcpInstallError, InstallerError, WaitTimeout
 from ..records import Gate, KubeObject
 from ..yamlio import resolve_secrets
@@ -60,7 +59,6 @@ class Context:
     resubmit: bool = False
     phase: str = ""
     deadline: Deadline | None = None
-    cancel: Cancel = attrs.field(factory=Cancel)
     _installer: InstallerClient | None = None
 
     def progress(self, message: str, *, ready: int | None = None, total: int | None = None,
@@ -534,7 +532,7 @@ def _key(obj: Mapping[str, Any]) -> tuple[str, str, str]:
 
 _FAILED_HINT = ("read /var/cpaas/data/installer.log (the most recent phase line and error) and "
                 "fix the cause; a failed request is never sent again on its own: re-run with "
-                "--resubmit (Engine(resubmit=True)) to send it again once the cause is fixed")
+                "--resubmit to send it again once the cause is fixed")
 
 
 class Installer:
