@@ -51,6 +51,15 @@ def decode_body(raw: bytes, *, yaml_ok: bool = False) -> Any:
         raise ApiError.bad_request(f"the body of the request was in an unknown format: {err}") from None
 
 
+def _selected_names(field_selector: str | None) -> list[str] | None:
+    """``metadata.name=x`` in a field selector -> ``["x"]``; no name requirement -> ``None``."""
+    for term in (field_selector or "").split(","):
+        key, sep, value = term.strip().partition("=")
+        if sep and key.rstrip("=") == "metadata.name" and not key.endswith("!"):
+            return [value.lstrip("=")]
+    return None
+
+
 class Api:
     """Kubernetes API semantics over a :class:`Store`."""
 
@@ -201,7 +210,9 @@ class Api:
         match = self._matcher(label_selector, field_selector)
         before = self.holds.engaged()
         items, rv = self.store.list(rt, namespace, match)
-        self.holds.observed(rt.kind, namespace, None, before)
+        # a LIST narrowed to one name (as watches and gates read) observed that name only, whether
+        # the object exists or not; an unnarrowed LIST observed the whole kind
+        self.holds.observed(rt.kind, namespace, _selected_names(field_selector), before)
         return {
             "apiVersion": rt.api_version,
             "kind": rt.list_kind,

@@ -60,3 +60,15 @@ def test_bad_holds_are_refused() -> None:
         Hold("AppRelease", until="later")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="at"):
         Hold("AppRelease", at=(1, 2))  # type: ignore[arg-type]
+
+
+def test_a_list_narrowed_to_another_name_observes_nothing_held(sandbox_factory: Any) -> None:
+    hold = Hold("AppRelease", RELEASE, NS, until="observed")
+    sb = sandbox_factory(holds=[hold])
+    custom = client.CustomObjectsApi(api_client(sb))
+    sb.api.apply_object(apprelease(RELEASE), manager="t")
+    wait_for(lambda: sb.api.holds.engaged())
+    custom.list_namespaced_custom_object(*AR, field_selector="metadata.name=something-else")
+    assert sb.api.holds.active == (hold,)  # that read could not show the held object
+    custom.list_namespaced_custom_object(*AR, field_selector=f"metadata.name={RELEASE}")
+    assert sb.api.holds.active == ()
