@@ -185,7 +185,7 @@ class Provider:
             )
         # a credential typed str would take the secret as a literal: refused before any use
         secret_fields.check_spec_class(self.info.platform_type, prefix="platform",
-                                       provider=self.info.id, distribution=distribution)
+                                       provider=self.info.id, distribution=self._who())
 
     @property
     def id(self) -> str:
