@@ -185,3 +185,28 @@ def test_demo_command_is_install_sandbox(capsys: pytest.CaptureFixture[str],
     assert rc == 0
     result = json_lines(out)[-1]
     assert result["complete"] is True and result["sandbox"]["installer_requests"] == 1
+
+
+def test_an_unreachable_api_server_is_said_in_a_few_words(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                           canaries: dict[str, str]) -> None:
+    """A closed loopback port: "connection refused" (not urllib3's nested reprs), exit 10,
+    within the scaled deadline (the run returns; the state records nothing applied)."""
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        "apiVersion: v1\nkind: Config\n"
+        f"clusters: [{{name: c, cluster: {{server: 'https://127.0.0.1:{port}', insecure-skip-tls-verify: true}}}}]\n"
+        "users: [{name: u, user: {token: t}}]\n"
+        "contexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n")
+    spec = tmp_path / "spec.yaml"
+    assert main(["init", "--provider", "dcs", "-o", str(spec)]) == 0
+    capsys.readouterr()
+    rc, out, err = run(capsys, "install", "-f", str(spec), "--kubeconfig", str(kubeconfig),
+                       "--workdir", str(tmp_path / "w"), "--timeout-scale", "0.01")
+    assert rc == 10, err
+    assert f"API discovery at https://127.0.0.1:{port} failed: connection refused" in err
+    assert "MaxRetryError" not in out + err and "HTTPSConnectionPool" not in out + err

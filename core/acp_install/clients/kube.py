@@ -17,6 +17,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import socket
+import ssl
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -59,7 +61,38 @@ def _reason(err: BaseException) -> str:
         return summary.strip() or f"HTTP {_status(err)}"
     if isinstance(err, ApiException):
         return f"HTTP {err.status}: {err.reason}"
+    if isinstance(err, urllib3.exceptions.MaxRetryError) and err.reason is not None:
+        return _connection_reason(err.reason)
+    if isinstance(err, urllib3.exceptions.HTTPError | OSError):
+        return _connection_reason(err)
     return f"{type(err).__name__}: {err}"
+
+
+def _connection_reason(err: BaseException) -> str:
+    """What went wrong on the wire, in a few words: urllib3 wraps the socket error in layers
+    whose text repeats the pool, the URL and the object reprs."""
+    chain: list[BaseException] = []
+    cause: BaseException | None = err
+    while cause is not None and cause not in chain:
+        chain.append(cause)
+        nested = cause.args[0] if cause.args and isinstance(cause.args[0], BaseException) else None
+        cause = cause.__cause__ or cause.__context__ or nested
+    # the socket's own error first: urllib3's NewConnectionError is also a ConnectTimeoutError
+    for c in chain:
+        if isinstance(c, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(c, socket.gaierror):
+            return "host name does not resolve"
+        if isinstance(c, ssl.SSLError):
+            return f"TLS error: {c.reason or c}"[:200]
+    if any(isinstance(c, TimeoutError | socket.timeout) for c in chain):
+        return "timed out"
+    text = str(err)
+    if "Connection refused" in text:
+        return "connection refused"
+    if isinstance(err, urllib3.exceptions.TimeoutError):
+        return "timed out"
+    return f"{type(err).__name__}: {text.splitlines()[0][:200]}"
 
 
 def describe(obj: Mapping[str, Any]) -> str:

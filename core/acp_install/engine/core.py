@@ -364,7 +364,8 @@ class Engine:
         finished phases would be skipped although nothing of them exists there."""
         identity = f"server:{kube.server}"
         for ns in ("kube-system", "default"):
-            obj = kube.get("v1", "Namespace", ns, None, deadline=Deadline(60, cancel=self._cancel))
+            obj = kube.get("v1", "Namespace", ns, None,
+                           deadline=Deadline(60 * self.timeouts.scale, cancel=self._cancel))
             if obj is not None:
                 identity = f"{ns}:{obj['metadata'].get('uid', '')}"
                 break
