@@ -207,8 +207,10 @@ def test_misspelled_hook_refused() -> None:
         def acp_manifests(self, spec: Any) -> None:  # not a hook of the contract
             return None
 
-    with pytest.raises(PluginError, match="does not match the hook contract"):
+    with pytest.raises(PluginError, match="does not match the hook contract") as err:
         Provider(Typo(), distribution="acp-install-typo")
+    assert "unknown hook 'acp_manifests'; did you mean 'acp_manifest'?" in err.value.message
+    assert "object at 0x" not in err.value.message  # no Python repr in a user's message
 
 
 def test_import_entry_etcd_key_base() -> None:

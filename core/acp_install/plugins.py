@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import collections.abc
 import contextlib
+import difflib
 import os
+import re
 import typing
 import warnings
 from collections.abc import Callable, Iterable, Mapping
@@ -152,7 +154,7 @@ class Provider:
             self.pm.check_pending()
         except (pluggy.PluginValidationError, ValueError) as err:
             raise PluginError(
-                f"provider plugin from {self._who()} does not match the hook contract: {err}",
+                f"provider plugin from {self._who()} does not match the hook contract: {_contract_problem(err)}",
                 hint="see docs/reference/hooks.md for the hooks and their arguments",
                 distribution=distribution,
             ) from None
@@ -331,6 +333,18 @@ class Provider:
 
     def spec_example(self) -> SpecExample | None:
         return self._first("acp_spec_example", SpecExample)
+
+
+def _contract_problem(err: BaseException) -> str:
+    """pluggy's message without the plugin object's repr, and a "did you mean" for a misspelled
+    hook name (``acp_valdate``)."""
+    text = re.sub(r" in plugin <[^>]*>", "", str(err))
+    unknown = re.match(r"unknown hook '([^']+)'", text)
+    if unknown:
+        close = difflib.get_close_matches(unknown.group(1), list(iter_hook_names()), n=1)
+        if close:
+            text += f"; did you mean {close[0]!r}?"
+    return text
 
 
 def spec_redactor(spec: InstallSpec) -> Callable[[str], str]:
