@@ -338,7 +338,7 @@ class Provider:
 def _contract_problem(err: BaseException) -> str:
     """pluggy's message without the plugin object's repr, and a "did you mean" for a misspelled
     hook name (``acp_valdate``)."""
-    text = re.sub(r" in plugin <[^>]*>", "", str(err))
+    text = re.sub(r" in plugin <[^\n]*", "", str(err))
     unknown = re.match(r"unknown hook '([^']+)'", text)
     if unknown:
         close = difflib.get_close_matches(unknown.group(1), list(iter_hook_names()), n=1)
