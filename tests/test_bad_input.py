@@ -84,7 +84,8 @@ CASES: list[tuple[str, Mutation, int, str]] = [
     ("endpoint-no-scheme", s("platform.credentials.endpoint", "dcs.example:7443"), 3,
      "platform.credentials.endpoint"),
     ("bad-user-type", s("platform.credentials.userType", "1"), 3, "platform.credentials.userType"),
-    ("unknown-provider", s("provider", "nosuchcloud"), 5, "unknown provider 'nosuchcloud'"),
+    ("unknown-provider", s("provider", "nosuchcloud"), 5, "unknown provider 'nosuchcloud'; installed providers:"),
+    ("misspelled-provider", s("provider", "vspere"), 5, "unknown provider 'vspere' (did you mean 'vsphere'?)"),
     ("worker-no-prefix", lambda d: d["platform"].__setitem__("workers", [{
         **{k: v for k, v in d["platform"]["controlPlane"].items() if k != "pool"},
         "name": "worker", "replicas": 1,

@@ -379,8 +379,10 @@ def load_provider(provider_id: str) -> Provider:
     entry = available.get(provider_id)
     if entry is None:
         names = ", ".join(sorted(available)) or "none"
+        close = difflib.get_close_matches(provider_id, sorted(available), n=1)
+        guess = f" (did you mean {close[0]!r}?)" if close else ""
         raise PluginError(
-            f"unknown provider {provider_id!r}; installed providers: {names}",
+            f"unknown provider {provider_id!r}{guess}; installed providers: {names}",
             hint=f"pip install acp-install-{provider_id}, or fix 'provider:' in the spec",
         )
     if entry.rivals:
