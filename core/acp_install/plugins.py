@@ -379,7 +379,8 @@ def load_provider(provider_id: str) -> Provider:
     entry = available.get(provider_id)
     if entry is None:
         names = ", ".join(sorted(available)) or "none"
-        close = difflib.get_close_matches(provider_id, sorted(available), n=1)
+        # a high cutoff: short ids differ by one letter (hcs, dcs) without being typos of each other
+        close = difflib.get_close_matches(provider_id, sorted(available), n=1, cutoff=0.75)
         guess = f" (did you mean {close[0]!r}?)" if close else ""
         raise PluginError(
             f"unknown provider {provider_id!r}{guess}; installed providers: {names}",
