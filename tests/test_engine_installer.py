@@ -228,16 +228,25 @@ def test_a_post_that_never_arrives_is_sent_again_after_the_grace_period(
         tmp_path: Path, canaries: dict[str, str]) -> None:
     sb = start()
 
+    seen: list[str] = []  # what reached the installer, in order
+
     def lost_once(front: Front, raw: bytes) -> tuple[int, bytes] | None:
+        seen.append("POST")
         return (504, b"{}") if front.posts_seen == 1 else front.forward_post(raw)
 
-    front = front_factory(sb, on_post=lost_once)
-    eng, _ = engine(plan, sb, tmp_path, installer_address=front.address,
-                    timeouts=fast(post_grace=0.5))
-    t0 = time.monotonic()
+    def progress(data: Any) -> Any:
+        seen.append("progress")
+        return data
+
+    front = front_factory(sb, on_post=lost_once, on_progress=progress)
+    eng, rec = engine(plan, sb, tmp_path, installer_address=front.address,
+                      timeouts=fast(post_grace=0.5))
     eng.run(until="installer")
-    assert time.monotonic() - t0 >= 0.5
     assert front.posts_seen == 2 and len(sb.recorder.installer_payloads) == 1
+    # not sent again at once: the engine watched the progress API through the grace period first
+    between = seen[seen.index("POST") + 1:len(seen) - 1 - seen[::-1].index("POST")]
+    assert between and set(between) == {"progress"}
+    assert any("watching the progress API" in w.message for w in rec.of(EngineWarning))
 
 
 # -- a failed request ------------------------------------------------------------------------
