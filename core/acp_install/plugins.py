@@ -379,7 +379,7 @@ def load_provider(provider_id: str) -> Provider:
     entry = available.get(provider_id)
     if entry is None:
         names = ", ".join(sorted(available)) or "none"
-        # a high cutoff: short ids differ by one letter (hcs, dcs) without being typos of each other
+        # a high cutoff: short ids may differ by one letter without one being a typo of the other
         close = difflib.get_close_matches(provider_id, sorted(available), n=1, cutoff=0.75)
         guess = f" (did you mean {close[0]!r}?)" if close else ""
         raise PluginError(
