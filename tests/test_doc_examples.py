@@ -23,6 +23,7 @@ import pluggy
 import pytest
 
 from acp_install import hookspecs  # private: the test reads the hook docstrings themselves
+from acp_install.plugins import iter_hook_names
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = sorted([ROOT / "README.md", *(ROOT / "docs").rglob("*.md")])
@@ -62,8 +63,7 @@ def test_docs_python_block_runs(where: str, code: str, tmp_path: Path) -> None:
 
 def hook_examples() -> list[tuple[str, str]]:
     out = []
-    for name in sorted(hookspecs.iter_hook_names() if hasattr(hookspecs, "iter_hook_names") else
-                       (n for n in dir(hookspecs) if n.startswith("acp_"))):
+    for name in sorted(iter_hook_names()):
         doc = inspect.getdoc(getattr(hookspecs, name)) or ""
         _, sep, rest = doc.partition("Example::")
         if sep:
@@ -96,8 +96,7 @@ class FooPlatform:
 
 
 def test_every_hook_has_an_example() -> None:
-    hooks = [n for n in dir(hookspecs) if n.startswith("acp_") and callable(getattr(hookspecs, n))]
-    assert sorted(name for name, _ in HOOK_EXAMPLES) == sorted(hooks)
+    assert sorted(name for name, _ in HOOK_EXAMPLES) == sorted(iter_hook_names())
 
 
 @pytest.mark.parametrize(("hook", "code"), HOOK_EXAMPLES, ids=[h for h, _ in HOOK_EXAMPLES])

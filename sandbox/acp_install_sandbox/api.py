@@ -23,7 +23,7 @@ from .kinds import CRD_RESOURCE, Kinds, ResourceType, from_crd_version
 from .patch import PatchError, apply_patch, fields_v1, json_patch, merge_patch, strategic_merge
 from .recorder import Recorder
 from .schema import versions_of
-from .selectors import SelectorError, parse_field_selector, parse_label_selector
+from .selectors import SelectorError, parse_field_selector, parse_label_selector, selected_name
 from .store import Store, WatchEvent, now_ts
 
 __all__ = ["Api", "FieldValidation"]
@@ -49,15 +49,6 @@ def decode_body(raw: bytes, *, yaml_ok: bool = False) -> Any:
         return json.loads(raw.decode("utf-8"))
     except (ValueError, yaml.YAMLError) as err:
         raise ApiError.bad_request(f"the body of the request was in an unknown format: {err}") from None
-
-
-def _selected_names(field_selector: str | None) -> list[str] | None:
-    """``metadata.name=x`` in a field selector -> ``["x"]``; no name requirement -> ``None``."""
-    for term in (field_selector or "").split(","):
-        key, sep, value = term.strip().partition("=")
-        if sep and key.rstrip("=") == "metadata.name" and not key.endswith("!"):
-            return [value.lstrip("=")]
-    return None
 
 
 class Api:
@@ -212,7 +203,8 @@ class Api:
         items, rv = self.store.list(rt, namespace, match)
         # a LIST narrowed to one name (as watches and gates read) observed that name only, whether
         # the object exists or not; an unnarrowed LIST observed the whole kind
-        self.holds.observed(rt.kind, namespace, _selected_names(field_selector), before)
+        name = selected_name(field_selector)
+        self.holds.observed(rt.kind, namespace, None if name is None else [name], before)
         return {
             "apiVersion": rt.api_version,
             "kind": rt.list_kind,

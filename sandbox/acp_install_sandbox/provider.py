@@ -31,7 +31,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
 
 import attrs
 
@@ -64,10 +63,6 @@ ControllerFactory = Callable[[Api, Clock, Scenario], Controller]
 ProvisioningGate = Callable[[Api, str, int], "str | None"]
 
 
-def _path(value: Any) -> Path:
-    return Path(value)
-
-
 @attrs.frozen
 class Chart:
     """One chart a provider package installs: its release name and its CRD schema folder.
@@ -78,7 +73,7 @@ class Chart:
     """
 
     release: str
-    schemas: Path = attrs.field(converter=_path)
+    schemas: Path = attrs.field(converter=Path)
 
     def matches(self, name: str) -> bool:
         return name.rsplit("/", 1)[-1].removeprefix("chart-") == self.release

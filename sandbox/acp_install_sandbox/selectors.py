@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["SelectorError", "parse_field_selector", "parse_label_selector"]
+__all__ = ["SelectorError", "parse_field_selector", "parse_label_selector", "selected_name"]
 
 Matcher = Callable[[Mapping[str, Any]], bool]
 
@@ -93,15 +93,27 @@ def _field_requirement(path: str, negate: bool, value: str) -> Callable[[Mapping
     return lambda o: _field(o, path) == value
 
 
-def parse_field_selector(selector: str | None) -> Matcher:
-    """A predicate on fields such as ``metadata.name``."""
-    reqs: list[Callable[[Mapping[str, Any]], bool]] = []
+def _field_terms(selector: str | None) -> list[tuple[str, str, str]]:
+    """``(path, op, value)`` of each requirement of a field selector."""
+    terms = []
     for part in _split(selector or ""):
         m = re.match(r"^([A-Za-z0-9_.]+)\s*(==|!=|=)\s*(.*)$", part)
         if not m:
             raise SelectorError(f"invalid field selector: {part!r}")
         path, op, value = m.groups()
-        reqs.append(_field_requirement(path, op == "!=", value))
+        terms.append((path, op, value))
+    return terms
+
+
+def selected_name(selector: str | None) -> str | None:
+    """The one name a field selector narrows to (``metadata.name=x``), or ``None``."""
+    return next((v for path, op, v in _field_terms(selector) if path == "metadata.name" and op != "!="), None)
+
+
+def parse_field_selector(selector: str | None) -> Matcher:
+    """A predicate on fields such as ``metadata.name``."""
+    reqs: list[Callable[[Mapping[str, Any]], bool]] = [
+        _field_requirement(path, op == "!=", value) for path, op, value in _field_terms(selector)]
 
     def match(obj: Mapping[str, Any]) -> bool:
         return all(r(obj) for r in reqs)

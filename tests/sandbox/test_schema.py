@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from acp_install_sandbox.catalog import Catalog
-from acp_install_sandbox.declarations import installed
+from acp_install_sandbox import installed_registry
 from acp_install_sandbox.schema import CRDRegistry, FieldError
 
 WIDGET_CRD: dict[str, Any] = {
@@ -105,7 +104,7 @@ def widgets() -> CRDRegistry:
 @pytest.fixture(scope="module")
 def shared() -> CRDRegistry:
     """The schemas the installed distributions ship (generated from the published CRDs)."""
-    return Catalog(installed()).registry()
+    return installed_registry()
 
 
 def paths(errors: list[FieldError]) -> list[str]:
