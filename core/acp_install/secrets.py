@@ -202,11 +202,9 @@ def secret_refs(data: Any) -> Iterator[SecretRef | SecretText]:
 
 def holds_secret(data: Any) -> bool:
     """Whether ``data`` is or contains a secret of any kind (reference, text or revealed value)."""
-    if isinstance(data, SecretValue):
+    if isinstance(data, SecretValue | SecretRef | SecretText | Base64Of):
         return True
-    if next(secret_refs(data), None) is not None:
-        return True
-    if isinstance(data, Mapping):
+    if isinstance(data, Mapping):  # keys too: a secret must not name a label either
         return any(holds_secret(k) or holds_secret(v) for k, v in data.items())
     if isinstance(data, list | tuple):
         return any(holds_secret(v) for v in data)
