@@ -402,7 +402,7 @@ def flaky_dcs() -> Iterator[Any]:
 def test_hook_raising_mid_install_fails_the_phase_and_resumes(
         flaky_dcs: Any, tmp_path: Path, canaries: dict[str, str],
         sandbox_factory: Callable[..., Any]) -> None:
-    from acp_install.engine import Engine, PhaseFinished, Timeouts, read_state
+    from acp_install.engine import Engine, PhaseFinished, PhaseProgress, Timeouts, read_state
     from acp_install.plan import build_plan
     from acp_install.spec.load import load_spec
 
@@ -412,13 +412,23 @@ def test_hook_raising_mid_install_fails_the_phase_and_resumes(
     loaded = load_spec(write(tmp_path / "spec.yaml", example("dcs")), provider=provider)
     plan = build_plan(loaded)
     sb = sandbox_factory(scenario="happy", speed=50)
+    # Machines stay where they are until the re-run waits for them: however slow the machine,
+    # the control plane cannot become ready in between, so the re-run must run the phase itself
+    machines = sb.hold("Machine", None, "cpaas-system")
     timeouts = Timeouts().with_overrides(packages=15, manifest=15, control_plane=20)
 
-    def run() -> list[Any]:
+    def run(*, release: bool = False) -> list[Any]:
         events: list[Any] = []
+
+        def watch(event: Any) -> None:
+            events.append(event)
+            if release and isinstance(event, PhaseProgress) and event.phase == "control-plane" \
+                    and machines in sb.api.holds.active:
+                sb.release(machines)  # the re-run checked the phase (not done) and now waits
+
         engine = Engine(plan, kubeconfig=sb.kubeconfig_path, workdir=tmp_path / "work",
                         provider=provider, timeouts=timeouts, poll_interval=0.1, resync=2.0)
-        engine.subscribe(events.append)
+        engine.subscribe(watch)
         engine.run(until="control-plane")
         return events
 
@@ -434,8 +444,9 @@ def test_hook_raising_mid_install_fails_the_phase_and_resumes(
     assert phases["control-plane"]["error"].startswith("PluginError: provider plugin from "
                                                        "acp-install-flaky 9.9: hook acp_ready_gates")
 
+    assert machines in sb.api.holds.active
     flaky_dcs.broken = False
-    events = run()
+    events = run(release=True)
     outcomes = {e.phase: e.outcome for e in events if isinstance(e, PhaseFinished)}
     assert outcomes == {"packages": "skipped", "manifest": "skipped", "control-plane": "done"}
     state = read_state(tmp_path / "work")
