@@ -14,7 +14,7 @@ from acp_install.errors import EXIT_CODES
 
 from specs import example, write
 
-HEAVY = ("kubernetes", "httpx")
+HEAVY = ("kubernetes", "httpx", "rich")  # rich: only a live view on a terminal loads it
 
 
 def imported_after(*argv: str) -> set[str]:
@@ -28,6 +28,8 @@ def imported_after(*argv: str) -> set[str]:
 
 def test_help_and_render_do_not_import_kubernetes_or_httpx(tmp_path: Path) -> None:
     assert not set(HEAVY) & imported_after("--help")
+    assert not set(HEAVY) & imported_after("--version")
+    assert not set(HEAVY) & imported_after("install", "--help")
     spec = write(tmp_path / "s.yaml", example("dcs"))
     assert not set(HEAVY) & imported_after("render", "-f", str(spec), "-o", str(tmp_path / "o"))
     assert (tmp_path / "o" / "global.yaml").exists()

@@ -33,7 +33,7 @@ def test_sandbox_one_liner(capsys: pytest.CaptureFixture[str], tmp_path: Path,
     assert rc == 0, err
     for phase in ("packages", "manifest", "control-plane", "installer", "monitor", "verify"):
         assert f"ok  {phase}:" in out
-    assert "installer: Success type=Complete" in out
+    assert "installer: Success 100%: Completion" in out
     assert "install complete" in out
     assert "1 installer request(s)" in out
     for value in canaries.values():

@@ -26,7 +26,8 @@ import attrs
 import click
 
 from ..errors import AcpInstallError, UsageError
-from . import sandboxing
+from . import sandboxing, view
+from .view import view_options, view_verbosity
 
 if TYPE_CHECKING:
     from ..engine import Engine, Event, InstallResult
@@ -90,38 +91,6 @@ def stream_schema() -> dict[str, Any]:
 def _line(record: Any) -> str:
     name = next(n for n, cls in CLI_LINES.items() if isinstance(record, cls))
     return json.dumps({"event": name, **attrs.asdict(record)}, sort_keys=True)
-
-
-class TextRenderer:
-    """Events as progress lines with the elapsed time of the whole run."""
-
-    def __init__(self, out: TextIO) -> None:
-        self.out = out
-        self.start = time.monotonic()
-
-    def __call__(self, event: Event) -> None:
-        from ..engine import EngineWarning, PhaseFinished, PhaseProgress, PhaseStarted, RunFinished
-
-        if isinstance(event, RunFinished):  # the summary or the error message says it
-            return
-        stamp = f"[{time.monotonic() - self.start:7.1f}s]"
-        if isinstance(event, PhaseStarted):
-            from ..engine.phases import PHASES
-
-            title = next((p.title for p in PHASES if p.name == event.phase), "")
-            line = f"{stamp} ==> {event.phase} ({event.index}/{event.total}): {title}"
-        elif isinstance(event, PhaseProgress):
-            line = f"{stamp}     {event.message}"
-        elif isinstance(event, PhaseFinished):
-            words = {"done": "done", "already-done": "already done, nothing changed",
-                     "skipped": "finished in an earlier run, skipped"}
-            took = f" in {event.elapsed:.1f}s" if event.outcome != "skipped" else ""
-            line = f"{stamp} ok  {event.phase}: {words.get(event.outcome, event.outcome)}{took}"
-        elif isinstance(event, EngineWarning):
-            line = f"{stamp} !!  {event.phase + ': ' if event.phase else ''}{event.message}"
-        else:  # pragma: no cover - a new event type the renderer does not know yet
-            line = f"{stamp} {event}"
-        click.echo(line, file=self.out)
 
 
 class JsonRenderer:
@@ -251,11 +220,13 @@ def _sandbox(crds: str | None, scenario: str, speed: float, tmp: Path) -> Iterat
 @click.option("--provider", "provider_id", metavar="ID",
               help="With --sandbox and no -f: provider of the example spec (default: the first "
                    "installed one, by id).")
+@view_options
 def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
             installer_address: str | None, fmt: str, timeout_scale: float | None,
             timeouts: tuple[str, ...], until: str | None, restart: bool, resubmit: bool,
             poll_interval: float | None, use_sandbox: bool, crds: str | None, scenario: str,
-            speed: float, provider_id: str | None) -> int:
+            speed: float, provider_id: str | None, no_color: bool = False, verbose: int = 0,
+            quiet: bool = False) -> int:
     """Run the install: packages, manifest, control plane, installer request, monitor, verify.
 
     Resumable: a re-run in the same --workdir skips finished phases and never sends the
@@ -265,7 +236,7 @@ def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
 
     out = sys.stdout
     json_out = JsonRenderer(out) if fmt == "json" else None
-    renderer = json_out or TextRenderer(out)
+    renderer = json_out or view.make_view(out, no_color=no_color, verbosity=view_verbosity(verbose, quiet))
     try:
         _check_options(until, timeout_scale, poll_interval, speed, installer_address)
         scale = timeout_scale if timeout_scale is not None else (
@@ -289,7 +260,7 @@ def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
                           timeouts_obj, until, restart,
                           poll_interval if poll_interval is not None else 5.0, installer_address,
                           resubmit=resubmit)
-            _summary(result, None, fmt, out)
+            _summary(result, None, fmt, out, renderer)
     except AcpInstallError as err:
         if json_out is not None:
             json_out.line(ErrorLine(type(err).__name__, err.exit_code, str(err)))
@@ -327,8 +298,13 @@ def _run(plan: InstallPlan, provider: Any, kubeconfig: str, workdir: str, render
                     poll_interval=poll_interval, resync=resync, restart=restart,
                     resubmit=resubmit)
     engine.subscribe(renderer)
-    with _cancel_on_signals(engine):
-        return engine.run(until=until)
+    try:
+        with _cancel_on_signals(engine):
+            return engine.run(until=until)
+    finally:  # the live view stops redrawing before the summary or the error is printed
+        close = getattr(renderer, "close", None)
+        if close is not None:
+            close()
 
 
 @contextmanager
@@ -389,11 +365,11 @@ def _install_sandbox(spec_file: str | None, workdir: str | None, renderer: Any, 
             result = _run(plan, loaded.provider, str(sb.kubeconfig_path),
                           workdir or str(tmp / "work"), renderer, timeouts, until, restart,
                           poll_interval, None, resync=5.0, resubmit=resubmit, secrets=demo)
-            _summary(result, sb, fmt, out)
+            _summary(result, sb, fmt, out, renderer)
         return result
 
 
-def _summary(result: InstallResult, sb: Any, fmt: str, out: TextIO) -> None:
+def _summary(result: InstallResult, sb: Any, fmt: str, out: TextIO, renderer: Any = None) -> None:
     counts = None
     if sb is not None:
         counts = SandboxCounts(
@@ -414,6 +390,9 @@ def _summary(result: InstallResult, sb: Any, fmt: str, out: TextIO) -> None:
         click.echo(f"sandbox recorded {counts.objects_applied} objects applied by acp-install "
                    f"and {counts.installer_requests} installer request(s); sandbox stopped",
                    file=out)
+    warned = renderer.closing() if hasattr(renderer, "closing") else ""
+    if warned:
+        click.echo(warned, file=out)
 
 
 @click.command()
@@ -478,6 +457,7 @@ def _ago(ts: Any) -> str:
 @click.option("--timeout-scale", type=float, default=None,
               help=f"Multiply every phase timeout (default {SANDBOX_TIMEOUT_SCALE}).")
 @click.option("--timeout", "timeouts", multiple=True, metavar="PHASE=SECONDS")
+@view_options
 @click.pass_context
 def demo(ctx: click.Context, **options: Any) -> int:
     """Start the sandbox, install a spec end to end against it, print a summary, stop.

@@ -76,15 +76,21 @@ class Progress:
         return (self.status, self.type, self.phase, self.percent)
 
     def summary(self) -> str:
-        parts = [self.status or "?"]
-        if self.type:
-            parts.append(f"type={self.type}")
-        if self.phase:
-            parts.append(f"phase={self.phase}")
-        if self.percent is not None:
-            parts.append(f"{self.percent:g}%")
-        text = " ".join(parts)
-        return f"{text}: {self.message}" if self.message else text
+        """One line saying each fact once: ``Running 25%: Control plane bootstrap in progress``.
+
+        Installers repeat themselves (``type=ControlPlane``, ``phase=Control plane bootstrap``,
+        ``message=Control plane bootstrap in progress``): the stage is the phase name, or the type
+        when there is no phase (the type is the same stage in another spelling, and stays in
+        :attr:`raw` and :meth:`fingerprint`); the message replaces the stage when it starts with it.
+        """
+        head = " ".join(p for p in (self.status or "?",
+                                    f"{self.percent:g}%" if self.percent is not None else "") if p)
+        stage = self.phase or self.type
+        message = self.message.strip()
+        if message and stage and message.lower().startswith(stage.lower()):
+            stage = ""
+        tail = ": ".join(p for p in (stage, message) if p)
+        return f"{head}: {tail}" if tail else head
 
 
 def _first(data: Mapping[str, Any], *keys: str) -> Any:

@@ -1,0 +1,194 @@
+"""What a person sees of a run: the live view on a terminal, plain timestamped lines otherwise.
+
+The terminal cases run the real CLI under a pseudo-terminal against the embedded sandbox and
+assert on the captured screen (the phase list, colour codes); the piped cases on the lines.
+Nothing here measures time: timestamps are checked for their shape, not their value.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from acp_install.cli import view
+from acp_install.clients.installer import Progress
+from acp_install.engine import EngineWarning, PhaseFinished, PhaseProgress, PhaseStarted, RunFinished
+
+ESC = "\x1b["
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+#: ``2026-12-03T10:01:02+00:00 [    1.2s] ``: ISO 8601 wall clock with offset, then elapsed
+STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d \[ *\d+\.\ds\] ")
+PHASES = ("packages", "manifest", "control-plane", "extra-resources", "installer", "monitor", "verify")
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "TERM", "COLUMNS")}
+    env.update(ACP_ADMIN_PASSWORD="x-admin", DCS_AUTH_KEY="x-key", **extra)
+    return env
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "acp_install.cli.main", *args]
+
+
+def run_in_pty(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str]:
+    """Run ``argv`` with a pseudo-terminal as stdout/stderr; everything it wrote, and its code."""
+    import pty
+
+    master, slave = pty.openpty()
+    os.set_blocking(master, True)
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave, env=env,
+                            cwd=cwd, close_fds=True)
+    os.close(slave)
+    chunks: list[bytes] = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the child closed its side (it exited)
+            break
+        if not data:
+            break
+        chunks.append(data)
+    os.close(master)
+    return proc.wait(timeout=120), b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_terminal_shows_the_live_phase_list_in_colour(tmp_path: Path) -> None:
+    rc, screen = run_in_pty(_cli("install", "--sandbox", "--provider", "dcs", "--workdir", str(tmp_path / "w")),
+                            _env(TERM="xterm-256color", COLUMNS="120"), tmp_path)
+    assert rc == 0, screen
+    assert ESC in screen  # colour and cursor codes: a live view, not plain lines
+    # the final drawing follows the last line erase: every phase, done, with its time
+    last = ANSI.sub("", screen.rsplit("\x1b[2K", 1)[-1]).replace("\r", "")
+    for phase in PHASES:
+        assert re.search(rf"^✓ +{re.escape(phase)} +(already )?done.* \d+\.\ds$", last, re.M), (phase, last)
+    assert "install complete" in last
+    # while it ran, the current wait was drawn under the running phase
+    assert "KubeadmControlPlane global-kcp" in ANSI.sub("", screen)
+    assert not STAMP.search(screen.replace("\r", "")), "plain lines on a terminal"
+
+
+def test_no_color_on_a_terminal_gives_plain_lines(tmp_path: Path) -> None:
+    rc, screen = run_in_pty(_cli("install", "--sandbox", "--provider", "dcs", "--until", "manifest",
+                                 "--workdir", str(tmp_path / "w")),
+                            _env(TERM="xterm-256color", NO_COLOR="1"), tmp_path)
+    assert rc == 0, screen
+    assert ESC not in screen
+    lines = [ln for ln in screen.replace("\r", "").splitlines() if STAMP.match(ln)]
+    assert any("==> packages (1/" in ln for ln in lines)
+    assert any("ok  manifest: done" in ln for ln in lines)
+
+
+def test_no_color_flag_on_a_terminal_gives_plain_lines(tmp_path: Path) -> None:
+    rc, screen = run_in_pty(_cli("install", "--sandbox", "--provider", "dcs", "--until", "packages",
+                                 "--no-color", "--workdir", str(tmp_path / "w")),
+                            _env(TERM="xterm-256color"), tmp_path)
+    assert rc == 0, screen
+    assert ESC not in screen and "ok  packages: done" in screen
+
+
+def test_piped_output_is_plain_timestamped_lines(tmp_path: Path) -> None:
+    proc = subprocess.run(_cli("install", "--sandbox", "--provider", "dcs", "--workdir", str(tmp_path / "w")),
+                          env=_env(TERM="xterm-256color"), cwd=tmp_path, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert ESC not in proc.stdout + proc.stderr
+    events = [ln for ln in proc.stdout.splitlines() if STAMP.match(ln)]
+    for phase in PHASES:
+        assert any(f"==> {phase} (" in ln for ln in events), phase
+        assert any(f"ok  {phase}: " in ln for ln in events), phase
+    installer = [ln for ln in events if "installer: Running" in ln]
+    assert installer
+    for ln in installer:  # each fact once: the stage is not repeated as type, phase and message
+        stage = ln.split("%: ", 1)[1].removesuffix(" in progress")
+        assert ln.count(stage) == 1, ln
+        assert "type=" not in ln and "phase=" not in ln
+
+
+def test_quiet_prints_only_the_summary(tmp_path: Path) -> None:
+    proc = subprocess.run(_cli("install", "--sandbox", "--provider", "dcs", "--until", "manifest", "-q",
+                               "--workdir", str(tmp_path / "w")),
+                          env=_env(), cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert not [ln for ln in proc.stdout.splitlines() if STAMP.match(ln)]
+    assert "install stopped" in proc.stdout
+
+
+# -- the view layer, event by event -----------------------------------------------------------
+
+
+def test_installer_summary_says_each_fact_once() -> None:
+    p = Progress("Running", "Infrastructure", "Infrastructure provisioning",
+                 "Infrastructure provisioning in progress", 0.0)
+    assert p.summary() == "Running 0%: Infrastructure provisioning in progress"
+    failed = Progress("Failed", "Infrastructure", "Infrastructure provisioning", "quota exceeded", 10.0)
+    assert failed.summary() == "Failed 10%: Infrastructure provisioning: quota exceeded"
+    assert Progress("Running", "ControlPlane").summary() == "Running: ControlPlane"
+    assert Progress("NotStarted").summary() == "NotStarted"
+
+
+def test_plain_view_lines_and_verbosity() -> None:
+    t0 = 1_800_000_000.0
+    events = [PhaseStarted("manifest", 2, 7, time=t0 + 1),
+              PhaseProgress("manifest", "created Cluster/global", ready=1, total=2, unit="objects", time=t0 + 2),
+              PhaseProgress("manifest", "unchanged Secret/global-secret", ready=2, total=2, unit="objects",
+                            time=t0 + 2),
+              EngineWarning("API server busy, retrying", "manifest", time=t0 + 3),
+              EngineWarning("API server busy, retrying", "manifest", time=t0 + 4),
+              PhaseFinished("manifest", "done", 3.0, time=t0 + 4),
+              RunFinished("stopped", time=t0 + 5)]
+
+    def shown(verbosity: int) -> tuple[list[str], view.PlainView]:
+        out = io.StringIO()
+        v = view.PlainView(out, verbosity, start=t0)
+        for e in events:
+            v(e)
+        return out.getvalue().splitlines(), v
+
+    lines, normal = shown(view.NORMAL)
+    assert all(STAMP.match(ln) for ln in lines)
+    assert lines[0].endswith("[    1.0s] ==> manifest (2/7): apply the global manifest")
+    assert lines[1].endswith("    manifest: created Cluster/global (1/2 objects)")
+    assert not any("unchanged" in ln for ln in lines)  # a detail: -v only
+    assert sum("retrying" in ln for ln in lines) == 1  # the same warning once
+    assert lines[-1].endswith("ok  manifest: done in 3.0s")
+    assert normal.closing() == "1 warning(s) during the run (1 repeat(s) not shown; -v shows them)"
+    verbose, _ = shown(view.VERBOSE)
+    assert any("unchanged Secret/global-secret" in ln for ln in verbose)
+    assert sum("retrying" in ln for ln in verbose) == 2
+    quiet, _ = shown(view.QUIET)
+    assert [ln.split("] ", 1)[1] for ln in quiet] == ["!!  manifest: API server busy, retrying"]
+
+
+def test_events_read_back_from_json_render_the_same() -> None:
+    """A report built later from the ``-o json`` lines words them like the live run."""
+    from acp_install.engine import to_dict
+
+    event = PhaseProgress("monitor", "installer: Running 50%: Network add-ons", percent=50.0, unit="percent")
+    back = view.event_from_dict(to_dict(event))
+    assert back == event
+    assert view.describe(back) == view.describe(event)
+    assert view.event_from_dict({"event": "result"}) is None
+
+
+def test_plain_is_chosen_when_not_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    assert view.plain_wanted(io.StringIO())
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    assert not view.plain_wanted(Tty())
+    assert view.plain_wanted(Tty(), no_color=True)
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert view.plain_wanted(Tty())
+    monkeypatch.setenv("NO_COLOR", "")  # https://no-color.org: set and non-empty
+    assert not view.plain_wanted(Tty())
