@@ -140,12 +140,13 @@ def test_full_install(start: Callable[..., Sandbox], plan: InstallPlan, dcs_spec
     assert state["installer"]["sent"] is True
     assert state["installer"]["address"] == sb.installer_url.removeprefix("http://")
 
-    # waits watched (principle 7): the KCP and the CRDs were watched, not polled.
+    # waits watched (principle 7): the KCP and the AppReleases were watched, not polled (the
+    # CRDs are there by the time each AppRelease reports itself installed).
     # A watch is recorded when its stream ends: stopping the sandbox ends them all.
     sb.stop()
     watched = {r.path.rsplit("/", 1)[-1] for r in sb.recorder.requests
                if r.method == "GET" and "watch=true" in r.query.lower()}
-    assert {"kubeadmcontrolplanes", "customresourcedefinitions"} <= watched
+    assert {"kubeadmcontrolplanes", "appreleases"} <= watched
 
     assert_no_canaries(state_path(tmp_path / "work").read_text(), canaries)
     assert_no_canaries(rec.text(), canaries)

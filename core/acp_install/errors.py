@@ -106,6 +106,25 @@ class WaitTimeout(AcpInstallError):
     exit_code = 12
 
 
+class PackageError(AcpInstallError):
+    """A provider package did not get installed: packtool failed, a chart the AppReleases
+    reference is not in the local registry, or an AppRelease reports failure.
+
+    Raised before the next step depends on it (no AppRelease is applied for a missing chart;
+    the CRD wait is not entered for a failed AppRelease), with the tool's or the object's own
+    words.
+    """
+
+    exit_code = 14
+
+
+class BootstrapError(AcpInstallError):
+    """Step 2 failed: the Core Package cannot be unpacked, ``setup.sh`` failed, or its
+    kubeconfig did not appear."""
+
+    exit_code = 15
+
+
 class GateClosed(SpecError):
     """A gate of the procedure is closed (e.g. the bootstrap host may not be decommissioned yet).
 
@@ -134,6 +153,9 @@ EXIT_CODES: tuple[tuple[int, str, str], ...] = (
     (InstallerError.exit_code, "InstallerError", "cpaas-installer refused or failed"),
     (WaitTimeout.exit_code, "WaitTimeout", "a phase stalled past its deadline"),
     (GateClosed.exit_code, "GateClosed", "a gate is closed (e.g. handoff-check: keep the bootstrap host)"),
+    (PackageError.exit_code, "PackageError",
+     "a provider package was not installed (packtool, chart missing in the registry, AppRelease failed)"),
+    (BootstrapError.exit_code, "BootstrapError", "Step 2 failed (Core Package, setup.sh, its kubeconfig)"),
     (Interrupted.exit_code, "Interrupted", "interrupted; re-run to resume"),
 )
 

@@ -25,7 +25,7 @@ import attrs
 from ..errors import AcpInstallError, InstallerError, WaitTimeout
 from ..records import Gate, KubeObject
 from ..yamlio import resolve_secrets
-from . import stalls
+from . import appreleases, stalls
 from .events import EngineWarning, Outcome, PhaseProgress
 
 if TYPE_CHECKING:
@@ -206,6 +206,7 @@ class Packages:
         if ctx.plan.package_objects:
             wait_gate(ctx, "packages")
         changed += _apply_all(ctx, ctx.plan.appreleases)
+        appreleases.wait_settled(ctx, ctx.plan.appreleases, ctx.plan.packages)
         for established, crd in enumerate(ctx.plan.wait_crds, start=1):
             ok, _ = ctx.kube.wait_for(CRD_API, "CustomResourceDefinition", crd, None,
                                       _crd_established, deadline=ctx.dl, resync=ctx.resync)

@@ -1,8 +1,10 @@
 """AppRelease: installing a provider chart makes its CRDs appear (seed Step 3).
 
 Status written (Alauda's real AppRelease status is not published; this is what the sandbox
-emits): ``status.phase`` (``Pending``/``Ready``/``Failed``), ``status.conditions[type=Ready]``
-and ``status.charts[]`` with each chart's release name and installed CRD names.
+emits): ``status.phase`` (``Pending``/``Ready``/``Failed``), ``status.conditions[type=Ready]``,
+``status.charts[]`` with each chart's release name and installed CRD names, and ``attempt``.
+A failed AppRelease is tried again every ``Timing.apprelease`` (its ``interval-sync``
+annotation), each attempt a new status write.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class AppReleaseController(Controller):
         super().__init__(api, clock, scenario)
         self.catalog = catalog
         self._seen: dict[tuple[str, int], float] = {}
+        self._tried: dict[tuple[str, int], float] = {}
 
     def reconcile(self) -> None:
         rt = self.rt(API_VERSION, "AppRelease")
@@ -44,6 +47,14 @@ class AppReleaseController(Controller):
             first = self._seen.setdefault(key, now)
             status = obj.get("status") or {}
             if status.get("observedGeneration") == key[1]:
+                # interval-sync: a failed install is retried (the chart may have been pushed
+                # since); each attempt is a new status write (``attempt``), like a real sync
+                if status.get("phase") != "Failed" or now - self._tried.get(key, now) \
+                        < self.scenario.timing.apprelease:
+                    continue
+                if self.held("AppRelease", meta.get("namespace"), meta["name"], obj):
+                    continue
+                self._install(rt, obj, key[1], attempt=int(status.get("attempt", 1)) + 1)
                 continue
             if self.held("AppRelease", meta.get("namespace"), meta["name"], obj):
                 continue
@@ -61,8 +72,9 @@ class AppReleaseController(Controller):
                 continue
             self._install(rt, obj, key[1])
 
-    def _install(self, rt: Any, obj: dict[str, Any], generation: int) -> None:
+    def _install(self, rt: Any, obj: dict[str, Any], generation: int, attempt: int = 1) -> None:
         meta = obj["metadata"]
+        self._tried[(meta["uid"], generation)] = self.clock.now()
         charts, unknown = [], []
         for release in _releases(obj):
             crds = self.catalog.crds_for_release(release)
@@ -84,6 +96,7 @@ class AppReleaseController(Controller):
             meta["name"],
             {
                 "observedGeneration": generation,
+                "attempt": attempt,
                 "phase": "Ready" if ready else "Failed",
                 "charts": charts,
                 "conditions": [
