@@ -453,12 +453,12 @@ def test_hook_raising_mid_install_fails_the_phase_and_resumes(
     assert state is not None and state["phases"]["control-plane"]["status"] == "finished"
 
 
-def test_a_chart_no_distribution_declares_is_named_in_the_packages_timeout(
+def test_a_chart_no_distribution_declares_fails_packages_with_the_apprelease_reason(
         tmp_path: Path, sandbox_factory: Callable[..., Any]) -> None:
-    """A provider with no sandbox declaration: the AppRelease's own reason reaches the user,
-    not only "CRD did not appear"."""
+    """A provider with no sandbox declaration: the AppRelease's own reason reaches the user
+    at once (PackageError), not "CRD did not appear" at the deadline."""
     from acp_install.engine import Engine, Timeouts
-    from acp_install.errors import WaitTimeout
+    from acp_install.errors import PackageError
     from acp_install.plan import build_plan
     from acp_install.spec.load import parse
 
@@ -466,11 +466,10 @@ def test_a_chart_no_distribution_declares_is_named_in_the_packages_timeout(
     plan = build_plan(parse(FOO_SPEC, provider=provider))
     sb = sandbox_factory(scenario="happy", speed=50)
     engine = Engine(plan, kubeconfig=sb.kubeconfig_path, workdir=tmp_path / "work", provider=provider,
-                    timeouts=Timeouts().with_overrides(packages=3), poll_interval=0.1, resync=1.0)
-    with pytest.raises(WaitTimeout) as err:
+                    timeouts=Timeouts().with_overrides(packages=3600), poll_interval=0.1, resync=1.0)
+    with pytest.raises(PackageError) as err:
         engine.run(until="packages")
     message = err.value.message
-    assert "fooclusters.infrastructure.cluster.x-k8s.io did not appear" in message
-    assert "AppRelease cluster-api-provider-foo: Failed (ChartNotFound: charts not found: " \
+    assert "AppRelease cluster-api-provider-foo reports failure: ChartNotFound: charts not found: " \
            "cluster-api-provider-foo" in message
     assert "acp_install_sandbox.providers" in message
