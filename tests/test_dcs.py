@@ -308,3 +308,30 @@ def test_render_never_follows_a_planted_symlink(tmp_path: Path, canaries: dict[s
     assert victim.read_text() == "untouched"
     assert not (out / "installer-config.json").is_symlink()
     assert oct(os.stat(out / "installer-config.json").st_mode & 0o777) == "0o600"
+
+
+def test_documented_cluster_annotations(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The DCS Cluster annotation table: capi.cpaas.io/kubernetes = the KCP version,
+    cpaas.io/nodes-mode: self-managed, kube-ovn version; required ones warn when unset."""
+    data = full_example_spec()
+    data["platform"]["osFamily"] = "slemicro"
+    objects = objects_of((render(tmp_path, data) / "global.yaml").read_text())
+    ann = by_kind(objects, "Cluster")[0]["metadata"]["annotations"]
+    kcp = by_kind(objects, "KubeadmControlPlane")[0]
+    assert ann["capi.cpaas.io/kubernetes"] == kcp["spec"]["version"] == data["k8sVersion"]
+    assert ann["cpaas.io/nodes-mode"] == "self-managed"
+    assert ann["cpaas.io/kube-ovn-version"] == "v4.3.11"
+    assert ann["cpaas.io/os-family"] == "slemicro"
+    assert "annotations" not in capsys.readouterr().err
+
+    data = example("dcs")
+    del data["platform"]["kubeOvnVersion"]
+    data["platform"]["nodesMode"] = None
+    data["platform"]["clusterAnnotations"] = {"capi.cpaas.io/kubernetes": "v1.34.5-3-custom"}
+    objects = objects_of((render(tmp_path / "b", data) / "global.yaml").read_text())
+    ann = by_kind(objects, "Cluster")[0]["metadata"]["annotations"]
+    assert "cpaas.io/nodes-mode" not in ann and "cpaas.io/kube-ovn-version" not in ann
+    assert ann["capi.cpaas.io/kubernetes"] == "v1.34.5-3-custom"  # the override wins
+    err = capsys.readouterr().err
+    assert "kubeOvnJoinCIDR" in err and "cpaas.io/kube-ovn-join-cidr is required" in err
+    assert "platform.kubeOvnVersion" in err and "OS Support Matrix" in err

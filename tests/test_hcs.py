@@ -98,9 +98,9 @@ def test_init_example_validates_without_warnings(tmp_path: Path,
     assert main(["init", "--provider", "hcs", "-o", str(spec)]) == 0
     assert main(["validate", "-f", str(spec)]) == 0
     out = capsys.readouterr()
-    # the only warning: no release-manifest audit policy file (a path only the user knows)
-    assert "valid (Huawei Cloud Stack, 6 objects, 1 warning(s))" in out.out
-    assert out.err.count("warning:") == 1 and "controlPlane.auditPolicyFile" in out.err
+    # no audit-policy warning any more: the published policy is rendered by default
+    assert "valid (Huawei Cloud Stack, 6 objects, 0 warning(s))" in out.out
+    assert "warning:" not in out.err
 
 
 def test_init_from_env_validates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -86,17 +86,22 @@ def build_plan(loaded: LoadedSpec) -> InstallPlan:
             dr_objects.extend(dr.objects)
             dr_imports.extend(dr.import_entries)
 
-    audit = (Path(spec.controlPlane.auditPolicyFile).read_text() if spec.controlPlane.auditPolicyFile
-             else render("files/audit-policy.yaml.j2"))
+    override = (Path(spec.controlPlane.auditPolicyFile).read_text()
+                if spec.controlPlane.auditPolicyFile else None)
+    # a provider shipping its complete documented base gets no core baseline; others get the
+    # core's hardened body (with its metadata-level default audit policy)
+    audit = override if override is not None else render("files/audit-policy.yaml.j2")
     body = manifest_part.kubeadm
-    cp_base = wiring.baseline_kubeadm(spec, worker=False, kubelet_extra=body.kubelet_config,
-                                      audit_policy=audit)
+    if not body.complete:
+        body = wiring.merge_kubeadm(wiring.baseline_kubeadm(
+            spec, worker=False, kubelet_extra=body.kubelet_config, audit_policy=audit), body)
+    if override is not None:
+        body = wiring.with_audit_policy(body, override)
     worker_extra = {k: v for w in manifest_part.workers for k, v in w.kubeadm.kubelet_config.items()}
     worker_base = wiring.baseline_kubeadm(spec, worker=True, kubelet_extra=worker_extra,
                                           audit_policy=audit)
     objects: list[KubeObject] = [*dr_objects, *manifest_part.objects]
-    objects.append(wiring.control_plane(spec, info, manifest_part,
-                                        wiring.merge_kubeadm(cp_base, body)))
+    objects.append(wiring.control_plane(spec, info, manifest_part, body))
     objects.append(wiring.cluster(spec, info, manifest_part))
     objects.extend(wiring.workers(spec, info, manifest_part.workers, worker_base))
     objects.extend(manifest_part.trailing_objects)

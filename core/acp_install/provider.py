@@ -18,9 +18,13 @@ from .hookspecs import CONTRACT_VERSION, hookimpl
 from .objects import crd_data, object_meta, provider_package, secret_object
 from .plan import encryption_config
 from .providerkit import (
+    OS_SUPPORT_MATRIX,
     SSH_PUBLIC_KEY,
     Findings,
     WorkerSection,
+    image_fields,
+    image_tag_findings,
+    kubeadm_base,
     platform_of,
     spec_example,
     worker_findings,
@@ -51,6 +55,7 @@ from .yamlio import dump_all as dump_yaml_all
 
 __all__ = [
     "CONTRACT_VERSION",
+    "OS_SUPPORT_MATRIX",
     "SSH_PUBLIC_KEY",
     "Base64Of",
     "DRContribution",
@@ -83,6 +88,9 @@ __all__ = [
     "dump_yaml_all",
     "encryption_config",
     "hookimpl",
+    "image_fields",
+    "image_tag_findings",
+    "kubeadm_base",
     "netcheck",
     "object_meta",
     "platform_of",

@@ -8,15 +8,20 @@ the four bundled providers and any third-party one behaving alike. Exported from
 
 from __future__ import annotations
 
+import copy
+import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from functools import cache
+from importlib import resources
 from typing import Any, Protocol, TypeVar
 
 import attrs
+from ruamel.yaml import YAML
 
 from . import netcheck, templating
 from .naming import PREFIX, WHY_PREFIX
-from .records import Finding, KubeadmContribution, ObjectRef, SpecExample, WorkerGroup
+from .records import Finding, KubeadmContribution, KubeadmFile, ObjectRef, SpecExample, WorkerGroup
 from .spec.model import InstallSpec
 
 P = TypeVar("P")
@@ -121,3 +126,111 @@ def spec_example(package: str, template: str = "platform-example.yaml.j2") -> Sp
     """The commented ``platform:`` example ``acp-install init`` writes, from the package's
     ``templates/`` (jinja2, so it can show derived defaults)."""
     return SpecExample(templating.render(template, package=package))
+
+
+# --- the provider's complete documented kubeadm base ----------------------------------------
+
+#: Where a base data file says which keys the kubelet patch gains from a Kubernetes minor on.
+KUBELET_PATCH_SINCE = "kubeletPatchSince"
+
+
+@cache
+def _base_data(package: str, name: str) -> Mapping[str, Any]:
+    text = resources.files(package).joinpath("templates", name).read_text()
+    data = YAML(typ="safe", pure=True).load(text)
+    if not isinstance(data, dict) or not {"controlPlane", "worker"} <= data.keys():
+        raise ValueError(f"{package}/templates/{name}: needs controlPlane: and worker: sections")
+    return data
+
+
+def _minor(text: str) -> tuple[int, int]:
+    major, minor = str(text).split(".")
+    return int(major), int(minor)
+
+
+def _kubelet_patch(patch: Mapping[str, Any], extra: Mapping[str, Any]) -> str:
+    """The JSON patch in the documented key order, ``extra`` right after ``kind`` (where every
+    provider page puts the 1.35 key)."""
+    out: dict[str, Any] = {}
+    for key, value in patch.items():
+        out[key] = value
+        if key == "kind":
+            out.update(extra)
+    out.update({k: v for k, v in extra.items() if k not in out})
+    return json.dumps(out, indent=2) + "\n"
+
+
+def _base_file(package: str, entry: Mapping[str, Any], kubelet_extra: Mapping[str, Any]) -> KubeadmFile:
+    if "kubeletPatch" in entry:
+        content: Any = _kubelet_patch(entry["kubeletPatch"], kubelet_extra)
+    elif "contentFile" in entry:
+        content = resources.files(package).joinpath("templates", entry["contentFile"]).read_text()
+    else:
+        content = entry["content"]
+    return KubeadmFile(entry["path"], content, owner=entry.get("owner", "root:root"),
+                       permissions=str(entry.get("permissions", "0644")), append=entry.get("append"))
+
+
+def kubeadm_base(package: str, spec: InstallSpec, *, worker: bool,
+                 name: str = "kcp-base.yaml") -> KubeadmContribution:
+    """The provider's complete documented kubeadm body, read from ``<package>/templates/<name>``.
+
+    The global install page tells the user to copy each provider's "Complete
+    KubeadmControlPlane Configuration" and layer the global-specific fields on top; keeping that
+    base as a data file in the provider (a verbatim copy of its pages) makes it reviewable line
+    by line against them. The file has a ``controlPlane:`` and a ``worker:`` section with the
+    kubeadm keys (``files``, ``preKubeadmCommands``, ``postKubeadmCommands``,
+    ``clusterConfiguration``, ``initConfiguration``, ``joinConfiguration``); a file entry gives
+    ``content``, ``contentFile`` (another file of ``templates/``) or ``kubeletPatch`` (a mapping
+    rendered as the JSON patch). ``kubeletPatchSince: {"1.35": {...}}`` adds keys to every
+    kubelet patch from that Kubernetes minor of ``spec.k8sVersion`` on, so one file covers
+    every minor. The result is marked ``complete``: the core adds no baseline to it.
+    """
+    data = _base_data(package, name)
+    section = copy.deepcopy(data["worker" if worker else "controlPlane"])
+    extra: dict[str, Any] = {}
+    for since, keys in sorted((data.get(KUBELET_PATCH_SINCE) or {}).items(), key=lambda kv: _minor(kv[0])):
+        if spec.k8s_minor >= _minor(since):
+            extra.update(keys)
+    return KubeadmContribution(
+        files=tuple(_base_file(package, f, extra) for f in section.get("files") or ()),
+        pre_kubeadm_commands=tuple(section.get("preKubeadmCommands") or ()),
+        post_kubeadm_commands=tuple(section.get("postKubeadmCommands") or ()),
+        cluster_configuration=section.get("clusterConfiguration") or {},
+        init_configuration=section.get("initConfiguration") or {},
+        join_configuration=section.get("joinConfiguration") or {},
+        complete=True,
+    )
+
+
+def image_fields(image_repository: str | None, dns_image_tag: str | None,
+                 etcd_image_tag: str | None) -> dict[str, Any]:
+    """``clusterConfiguration`` image keys from the spec's fields (unset ones are left out)."""
+    out: dict[str, Any] = {}
+    if image_repository:
+        out["imageRepository"] = image_repository
+    if dns_image_tag:
+        out["dns"] = {"imageTag": dns_image_tag}
+    if etcd_image_tag:
+        out["etcd"] = {"local": {"imageTag": etcd_image_tag}}
+    return out
+
+
+#: The vendor page that lists the CoreDNS / etcd tags (and the kube-ovn chart) of each release.
+OS_SUPPORT_MATRIX = "OS Support Matrix (docs/en/overview/os-support-matrix.mdx)"
+
+
+def image_tag_findings(findings: Findings, *, dns_image_tag: str | None, etcd_image_tag: str | None,
+                       path: str = "platform", also: str = "") -> Iterator[Finding]:
+    """Warn for each unset CoreDNS / etcd tag: kubeadm would fall back to its own default tag,
+    which is not the image the Alauda OS image preloads (nor what the registry holds). The tags
+    are release facts only the user's release row knows, so they are never defaulted; ``also``
+    names a provider's further source (e.g. a ConfigMap on the management cluster)."""
+    for field, value, what in (("dnsImageTag", dns_image_tag, "coredns"),
+                               ("etcdImageTag", etcd_image_tag, "etcd")):
+        if not value:
+            yield findings.warning(
+                f"{path}.{field}", f"not set: kubeadm uses its built-in {what} image tag, not the "
+                "one of your Alauda OS image",
+                f"set it to the {what} column of your ACP release's row in the {OS_SUPPORT_MATRIX}"
+                f"{also}", "image-tags")

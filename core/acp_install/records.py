@@ -194,6 +194,12 @@ class KubeadmContribution:
     appended in contribution order, files replacing a baseline file of the same path.
     ``kubelet_config`` holds keys added to the core's KubeletConfiguration patch file;
     ``extra`` is deep-merged into the rendered body last (any other kubeadm field).
+
+    ``complete`` marks a body that already is the provider's complete documented base (see
+    ``kubeadm_base`` in :mod:`acp_install.provider`): the core then adds no baseline of its own,
+    because its generic hardened body would put keys into a provider's body that the provider's
+    documentation does not have. The global-specific fields (format, etcd SANs, the
+    ``controlPlane.auditPolicyFile`` override) are still layered on top.
     """
 
     files: tuple[KubeadmFile, ...] = ()
@@ -205,6 +211,7 @@ class KubeadmContribution:
     join_configuration: Mapping[str, Any] = attrs.field(factory=dict, converter=_frozen_map)
     extra: Mapping[str, Any] = attrs.field(factory=dict, converter=_frozen_map)
     kubelet_config: Mapping[str, Any] = attrs.field(factory=dict, converter=_frozen_map)
+    complete: bool = False
 
 
 @attrs.frozen

@@ -12,6 +12,8 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import attrs
+
 from .records import (
     KubeadmContribution,
     KubeadmFile,
@@ -109,6 +111,7 @@ def merge_kubeadm(a: KubeadmContribution, b: KubeadmContribution) -> KubeadmCont
         join_configuration=deep_merge(a.join_configuration, b.join_configuration),
         extra=deep_merge(a.extra, b.extra),
         kubelet_config={**a.kubelet_config, **b.kubelet_config},
+        complete=a.complete or b.complete,
     )
 
 
@@ -155,6 +158,19 @@ def baseline_kubeadm(spec: InstallSpec, *, worker: bool, kubelet_extra: Mapping[
         init_configuration={"patches": {"directory": PATCHES_DIR}},
         join_configuration=join,
     )
+
+
+def with_audit_policy(body: KubeadmContribution, policy: str) -> KubeadmContribution:
+    """``body`` with the audit Policy file's content replaced (``controlPlane.auditPolicyFile``),
+    keeping the entry's owner, permissions and position; added when the body has none."""
+    files = list(body.files)
+    for i, f in enumerate(files):
+        if f.path == AUDIT_PATH:
+            files[i] = attrs.evolve(f, content=policy, content_from=None)
+            break
+    else:
+        files.append(KubeadmFile(AUDIT_PATH, policy))
+    return attrs.evolve(body, files=tuple(files))
 
 
 def kubeadm_body(body: KubeadmContribution, fmt: str | None) -> dict[str, Any]:
@@ -253,7 +269,7 @@ def workers(spec: InstallSpec, info: ProviderInfo, groups: Iterable[WorkerGroup]
     out: list[KubeObject] = []
     for group in groups:
         bootstrap_name = group.bootstrap_name or f"{group.name}-bootstrap"
-        body = merge_kubeadm(baseline, group.kubeadm)
+        body = group.kubeadm if group.kubeadm.complete else merge_kubeadm(baseline, group.kubeadm)
         out.append({
             "apiVersion": BOOTSTRAP,
             "kind": "KubeadmConfigTemplate",

@@ -119,13 +119,11 @@ def _check_secret_name(name: str) -> Iterator[Finding]:
 def _check_control_plane(spec: InstallSpec, ok: Callable[..., bool]) -> Iterator[Finding]:
     if ok("controlPlane.auditPolicyFile"):
         audit = spec.controlPlane.auditPolicyFile
-        if audit is None:
-            yield _warn("controlPlane.auditPolicyFile", "not set: acp-install's default audit "
-                        "policy (metadata level) is used instead of your release manifest's",
-                        "point it at the audit Policy file of the release manifest", "audit-policy")
-        elif not os.path.isfile(audit) or not os.access(audit, os.R_OK):
+        # unset is the normal case: the provider renders its published audit policy
+        if audit is not None and (not os.path.isfile(audit) or not os.access(audit, os.R_OK)):
             yield _err("controlPlane.auditPolicyFile", f"{audit!r} is not a readable file",
-                       "give the path of the release manifest's audit Policy file", "audit-policy")
+                       "give the path of a readable audit Policy file, or remove the field to "
+                       "use the provider's published policy", "audit-policy")
 
     fmt = spec.controlPlane.format if ok("controlPlane.format") else None
     if fmt is not None and fmt not in ("ignition", "cloud-config"):

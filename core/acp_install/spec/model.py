@@ -91,8 +91,9 @@ class ControlPlane:
     )
     auditPolicyFile: str | None = attrs.field(
         default=None,
-        metadata=doc("File with the apiserver audit Policy of your release manifest; "
-                     "unset uses acp-install's metadata-level default."),
+        metadata=doc("File whose content replaces the apiserver audit Policy "
+                     "(/etc/kubernetes/audit/policy.yaml); unset uses the policy the provider's "
+                     "create-cluster page publishes."),
     )
 
 

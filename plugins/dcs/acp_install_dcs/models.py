@@ -156,12 +156,37 @@ class DcsPlatform:
         default="cloud.alauda.io/alauda",
         metadata=doc("kubeadm imageRepository (the DCS global KCP's documented value)."),
     )
-    dnsImageTag: str | None = attrs.field(default=None, metadata=doc("CoreDNS tag (version ConfigMap)."))
-    etcdImageTag: str | None = attrs.field(default=None, metadata=doc("etcd tag (version ConfigMap)."))
-    kubeOvnVersion: str | None = attrs.field(
-        default=None, metadata=doc("cpaas.io/kube-ovn-version annotation (chart version).")
+    dnsImageTag: str | None = attrs.field(
+        default=None,
+        metadata=doc("clusterConfiguration.dns.imageTag: the coredns column of the OS Support "
+                     "Matrix row (or corednsTag of the cpaas.io/dcs-vm-template ConfigMap); "
+                     "unset is a warning."),
     )
-    osFamily: str | None = attrs.field(default=None, metadata=doc("cpaas.io/os-family annotation."))
+    etcdImageTag: str | None = attrs.field(
+        default=None,
+        metadata=doc("clusterConfiguration.etcd.local.imageTag: the etcd column of the OS Support "
+                     "Matrix row (or etcdTag of the cpaas.io/dcs-vm-template ConfigMap); unset "
+                     "is a warning."),
+    )
+    kubeOvnVersion: str | None = attrs.field(
+        default=None,
+        metadata=doc("cpaas.io/kube-ovn-version Cluster annotation: the kube-ovn (chart) column "
+                     "of the OS Support Matrix; required by the DCS docs, unset is a warning."),
+    )
+    osFamily: str | None = attrs.field(
+        default=None,
+        metadata=doc("cpaas.io/os-family Cluster annotation (OS family of the image, e.g. "
+                     "slemicro; shown in the worked example)."),
+    )
+    nodesMode: str | None = attrs.field(
+        default="self-managed",
+        metadata=doc("cpaas.io/nodes-mode Cluster annotation (documented literal self-managed); "
+                     "null omits it."),
+    )
+    clusterAnnotations: dict[str, str] = attrs.field(
+        factory=dict,
+        metadata=doc("Further Cluster annotations; they override the rendered ones of the same key."),
+    )
     importExtraResources: bool = attrs.field(
         default=True,
         metadata=doc("Render dcs-import-extra-resources with the credential Secret (current docs); "

@@ -58,17 +58,12 @@ def acp_packages(spec: InstallSpec) -> list[ProviderPackage]:
 
 @hookimpl
 def acp_manifest(spec: InstallSpec) -> Iterator[ProviderManifest]:
-    p = platform_of(spec, DcsPlatform)
     objects, groups = render.manifest_objects(spec)
-    annotations: dict[str, str] = {}
-    if p.kubeOvnVersion:
-        annotations["cpaas.io/kube-ovn-version"] = p.kubeOvnVersion
-    if p.osFamily:
-        annotations["cpaas.io/os-family"] = p.osFamily
+    annotations = render.cluster_annotations(spec)
     yield ProviderManifest(
         objects=tuple(objects),
         control_plane_template=ObjectRef(INFRA, "DCSMachineTemplate", CP_TEMPLATE),
-        kubeadm=render.kubeadm(p, worker=False),
+        kubeadm=render.kubeadm(spec, worker=False),
         kcp_annotations={"controlplane.cluster.x-k8s.io/skip-kube-proxy": ""},
         cluster_annotations=annotations,
         workers=tuple(groups),

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import attrs
+
 from acp_install.provider import (
     ImportEntry,
     InstallSpec,
@@ -17,6 +19,8 @@ from acp_install.provider import (
     WorkerGroup,
     crd_data,
     encryption_config,
+    image_fields,
+    kubeadm_base,
     object_meta,
     platform_of,
     secret_object,
@@ -31,17 +35,7 @@ RELEASE = "cluster-api-provider-dcs"
 CP_POOL = "global-cp-pool"
 CP_TEMPLATE = "global-cp-template"
 ENCRYPTION_SECRET = "encryption-provider-config"
-PRE_KUBEADM = (
-    'while ! ip route | grep -q "default via"; do sleep 1; done; echo "NetworkManager started"',
-    "mkdir -p /run/cluster-api && restorecon -Rv /run/cluster-api",
-    "if [ -f /etc/disk-setup.sh ]; then bash /etc/disk-setup.sh; fi",
-)
-KUBELET_ARGS = {
-    # PROVIDER_ID and NODE_IP are literals the DCS provider replaces at join time
-    "provider-id": "PROVIDER_ID",
-    "volume-plugin-dir": "/opt/libexec/kubernetes/kubelet-plugins/volume/exec/",
-    "protect-kernel-defaults": "true",
-}
+PACKAGE = "acp_install_dcs"
 
 
 def ip_hostname_pool(spec: InstallSpec, name: str, machines: Machines) -> dict[str, Any]:
@@ -97,32 +91,31 @@ def dcs_cluster(spec: InstallSpec) -> dict[str, Any]:
             "metadata": object_meta(spec, "global", annotations=annotations), "spec": body}
 
 
-def kubeadm(p: DcsPlatform, *, worker: bool) -> KubeadmContribution:
+def kubeadm(spec: InstallSpec, *, worker: bool) -> KubeadmContribution:
+    """The documented DCS body (``templates/kcp-base.yaml``) with the spec's values: the boot
+    user, and on the control plane the image repository and the CoreDNS / etcd tags."""
+    p = platform_of(spec, DcsPlatform)
+    base = kubeadm_base(PACKAGE, spec, worker=worker)
     users = ({"name": "boot", "sshAuthorizedKeys": list(p.sshAuthorizedKeys)},)
-    join_args = {**KUBELET_ARGS, "node-ip": "NODE_IP"}
     if worker:
-        return KubeadmContribution(
-            users=users, pre_kubeadm_commands=PRE_KUBEADM,
-            join_configuration={"nodeRegistration": {"kubeletExtraArgs": join_args}},
-            kubelet_config={"clientCAFile": "/etc/kubernetes/pki/ca.crt"},
-        )
-    cp_args = {"node-labels": "kube-ovn/role=master"}
-    cluster_cfg: dict[str, Any] = {}
-    if p.imageRepository:
-        cluster_cfg["imageRepository"] = p.imageRepository
-    if p.dnsImageTag:
-        cluster_cfg["dns"] = {"imageTag": p.dnsImageTag}
-    if p.etcdImageTag:
-        cluster_cfg["etcd"] = {"local": {"imageTag": p.etcdImageTag}}
-    return KubeadmContribution(
-        users=users,
-        pre_kubeadm_commands=PRE_KUBEADM,
-        cluster_configuration=cluster_cfg,
-        init_configuration={"nodeRegistration": {"kubeletExtraArgs": {**cp_args, **KUBELET_ARGS}}},
-        join_configuration={"nodeRegistration": {"kubeletExtraArgs": {**cp_args, **join_args}}},
-        kubelet_config={"clientCAFile": "/etc/kubernetes/pki/ca.crt"},
-    )
+        return attrs.evolve(base, users=users)
+    images = image_fields(p.imageRepository, p.dnsImageTag, p.etcdImageTag)
+    return attrs.evolve(base, users=users, cluster_configuration={**images, **base.cluster_configuration})
 
+
+def cluster_annotations(spec: InstallSpec) -> dict[str, str]:
+    """The annotations the DCS create-cluster page's table marks required (beyond the core's
+    infrastructure binding, registry address and join CIDR), and the worked example's."""
+    p = platform_of(spec, DcsPlatform)
+    # "Same value as KubeadmControlPlane.spec.version" (the Cluster annotation table)
+    annotations = {"capi.cpaas.io/kubernetes": spec.k8sVersion}
+    if p.nodesMode:
+        annotations["cpaas.io/nodes-mode"] = p.nodesMode
+    if p.kubeOvnVersion:
+        annotations["cpaas.io/kube-ovn-version"] = p.kubeOvnVersion
+    if p.osFamily:
+        annotations["cpaas.io/os-family"] = p.osFamily
+    return {**annotations, **p.clusterAnnotations}
 
 
 def manifest_objects(spec: InstallSpec) -> tuple[list[dict[str, Any]], list[WorkerGroup]]:
@@ -135,7 +128,7 @@ def manifest_objects(spec: InstallSpec) -> tuple[list[dict[str, Any]], list[Work
         pool, template = f"{w.name}-pool", f"{w.name}-template"
         objects += [ip_hostname_pool(spec, pool, w), machine_template(spec, template, pool, w)]
         groups.append(worker_group(w, ObjectRef(INFRA, "DCSMachineTemplate", template),
-                                   kubeadm(p, worker=True)))
+                                   kubeadm(spec, worker=True)))
     objects.insert(3, dcs_cluster(spec))
     return objects, groups
 

@@ -7,10 +7,12 @@ import re
 from collections.abc import Iterator, Sequence
 
 from acp_install.provider import (
+    OS_SUPPORT_MATRIX,
     SSH_PUBLIC_KEY,
     Finding,
     Findings,
     InstallSpec,
+    image_tag_findings,
     netcheck,
     platform_of,
     worker_findings,
@@ -125,6 +127,22 @@ def _check_machines(spec: InstallSpec, m: Machines, path: str, required: Sequenc
 
 
 
+def _check_kcp_base(spec: InstallSpec, p: DcsPlatform) -> Iterator[Finding]:
+    """The values the documented base needs from the user and cannot default (warnings: the
+    install works, the cluster just differs from the documented one)."""
+    yield from image_tag_findings(findings, dns_image_tag=p.dnsImageTag, etcd_image_tag=p.etcdImageTag,
+                                  also=" or the cpaas.io/dcs-vm-template ConfigMap (corednsTag, etcdTag)")
+    if not spec.kubeOvnJoinCIDR and "cpaas.io/kube-ovn-join-cidr" not in p.clusterAnnotations:
+        yield findings.warning("kubeOvnJoinCIDR", "not set: the DCS Cluster annotation "
+                               "cpaas.io/kube-ovn-join-cidr is required",
+                               "give a /16 that overlaps neither clusterCIDR nor serviceCIDR", "annotations")
+    if not p.kubeOvnVersion and "cpaas.io/kube-ovn-version" not in p.clusterAnnotations:
+        yield findings.warning("platform.kubeOvnVersion", "not set: the DCS Cluster annotation "
+                               "cpaas.io/kube-ovn-version is required",
+                               "set it to the kube-ovn (chart) column of your release's row in the "
+                               f"{OS_SUPPORT_MATRIX}", "annotations")
+
+
 def check(spec: InstallSpec) -> Iterator[Finding]:
     """Every DCS rule; all findings, not just the first."""
     p = platform_of(spec, DcsPlatform)
@@ -162,3 +180,4 @@ def check(spec: InstallSpec) -> Iterator[Finding]:
     yield from worker_findings(p.workers, findings)
     for i, w in enumerate(p.workers):
         yield from _check_machines(spec, w, f"platform.workers[{i}]", WORKER_DISKS, w.replicas, taken)
+    yield from _check_kcp_base(spec, p)
