@@ -38,12 +38,12 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         spec = Path(tmp) / "spec.yaml"
         cli = [py, "-m", "acp_install.cli.main"]
-        subprocess.run([*cli, "init", "--provider", "dcs", "-o", str(spec)], env=env, check=True,
+        subprocess.run([*cli, "init", "--provider", "dcs", "--out", str(spec)], env=env, check=True,
                        capture_output=True)
         cases = {
             "python -c pass (baseline)": [py, "-c", "pass"],
             "acp-install --help": [*cli, "--help"],
-            "acp-install render (DCS example)": [*cli, "render", "-f", str(spec), "-o", f"{tmp}/out"],
+            "acp-install render (DCS example)": [*cli, "render", "-f", str(spec), "--output-dir", f"{tmp}/out"],
             "import kubernetes, httpx": [py, "-c", "import kubernetes, httpx"],
         }
         results = {name: timed(argv, env, n) for name, argv in cases.items()}

@@ -32,6 +32,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "demo": ("acp_install.cli.install_cmds", "demo", "Sandbox + full install of the example spec."),
     "sandbox": ("acp_install.cli.sandbox_cmds", "sandbox", "Run the emulated minialauda."),
     "plugin": ("acp_install.cli.plugin_cmds", "plugin", "Provider author tools: plugin new NAME."),
+    "completion": ("acp_install.cli.completion_cmds", "completion",
+                   "Print the shell completion script: completion bash|zsh|fish."),
 }
 
 

@@ -15,6 +15,7 @@ import click
 
 from ..errors import LintError, UsageError
 from ..records import Finding
+from . import conventions
 
 
 def _warn(findings: tuple[Finding, ...] | list[Finding], source: str | None) -> None:
@@ -25,16 +26,21 @@ def _warn(findings: tuple[Finding, ...] | list[Finding], source: str | None) -> 
 @click.command()
 @click.option("--provider", "provider_id", required=True, help="Provider id (see `acp-install providers`).")
 @click.option("--from-env", is_flag=True, help="Take the Step 1 variables from the environment.")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write here (default stdout).")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False),
+              help="Write the spec to this file (default, or `-`: standard output).")
+@click.option("-o", "--output", "legacy_out", type=click.Path(dir_okay=False), hidden=True,
+              help="Deprecated spelling of --out.")
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
-def init(provider_id: str, from_env: bool, output: str | None, force: bool) -> None:
+def init(provider_id: str, from_env: bool, out_file: str | None, legacy_out: str | None,
+         force: bool) -> None:
     """Write a commented example install spec that validates as is."""
     from ..plugins import load_provider
     from ..spec.example import example_spec
 
+    output = conventions.legacy_path("init", out_file, legacy_out, "--out")
     provider = load_provider(provider_id)
     text = example_spec(provider, os.environ if from_env else None)
-    if output is None:
+    if output is None or output == conventions.STDOUT:
         click.echo(text, nl=False)
         return
     path = Path(output)
@@ -51,16 +57,36 @@ def init(provider_id: str, from_env: bool, output: str | None, force: bool) -> N
 @click.command()
 @click.option("-f", "--file", "spec_file", required=True, type=click.Path(dir_okay=False),
               help="Install spec.")
-def validate(spec_file: str) -> None:
+@conventions.format_option(help_text="text: findings for people; json or yaml: one document "
+                                     "(valid, provider, objects, findings) for programs.")
+def validate(spec_file: str, fmt: str) -> None:
     """Validate an install spec: structure, common rules, provider rules, naming."""
+    from ..errors import SpecError
     from ..plan import build_plan
     from ..spec.load import load_spec
 
-    loaded = load_spec(spec_file)
-    plan = build_plan(loaded)  # the naming convention runs on the rendered objects too
-    _warn(loaded.warnings, loaded.source)
-    click.echo(f"{spec_file}: valid ({loaded.provider.info.display_name}, "
-               f"{len(plan.manifest)} objects, {len(loaded.warnings)} warning(s))")
+    if fmt == "text":
+        loaded = load_spec(spec_file)
+        plan = build_plan(loaded)  # the naming convention runs on the rendered objects too
+        _warn(loaded.warnings, loaded.source)
+        click.echo(f"{spec_file}: valid ({loaded.provider.info.display_name}, "
+                   f"{len(plan.manifest)} objects, {len(loaded.warnings)} warning(s))")
+        return
+    try:
+        loaded = load_spec(spec_file)
+        plan = build_plan(loaded)
+    except SpecError as err:  # the document first, for the program; then the exit code 3
+        conventions.emit({"file": spec_file, "valid": False, "provider": None, "objects": None,
+                          "findings": [_finding(f, err.source) for f in err.findings]}, fmt)
+        raise
+    conventions.emit({"file": spec_file, "valid": True, "provider": loaded.provider.id,
+                      "objects": len(plan.manifest),
+                      "findings": [_finding(f, loaded.source) for f in loaded.warnings]}, fmt)
+
+
+def _finding(f: Finding, source: str | None) -> dict[str, Any]:
+    return {"severity": f.severity, "path": f.path, "line": f.line, "file": source,
+            "message": f.message, "fix": f.fix, "rule": f.rule}
 
 
 @click.command()
@@ -79,20 +105,32 @@ def explain(field: str | None, provider_id: str | None) -> None:
 
 @click.command()
 @click.option("-f", "--file", "spec_file", required=True, type=click.Path(dir_okay=False))
-@click.option("-o", "--output", "out_dir", required=True, type=click.Path(file_okay=False),
-              help="Directory to write the artifacts to.")
+@click.option("--output-dir", "out_dir", type=click.Path(file_okay=False),
+              help="Directory to write the artifacts to (created if missing).")
+@click.option("-o", "--output", "output", metavar="FORMAT",
+              help="Format of the list of files written: text (default), json or yaml.")
 @click.option("--include-secrets", is_flag=True,
               help="Write secret values (files holding them are created mode 0600).")
-def render(spec_file: str, out_dir: str, include_secrets: bool) -> None:
+def render(spec_file: str, out_dir: str | None, output: str | None, include_secrets: bool) -> None:
     """Render every artifact of the install into a directory, without touching a cluster."""
+    fmt, legacy = conventions.split_format("render", output)
+    directory = conventions.legacy_path("render", out_dir, legacy, "--output-dir")
+    if directory is None:
+        raise UsageError("missing --output-dir DIR", hint="e.g. acp-install render -f global.yaml "
+                                                         "--output-dir out/")
+    conventions.refuse_stdout_dir("--output-dir", directory)
     from ..plan import build_plan, write_plan
     from ..spec.load import load_spec
 
     loaded = load_spec(spec_file)
     _warn(loaded.warnings, loaded.source)
     plan = build_plan(loaded)
-    for path in write_plan(plan, out_dir, include_secrets=include_secrets):
-        click.echo(str(path))
+    written = [str(path) for path in write_plan(plan, directory, include_secrets=include_secrets)]
+    if fmt == "text":
+        for path in written:
+            click.echo(path)
+    else:
+        conventions.emit({"directory": directory, "files": written}, fmt)
 
 
 @click.command()
@@ -130,7 +168,7 @@ def lint(files: tuple[str, ...]) -> None:
 
 
 @click.command()
-@click.option("-o", "--output", "fmt", type=click.Choice(["text", "json"]), default="text")
+@conventions.format_option()
 def providers(fmt: str) -> None:
     """List installed providers with version, contract and implemented hooks."""
     import warnings
@@ -148,8 +186,8 @@ def providers(fmt: str) -> None:
     ]
     rows += [{"id": b.id, "distribution": b.distribution, "version": b.version,
               "error": b.error} for b in broken]
-    if fmt == "json":
-        click.echo(json.dumps({"contract": CONTRACT_VERSION, "providers": rows}, indent=2))
+    if fmt != "text":
+        conventions.emit({"contract": CONTRACT_VERSION, "providers": rows}, fmt)
     else:
         click.echo(f"hook contract {CONTRACT_VERSION}")
         for r in rows:
