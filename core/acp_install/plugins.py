@@ -18,6 +18,7 @@ import contextlib
 import difflib
 import os
 import re
+import sys
 import typing
 import warnings
 from collections.abc import Callable, Iterable, Mapping
@@ -83,12 +84,39 @@ def _disabled() -> set[str]:
     return {p.strip() for p in os.environ.get(DISABLE_ENV, "").split(",") if p.strip()}
 
 
+def _environment_key() -> tuple[Any, ...]:
+    """What the installed entry points depend on: the import path, the disabled ids, and each
+    path entry's modification time (installing or removing a distribution changes its
+    directory's), so a cached scan is reused exactly while it would find the same."""
+    stamps: list[int | None] = []
+    for entry in sys.path:
+        try:
+            stamps.append(os.stat(entry or ".").st_mtime_ns)
+        except OSError:
+            stamps.append(None)
+    return (tuple(sys.path), tuple(stamps), os.environ.get(DISABLE_ENV, ""))
+
+
+_installed_cache: tuple[tuple[Any, ...], dict[str, InstalledProvider]] | None = None
+
+
 def installed() -> dict[str, InstalledProvider]:
     """Every provider entry point installed, by id (none is imported).
 
     An id registered by two distributions is kept with its ``rivals``: selecting it is an
-    error, listing the others is not.
+    error, listing the others is not. Why cached: scanning every distribution's metadata costs
+    ten times a whole ``parse``; the scan is repeated only when the environment changed.
     """
+    global _installed_cache
+    key = _environment_key()
+    if _installed_cache is not None and _installed_cache[0] == key:
+        return dict(_installed_cache[1])
+    found = _scan()
+    _installed_cache = (key, found)
+    return dict(found)
+
+
+def _scan() -> dict[str, InstalledProvider]:
     found: dict[str, InstalledProvider] = {}
     disabled = _disabled()
     for ep in metadata.entry_points(group=GROUP):
@@ -369,11 +397,23 @@ def redact_finding(finding: Finding, redact: Callable[[str], str]) -> Finding:
                         fix=redact(finding.fix))
 
 
+#: Loaded providers by entry point (and where its distribution lives), with the module the
+#: entry point came from: a provider is built once per process, not once per spec parsed.
+_loaded: dict[tuple[Any, ...], tuple[Provider, Any]] = {}
+
+
+def _entry_key(entry: InstalledProvider) -> tuple[Any, ...]:
+    dist = entry.entry_point.dist
+    return (entry.id, entry.distribution, entry.version, entry.entry_point.value,
+            str(getattr(dist, "_path", "")))
+
+
 def load_provider(provider_id: str) -> Provider:
     """Load the provider named in a spec. Unknown or broken → :class:`PluginError`.
 
     Only this provider's entry point is imported: another installed distribution that is
-    broken never affects the run.
+    broken never affects the run. The :class:`Provider` (a pluggy plugin manager) is built once
+    per entry point and reused while its module is the one imported.
     """
     available = installed()
     entry = available.get(provider_id)
@@ -393,6 +433,11 @@ def load_provider(provider_id: str) -> Provider:
             hint="uninstall all but one of them",
             distribution=entry.distribution,
         )
+    key = _entry_key(entry)
+    module_name = entry.entry_point.value.split(":")[0].strip()  # .module raises on a malformed value
+    cached = _loaded.get(key)
+    if cached is not None and sys.modules.get(module_name) is cached[1]:
+        return cached[0]
     try:
         plugin = entry.entry_point.load()
     except Exception as err:
@@ -410,6 +455,7 @@ def load_provider(provider_id: str) -> Provider:
             hint="make ProviderInfo.id and the entry-point name the same",
             distribution=entry.distribution,
         )
+    _loaded[key] = (provider, sys.modules.get(module_name))
     return provider
 
 

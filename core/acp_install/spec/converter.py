@@ -11,6 +11,7 @@ and semantic findings in one pass.
 
 from __future__ import annotations
 
+import functools
 import re
 import typing
 from collections.abc import Mapping
@@ -144,6 +145,12 @@ def _nested(tp: Any) -> tuple[type | None, bool]:
     return None, False
 
 
+@functools.cache
+def _type_hints(cls: type) -> dict[str, Any]:
+    """A record's resolved annotations, once per class (resolving them is most of a parse)."""
+    return typing.get_type_hints(cls)
+
+
 def structure_partial(data: Any, cls: type, prefix: str = "", *, skip: frozenset[str] = frozenset()
                       ) -> tuple[Any, list[tuple[str, str]], set[str]]:
     """Structure ``data`` as ``cls`` field by field: (object, errors, paths that failed).
@@ -155,7 +162,7 @@ def structure_partial(data: Any, cls: type, prefix: str = "", *, skip: frozenset
     """
     if not isinstance(data, Mapping):
         return BROKEN, [(prefix, f"expected a mapping, got {type(data).__name__}")], {prefix}
-    hints = typing.get_type_hints(cls)
+    hints = _type_hints(cls)
     known = {a.name for a in attrs.fields(cls)}
     errors = [(f"{prefix}.{key}" if prefix else str(key), "unknown field")
               for key in sorted(set(data) - known, key=str)]
