@@ -27,6 +27,7 @@ NEVER_VERIFY = "imagePullCredentialsVerificationPolicy"
 #: provider -> (package, a line only its page's audit policy has, a line its page's policy lacks)
 PROVIDERS = {
     "dcs": ("acp_install_dcs", '    resources: ["deletebackuprequests"]', None),
+    "vsphere": ("acp_install_vsphere", '    resources: ["deletebackuprequests"]', None),
 }
 #: the tags of the OS Support Matrix row v4.3.2 (Kubernetes v1.34.5-3, the example's version)
 TAGS = {"dnsImageTag": "1.14.2-v4.3.11", "etcdImageTag": "v3.5.28-260625"}

@@ -770,3 +770,28 @@ def test_step7_key_bases_come_from_the_core_helper() -> None:
     package = Path(__file__).resolve().parent.parent / "plugins" / "vsphere" / "acp_install_vsphere"
     for source in package.glob("*.py"):
         assert "/registry/" not in source.read_text(), source.name
+
+
+def test_create_guide_cluster_annotations(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The create-cluster guide's Cluster annotations: sentry-deploy-type defaults to its literal
+    Baremetal; an unset kube-ovn version or join CIDR is a warning; clusterAnnotations wins."""
+    data = example("vsphere")
+    ann = one(objects_of((render(tmp_path, data) / "global.yaml").read_text()),
+              "Cluster")["metadata"]["annotations"]
+    assert ann["cpaas.io/sentry-deploy-type"] == "Baremetal"
+    assert ann["cpaas.io/kube-ovn-version"] == "v4.3.11"
+    err = capsys.readouterr().err
+    assert "kubeOvnJoinCIDR" in err and "platform.kubeOvnVersion" not in err
+
+    data["kubeOvnJoinCIDR"] = "100.64.0.0/16"
+    del data["platform"]["kubeOvnVersion"]
+    data["platform"]["sentryDeployType"] = None
+    data["platform"]["clusterAnnotations"] = {"cpaas.io/alb-address-type": "Other"}
+    ann = one(objects_of((render(tmp_path / "b", data) / "global.yaml").read_text()),
+              "Cluster")["metadata"]["annotations"]
+    assert "cpaas.io/sentry-deploy-type" not in ann and "cpaas.io/kube-ovn-version" not in ann
+    assert ann["cpaas.io/alb-address-type"] == "Other"
+    assert ann["cpaas.io/kube-ovn-join-cidr"] == "100.64.0.0/16"
+    err = capsys.readouterr().err
+    assert "platform.kubeOvnVersion" in err and "OS Support Matrix" in err
+    assert "kubeOvnJoinCIDR" not in err

@@ -171,9 +171,27 @@ class VspherePlatform:
                      "global-encryption-key. Back the file up: losing it breaks new control "
                      "planes."),
     )
+    dnsImageTag: str | None = attrs.field(
+        default=None,
+        metadata=doc("clusterConfiguration.dns.imageTag: the coredns column of the OS Support "
+                     "Matrix row (must match the image preloaded in the template); unset is a warning."),
+    )
+    etcdImageTag: str | None = attrs.field(
+        default=None,
+        metadata=doc("clusterConfiguration.etcd.local.imageTag: the etcd column of the OS Support "
+                     "Matrix row (must match the image preloaded in the template); unset is a warning."),
+    )
     kubeOvnVersion: str | None = attrs.field(
-        default=None, metadata=doc("cpaas.io/kube-ovn-version annotation (chart version).")
+        default=None,
+        metadata=doc("cpaas.io/kube-ovn-version Cluster annotation: the kube-ovn (chart) column of "
+                     "the OS Support Matrix (create-cluster guide); unset is a warning."),
     )
     sentryDeployType: str | None = attrs.field(
-        default=None, metadata=doc("cpaas.io/sentry-deploy-type annotation (workload docs: Baremetal).")
+        default="Baremetal",
+        metadata=doc("cpaas.io/sentry-deploy-type Cluster annotation (the create-cluster guide's "
+                     "literal Baremetal); null omits it."),
+    )
+    clusterAnnotations: dict[str, str] = attrs.field(
+        factory=dict,
+        metadata=doc("Further Cluster annotations; they override the rendered ones of the same key."),
     )

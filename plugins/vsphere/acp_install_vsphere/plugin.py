@@ -62,12 +62,7 @@ def acp_packages(spec: InstallSpec) -> list[ProviderPackage]:
 def acp_manifest(spec: InstallSpec) -> Iterator[ProviderManifest]:
     p = platform_of(spec, VspherePlatform)
     objects, groups = render.manifest_objects(spec)
-    annotations = {"cpaas.io/alb-address-type": "ClusterAddress",
-                   "cpaas.io/network-type": "kube-ovn"}
-    if p.kubeOvnVersion:
-        annotations["cpaas.io/kube-ovn-version"] = p.kubeOvnVersion
-    if p.sentryDeployType:
-        annotations["cpaas.io/sentry-deploy-type"] = p.sentryDeployType
+    annotations = render.cluster_annotations(spec)
     yield ProviderManifest(
         objects=tuple(objects),
         control_plane_template=ObjectRef(INFRA, "VSphereMachineTemplate",

@@ -7,8 +7,9 @@ output and the import list agree on names. The CPI ``ClusterResourceSet`` is in 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from importlib import resources
 from typing import Any
+
+import attrs
 
 from acp_install.provider import (
     ImportEntry,
@@ -19,6 +20,8 @@ from acp_install.provider import (
     SecretText,
     WorkerGroup,
     crd_data,
+    image_fields,
+    kubeadm_base,
     object_meta,
     platform_of,
     secret_object,
@@ -47,19 +50,7 @@ CREDENTIALS_SECRET = "global-vsphere-credentials"
 CPI_LABEL = "addons.cluster.x-k8s.io/vsphere-cpi"
 ENCRYPTION_PATH = "/etc/kubernetes/encryption-provider.conf"
 RESOLV_PATH = "/etc/resolv.conf"
-IMAGE_LOADER_PATH = "/usr/local/bin/capv-load-local-images.sh"
-VOLUME_PLUGIN_DIR = "/opt/libexec/kubernetes/kubelet-plugins/volume/exec/"
-CRI_SOCKET = "/var/run/containerd/containerd.sock"
-PRE_KUBEADM = (
-    'hostnamectl set-hostname "{{ ds.meta_data.hostname }}"',
-    'echo "::1         ipv6-localhost ipv6-loopback localhost6 localhost6.localdomain6" >/etc/hosts',
-    'echo "127.0.0.1   {{ ds.meta_data.hostname }} {{ local_hostname }} localhost localhost.localdomain '
-    'localhost4 localhost4.localdomain4" >>/etc/hosts',
-    'while ! ip route | grep -q "default via"; do sleep 1; done; echo "NetworkManager started"',
-    IMAGE_LOADER_PATH,
-)
-
-
+AUDIT_PATH = "/etc/kubernetes/audit/policy.yaml"
 
 
 def credential_secret(spec: InstallSpec) -> dict[str, Any]:
@@ -124,10 +115,6 @@ def vsphere_cluster(spec: InstallSpec) -> dict[str, Any]:
 # --- kubeadm bodies ---------------------------------------------------------------------------
 
 
-def _image_loader() -> str:
-    return resources.files(PACKAGE).joinpath("templates/capv-load-local-images.sh").read_text()
-
-
 def encryption_file(spec: InstallSpec) -> KubeadmFile:
     """The KCP file entry vSphere always carries (§3.8: byte-identical on both DR sides)."""
     text = templating.render("files/encryption-provider.conf.j2", key="{key}")
@@ -135,13 +122,11 @@ def encryption_file(spec: InstallSpec) -> KubeadmFile:
                        permissions="0644", append=False)
 
 
-def _common_files(spec: InstallSpec) -> tuple[KubeadmFile, ...]:
-    files = []
+def _resolv(spec: InstallSpec) -> tuple[KubeadmFile, ...]:
     ns = nameservers(spec)
-    if ns:
-        files.append(KubeadmFile(RESOLV_PATH, "".join(f"nameserver {n}\n" for n in ns)))
-    files.append(KubeadmFile(IMAGE_LOADER_PATH, _image_loader(), permissions="0755"))
-    return tuple(files)
+    if not ns:
+        return ()
+    return (KubeadmFile(RESOLV_PATH, "".join(f"nameserver {n}\n" for n in ns), append=False),)
 
 
 def _users(spec: InstallSpec) -> tuple[dict[str, Any], ...]:
@@ -151,39 +136,43 @@ def _users(spec: InstallSpec) -> tuple[dict[str, Any], ...]:
     return ({"name": "boot", "sudo": "ALL=(ALL) NOPASSWD:ALL", "sshAuthorizedKeys": list(keys)},)
 
 
-def _node_registration(*, control_plane: bool) -> dict[str, Any]:
-    args = {"cloud-provider": "external"}
+def _files(spec: InstallSpec, base: KubeadmContribution, *, control_plane: bool) -> tuple[KubeadmFile, ...]:
+    """The page's file order: resolv.conf, then the base files, with the encryption entry of
+    the control plane right before the audit policy (as in 20-control-plane.yaml)."""
+    files = list(base.files)
     if control_plane:
-        args["node-labels"] = "kube-ovn/role=master"
-    args["volume-plugin-dir"] = VOLUME_PLUGIN_DIR
-    return {"nodeRegistration": {"criSocket": CRI_SOCKET, "ignorePreflightErrors": ["ImagePull"],
-                                 "kubeletExtraArgs": args, "name": "{{ local_hostname }}"}}
+        at = next((i for i, f in enumerate(files) if f.path == AUDIT_PATH), len(files))
+        files.insert(at, encryption_file(spec))
+    return (*_resolv(spec), *files)
 
 
 def kubeadm_control_plane(spec: InstallSpec) -> KubeadmContribution:
+    """The documented vSphere body (``templates/kcp-base.yaml``) with the spec's values."""
     p = platform_of(spec, VspherePlatform)
+    base = kubeadm_base(PACKAGE, spec, worker=False)
     repo = p.imageRepository or f"{spec.node_registry_address}/tkestack"
-    return KubeadmContribution(
-        files=(*_common_files(spec), encryption_file(spec)),
-        users=_users(spec),
-        pre_kubeadm_commands=PRE_KUBEADM,
-        cluster_configuration={
-            "imageRepository": repo,
-            "apiServer": {"extraArgs": {"encryption-provider-config": ENCRYPTION_PATH}},
-            "controllerManager": {"extraArgs": {"cloud-provider": "external"}},
-        },
-        init_configuration=_node_registration(control_plane=True),
-        join_configuration=_node_registration(control_plane=True),
-    )
+    images = image_fields(repo, p.dnsImageTag, p.etcdImageTag)
+    return attrs.evolve(base, files=_files(spec, base, control_plane=True), users=_users(spec),
+                        cluster_configuration={**images, **base.cluster_configuration})
 
 
 def kubeadm_worker(spec: InstallSpec) -> KubeadmContribution:
-    return KubeadmContribution(
-        files=_common_files(spec),
-        users=_users(spec),
-        pre_kubeadm_commands=PRE_KUBEADM,
-        join_configuration=_node_registration(control_plane=False),
-    )
+    base = kubeadm_base(PACKAGE, spec, worker=True)
+    return attrs.evolve(base, files=_files(spec, base, control_plane=False), users=_users(spec))
+
+
+def cluster_annotations(spec: InstallSpec) -> dict[str, str]:
+    """The global fragment's annotations and the create-cluster guide's ("Keep the VMware
+    vSphere annotations required by the platform controllers, including the network and CPI
+    annotations from the VMware vSphere create-cluster guide")."""
+    p = platform_of(spec, VspherePlatform)
+    annotations: dict[str, str] = {}
+    if p.sentryDeployType:
+        annotations["cpaas.io/sentry-deploy-type"] = p.sentryDeployType
+    annotations |= {"cpaas.io/alb-address-type": "ClusterAddress", "cpaas.io/network-type": "kube-ovn"}
+    if p.kubeOvnVersion:
+        annotations["cpaas.io/kube-ovn-version"] = p.kubeOvnVersion
+    return {**annotations, **p.clusterAnnotations}
 
 
 def manifest_objects(spec: InstallSpec) -> tuple[list[dict[str, Any]], list[WorkerGroup]]:

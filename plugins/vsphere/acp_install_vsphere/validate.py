@@ -14,10 +14,12 @@ import re
 from collections.abc import Iterator
 
 from acp_install.provider import (
+    OS_SUPPORT_MATRIX,
     SSH_PUBLIC_KEY,
     Finding,
     Findings,
     InstallSpec,
+    image_tag_findings,
     netcheck,
     platform_of,
     worker_findings,
@@ -63,6 +65,22 @@ def check(spec: InstallSpec) -> Iterator[Finding]:
         wp = f"platform.workers[{i}]"
         yield from findings.global_name(f"{wp}.name", w.name, "MachineDeployment")
         yield from _check_machines(spec, w, wp, WORKER_DISKS, w.replicas, names)
+    yield from _check_kcp_base(spec, p)
+
+
+def _check_kcp_base(spec: InstallSpec, p: VspherePlatform) -> Iterator[Finding]:
+    """Values the documented base needs from the user and cannot default (warnings)."""
+    yield from image_tag_findings(findings, dns_image_tag=p.dnsImageTag, etcd_image_tag=p.etcdImageTag,
+                                  also="; they must match the images preloaded in the template")
+    if not spec.kubeOvnJoinCIDR and "cpaas.io/kube-ovn-join-cidr" not in p.clusterAnnotations:
+        yield findings.warning("kubeOvnJoinCIDR", "not set: the create-cluster guide's Cluster "
+                               "annotation cpaas.io/kube-ovn-join-cidr is not rendered",
+                               "give a /16 that overlaps neither clusterCIDR nor serviceCIDR", "annotations")
+    if not p.kubeOvnVersion and "cpaas.io/kube-ovn-version" not in p.clusterAnnotations:
+        yield findings.warning("platform.kubeOvnVersion", "not set: the create-cluster guide's Cluster "
+                               "annotation cpaas.io/kube-ovn-version is not rendered",
+                               "set it to the kube-ovn (chart) column of your release's row in the "
+                               f"{OS_SUPPORT_MATRIX}", "annotations")
 
 
 def _check_vcenter(p: VspherePlatform) -> Iterator[Finding]:

@@ -1,31 +1,28 @@
 #!/bin/bash
-# Import the images preloaded in the VM template (/root/images/*.tar) into containerd before
-# kubeadm runs: the node cannot pull etcd, kube-apiserver and pause before the platform exists.
-# (No curly-brace sequences here: cloud-init renders user data as a jinja template.)
 set -euo pipefail
-
-for _ in $(seq 1 120); do
-  if mountpoint -q /var/lib/containerd; then
-    break
-  fi
-  echo "waiting for /var/lib/containerd to be mounted"
-  sleep 5
+until mountpoint -q /var/lib/containerd; do
+  echo "waiting for /var/lib/containerd mount"
+  sleep 1
 done
-mountpoint -q /var/lib/containerd || { echo "/var/lib/containerd is not mounted" >&2; exit 1; }
-
 systemctl restart containerd
-for _ in $(seq 1 60); do
-  ctr -n k8s.io version >/dev/null 2>&1 && break
-  sleep 2
+until systemctl is-active --quiet containerd; do
+  echo "waiting for containerd"
+  sleep 1
 done
-
-found=0
-for image in /root/images/*.tar; do
-  [ -e "$image" ] || continue
-  ctr -n k8s.io images import "$image"
-  found=1
-done
-if [ "$found" -eq 0 ]; then
-  echo "no image archives found in /root/images" >&2
+if [ ! -d "/root/images" ]; then
+  echo "ERROR: /root/images directory not found" >&2
   exit 1
 fi
+image_count=0
+for image_file in /root/images/*.tar; do
+  if [ -f "$image_file" ]; then
+    echo "importing image: $image_file"
+    ctr -n k8s.io images import "$image_file"
+    image_count=$((image_count + 1))
+  fi
+done
+if [ "$image_count" -eq 0 ]; then
+  echo "ERROR: no tar files found in /root/images" >&2
+  exit 1
+fi
+echo "imported $image_count images"
