@@ -384,8 +384,9 @@ def test_installer_stall_times_out(start: Callable[..., Sandbox], plan: InstallP
     eng, _ = engine(plan, sb, tmp_path, timeouts=fast(installer_stall=2))
     with pytest.raises(WaitTimeout) as err:
         eng.run()
-    assert "Installer progress API shows a stalled stage" in str(err.value)
-    assert "/var/cpaas/data/installer.log" in str(err.value)
+    # the stage waits for a module: ClusterModule's row first, the installer log second
+    assert "ClusterModule/global does not reach a healthy phase" in str(err.value)
+    assert "also look at: /var/cpaas/data/installer.log" in str(err.value)
     assert len(posts(sb)) == 1
 
 

@@ -125,6 +125,30 @@ class BootstrapError(AcpInstallError):
     exit_code = 15
 
 
+class StallDiagnosed(WaitTimeout):
+    """A wait stopped early: the cause of the stall was visible and persisted past the grace.
+
+    Raised instead of waiting out the phase deadline (fail fast) when, for example, a Machine
+    condition is at severity Error or the installer reports an image pull error; the message
+    names the row of the seed's "Common Stalls" table and what was seen. A
+    :class:`WaitTimeout`, so callers catching stalls catch it too; its own exit code tells a
+    pipeline that waiting longer would not have helped.
+
+    ``stall`` is the key of the table row (``machines-pending``, ``kube-system-pending``...),
+    ``held`` how long the cause was seen and ``grace`` the grace period, both in seconds on the
+    phase deadline's clock.
+    """
+
+    exit_code = 16
+
+    def __init__(self, message: str, *, hint: str | None = None, stall: str = "",
+                 held: float = 0.0, grace: float = 0.0) -> None:
+        super().__init__(message, hint=hint)
+        self.stall = stall
+        self.held = held
+        self.grace = grace
+
+
 class GateClosed(SpecError):
     """A gate of the procedure is closed (e.g. the bootstrap host may not be decommissioned yet).
 
@@ -156,6 +180,8 @@ EXIT_CODES: tuple[tuple[int, str, str], ...] = (
     (PackageError.exit_code, "PackageError",
      "a provider package was not installed (packtool, chart missing in the registry, AppRelease failed)"),
     (BootstrapError.exit_code, "BootstrapError", "Step 2 failed (Core Package, setup.sh, its kubeconfig)"),
+    (StallDiagnosed.exit_code, "StallDiagnosed",
+     "a stall with a visible cause, reported after its grace instead of the deadline"),
     (Interrupted.exit_code, "Interrupted", "interrupted; re-run to resume"),
 )
 

@@ -132,7 +132,8 @@ def _parse_timeouts(values: tuple[str, ...]) -> dict[str, float]:
 
 
 def _check_options(until: str | None, timeout_scale: float | None, poll_interval: float | None,
-                   speed: float, installer_address: str | None) -> None:
+                   speed: float, installer_address: str | None,
+                   fail_fast_grace: float | None = None) -> None:
     """Every option that needs no file or cluster, before anything is loaded (exit 2)."""
     from ..engine import PHASE_NAMES
     from ..engine.core import positive_seconds
@@ -141,7 +142,7 @@ def _check_options(until: str | None, timeout_scale: float | None, poll_interval
         raise UsageError(f"--until {until!r}: unknown phase",
                          hint=f"phases: {', '.join(PHASE_NAMES)}")
     for name, value in (("--timeout-scale", timeout_scale), ("--poll-interval", poll_interval),
-                        ("--speed", speed)):
+                        ("--speed", speed), ("--fail-fast-grace", fail_fast_grace)):
         if value is not None:
             positive_seconds(name, value)
     if installer_address is not None:
@@ -201,6 +202,13 @@ def _sandbox(crds: str | None, scenario: str, speed: float, tmp: Path) -> Iterat
 @click.option("--timeout", "timeouts", multiple=True, metavar="PHASE=SECONDS",
               help="Deadline of one phase, e.g. control-plane=5400 (repeatable).")
 @click.option("--until", "until", metavar="PHASE", help="Stop after this phase.")
+@click.option("--fail-fast-grace", type=float, default=None, metavar="SECONDS",
+              help="How long a visible cause of a stall (a Machine condition at severity Error, "
+                   "an image pull error...) may persist before the wait stops with the "
+                   "diagnosis (default 300, scaled like the timeouts; exit 16).")
+@click.option("--wait-through-failures", is_flag=True,
+              help="Never fail fast: report a visible cause once and wait out the phase "
+                   "deadline (for causes you are fixing while the install waits).")
 @click.option("--restart", is_flag=True,
               help="Forget finished phases and re-check all (the installer POST stays guarded).")
 @click.option("--resubmit", is_flag=True,
@@ -226,7 +234,8 @@ def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
             timeouts: tuple[str, ...], until: str | None, restart: bool, resubmit: bool,
             poll_interval: float | None, use_sandbox: bool, crds: str | None, scenario: str,
             speed: float, provider_id: str | None, no_color: bool = False, verbose: int = 0,
-            quiet: bool = False) -> int:
+            quiet: bool = False, fail_fast_grace: float | None = None,
+            wait_through_failures: bool = False) -> int:
     """Run the install: packages, manifest, control plane, installer request, monitor, verify.
 
     Resumable: a re-run in the same --workdir skips finished phases and never sends the
@@ -238,17 +247,19 @@ def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
     json_out = JsonRenderer(out) if fmt == "json" else None
     renderer = json_out or view.make_view(out, no_color=no_color, verbosity=view_verbosity(verbose, quiet))
     try:
-        _check_options(until, timeout_scale, poll_interval, speed, installer_address)
+        _check_options(until, timeout_scale, poll_interval, speed, installer_address,
+                       fail_fast_grace)
         scale = timeout_scale if timeout_scale is not None else (
             SANDBOX_TIMEOUT_SCALE if use_sandbox else 1.0)
-        base = Timeouts(scale=scale)
+        base = Timeouts(scale=scale) if fail_fast_grace is None else Timeouts(
+            scale=scale, fail_fast=fail_fast_grace)
         overrides = _parse_timeouts(timeouts)
         timeouts_obj = base.with_overrides(**overrides) if overrides else base
         if use_sandbox:
             result = _install_sandbox(spec_file, workdir, renderer, timeouts_obj, until, restart,
                                       poll_interval if poll_interval is not None else 0.2,
                                       crds, scenario, speed, fmt, out,
-                                      provider_id, resubmit)
+                                      provider_id, resubmit, wait_through_failures)
         else:
             if spec_file is None:
                 raise UsageError("missing -f SPEC", hint="write one with `acp-install init`")
@@ -259,7 +270,7 @@ def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
             result = _run(plan, loaded.provider, kubeconfig, workdir or ".", renderer,
                           timeouts_obj, until, restart,
                           poll_interval if poll_interval is not None else 5.0, installer_address,
-                          resubmit=resubmit)
+                          resubmit=resubmit, wait_through_failures=wait_through_failures)
             _summary(result, None, fmt, out, renderer)
     except AcpInstallError as err:
         if json_out is not None:
@@ -290,13 +301,14 @@ def _load(spec_file: str, *, label: str | None = None, fmt: str = "text") -> tup
 def _run(plan: InstallPlan, provider: Any, kubeconfig: str, workdir: str, renderer: Any,
          timeouts: Any, until: str | None, restart: bool, poll_interval: float,
          installer_address: str | None, resync: float = 30.0,
-         resubmit: bool = False, secrets: dict[str, str] | None = None) -> InstallResult:
+         resubmit: bool = False, secrets: dict[str, str] | None = None,
+         wait_through_failures: bool = False) -> InstallResult:
     from ..engine import Engine
 
     engine = Engine(plan, kubeconfig=kubeconfig, workdir=workdir, provider=provider,
                     secrets=secrets, installer_address=installer_address, timeouts=timeouts,
                     poll_interval=poll_interval, resync=resync, restart=restart,
-                    resubmit=resubmit)
+                    resubmit=resubmit, wait_through_failures=wait_through_failures)
     engine.subscribe(renderer)
     try:
         with _cancel_on_signals(engine):
@@ -340,7 +352,8 @@ def _cancel_on_signals(engine: Engine) -> Iterator[None]:
 def _install_sandbox(spec_file: str | None, workdir: str | None, renderer: Any, timeouts: Any,
                      until: str | None, restart: bool, poll_interval: float, crds: str | None,
                      scenario: str, speed: float, fmt: str, out: TextIO,
-                     provider_id: str | None = None, resubmit: bool = False) -> InstallResult:
+                     provider_id: str | None = None, resubmit: bool = False,
+                     wait_through_failures: bool = False) -> InstallResult:
     with tempfile.TemporaryDirectory(prefix="acp-install-demo-") as tmp_name:
         tmp = Path(tmp_name)
         label = None
@@ -364,7 +377,8 @@ def _install_sandbox(spec_file: str | None, workdir: str | None, renderer: Any, 
                            f"CRDs {crds or 'shipped schemas'})", file=out)
             result = _run(plan, loaded.provider, str(sb.kubeconfig_path),
                           workdir or str(tmp / "work"), renderer, timeouts, until, restart,
-                          poll_interval, None, resync=5.0, resubmit=resubmit, secrets=demo)
+                          poll_interval, None, resync=5.0, resubmit=resubmit, secrets=demo,
+                          wait_through_failures=wait_through_failures)
             _summary(result, sb, fmt, out, renderer)
         return result
 

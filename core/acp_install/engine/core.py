@@ -84,6 +84,9 @@ class Timeouts:
     ``scale`` multiplies every value (``--timeout-scale``: 2 on a slow IaaS, 0.01 in tests).
     ``post_grace``: after a POST whose fate is unknown (timeout after sending, 5xx), how long
     the progress API is watched for the request before it is sent again.
+    ``fail_fast``: how long a visible cause of a stall (a Machine condition at severity Error,
+    an image pull error...) must persist before the wait stops with the diagnosis
+    (:class:`~acp_install.errors.StallDiagnosed`) instead of running out the phase deadline.
     Every value must be a finite positive number (:class:`InvalidTiming`, a ``ValueError``).
     """
 
@@ -91,6 +94,7 @@ class Timeouts:
     installer_stall: float = 900.0
     scale: float = 1.0
     post_grace: float = 60.0
+    fail_fast: float = 300.0
 
     def __attrs_post_init__(self) -> None:
         unknown = sorted(set(self.phases) - set(PHASE_NAMES))
@@ -100,6 +104,7 @@ class Timeouts:
         positive_seconds("the timeout scale", self.scale)
         positive_seconds("the installer stall threshold", self.installer_stall)
         positive_seconds("the POST grace period", self.post_grace)
+        positive_seconds("the fail-fast grace period", self.fail_fast)
         for phase, seconds in self.phases.items():
             positive_seconds(f"the timeout of phase {phase}", seconds)
         for phase in PHASE_NAMES:  # a scale this small or large must not make 0 or inf
@@ -115,6 +120,10 @@ class Timeouts:
     @property
     def grace(self) -> float:
         return self.post_grace * self.scale
+
+    @property
+    def fail_fast_grace(self) -> float:
+        return self.fail_fast * self.scale
 
     def with_overrides(self, **seconds: float) -> Timeouts:
         """``with_overrides(control_plane=1800)`` (underscores for dashes)."""
@@ -174,6 +183,9 @@ class Engine:
         restart: forget finished phases (the world is re-checked; the POST stays guarded).
         resubmit: when the installer reports the request ``Failed``, send it again (only
             then: a running or finished request is never sent twice).
+        wait_through_failures: never fail fast; a visible cause of a stall is reported once
+            as a warning and the wait goes on until the phase deadline (``Timeouts.fail_fast``
+            is the grace otherwise).
 
     Raises :class:`InvalidTiming` (a ``ValueError``) for a ``poll_interval`` or ``resync``
     that is not a finite positive number.
@@ -190,7 +202,8 @@ class Engine:
                  secrets: Secrets | None = None,
                  installer_address: str | None = None, installer_port: int | None = None,
                  timeouts: Timeouts | None = None, poll_interval: float = 5.0,
-                 resync: float = 30.0, restart: bool = False, resubmit: bool = False) -> None:
+                 resync: float = 30.0, restart: bool = False, resubmit: bool = False,
+                 wait_through_failures: bool = False) -> None:
         self.poll_interval = positive_seconds("the poll interval", poll_interval)
         self.resync = positive_seconds("the resync interval", resync)
         _check_provider(plan, provider)
@@ -203,6 +216,7 @@ class Engine:
         self.timeouts = timeouts or Timeouts()
         self.restart = restart
         self.resubmit = resubmit
+        self.wait_through_failures = wait_through_failures
         self._resolver, self._known = _resolver_of(secrets)
         # Redacts the in-memory values from the first event on (a failure before the secret
         # check must not show them either); the run adds every value the plan reads.
@@ -330,7 +344,8 @@ class Engine:
                           installer_factory=self._installer_client, provider=self.provider,
                           poll_interval=self.poll_interval, resync=self.resync,
                           stall_after=self.timeouts.stall, post_grace=self.timeouts.grace,
-                          resubmit=self.resubmit)
+                          resubmit=self.resubmit, fail_fast=self.timeouts.fail_fast_grace,
+                          wait_through_failures=self.wait_through_failures)
             try:
                 for index, phase in enumerate(PHASES):
                     current[0] = phase.name

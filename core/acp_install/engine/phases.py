@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import attrs
 
-from ..errors import AcpInstallError, InstallerError, WaitTimeout
+from ..errors import AcpInstallError, InstallerError, StallDiagnosed, WaitTimeout
 from ..records import Gate, KubeObject
 from ..yamlio import resolve_secrets
 from . import appreleases, stalls
@@ -57,6 +57,8 @@ class Context:
     stall_after: float = 900.0
     post_grace: float = 60.0
     resubmit: bool = False
+    fail_fast: float = 300.0
+    wait_through_failures: bool = False
     phase: str = ""
     deadline: Deadline | None = None
     _installer: InstallerClient | None = None
@@ -70,6 +72,11 @@ class Context:
 
     def warn(self, message: str) -> None:
         self.emit(EngineWarning(message, self.phase))
+
+    def fail_fast_watch(self) -> stalls.FailFast:
+        """A fail-fast tracker for one wait of this phase, on the phase deadline's clock."""
+        return stalls.FailFast(self.fail_fast, clock=self.dl.elapsed, warn=self.warn,
+                               wait_through=self.wait_through_failures)
 
     @property
     def dl(self) -> Deadline:
@@ -293,13 +300,28 @@ class ControlPlane:
         kcp, cluster = _one(ctx.plan, "KubeadmControlPlane"), _one(ctx.plan, "Cluster")
         wait_gate(ctx, "control-plane")
         last_line: list[str] = [""]
+        watch = ctx.fail_fast_watch()
+
+        def fail_fast(kcp_now: KubeObject | None, machines: list[KubeObject]) -> None:
+            # Checked on every change and resync of the watched object: a cause that is
+            # already visible ends the wait after the grace, not after the phase deadline.
+            found = watch.observe([*stalls.machine_symptoms(machines),
+                                   *stalls.kcp_symptoms(kcp_now)])
+            if found is not None:
+                symptom, held = found
+                raise StallDiagnosed(self._stall_message(
+                    ctx, kcp, cluster, stall=symptom.stall,
+                    what=stalls.fail_fast_what(symptom, held, watch.grace)),
+                    stall=symptom.stall.key, held=held, grace=watch.grace)
 
         def report_kcp(obj: KubeObject | None) -> None:
-            line = _kcp_line(obj) + "; " + _machines_line(ctx, cluster)
+            machines = _machines(ctx, cluster)
+            line = _kcp_line(obj) + "; " + _machines_summary(machines)
             if line != last_line[0]:
                 last_line[0] = line
                 ready, total = _kcp_replicas(obj)
                 ctx.progress(line, ready=ready, total=total, unit="replicas")
+            fail_fast(obj, machines)
 
         def report_cluster(obj: KubeObject | None) -> None:
             phase = (obj or {}).get("status", {}).get("phase") or "unknown"
@@ -307,6 +329,7 @@ class ControlPlane:
             if line != last_line[0]:
                 last_line[0] = line
                 ctx.progress(line)
+            fail_fast(None, _machines(ctx, cluster))
 
         for obj, done, report in ((kcp, kcp_ready, report_kcp),
                                   (cluster, cluster_provisioned, report_cluster)):
@@ -317,14 +340,17 @@ class ControlPlane:
             if not ok:
                 raise WaitTimeout(self._stall_message(ctx, kcp, cluster))
 
-    def _stall_message(self, ctx: Context, kcp: KubeObject, cluster: KubeObject) -> str:
+    def _stall_message(self, ctx: Context, kcp: KubeObject, cluster: KubeObject, *,
+                       stall: stalls.Stall | None = None, what: str | None = None) -> str:
         snapshot = snapshot_cluster(ctx)
         machines = snapshot.get("Machine", [])
-        # Machines whose infrastructure is not there yet point at the IaaS; once every machine
-        # has its VM (Provisioned/Running), a KCP that is not Ready points at etcd and joins.
-        pending = [m for m in machines
-                   if (m.get("status") or {}).get("phase") in (None, "", "Pending", "Provisioning")]
-        stall = stalls.MACHINES_PENDING if (not machines or pending) else stalls.KCP_NOT_READY
+        if stall is None:
+            # Machines whose infrastructure is not there yet point at the IaaS; once every
+            # machine has its VM (Provisioned/Running), a KCP that is not Ready points at etcd
+            # and joins.
+            pending = [m for m in machines if (m.get("status") or {}).get("phase")
+                       in (None, "", "Pending", "Provisioning")]
+            stall = stalls.MACHINES_PENDING if (not machines or pending) else stalls.KCP_NOT_READY
         kcp_now = _first_of(snapshot, "KubeadmControlPlane")
         observed = [_kcp_line(kcp_now)]
         observed.extend(f"  {line}" for line in _failing_conditions(kcp_now))
@@ -335,8 +361,8 @@ class ControlPlane:
             observed.append("no Machine objects in cpaas-system")
         observed.extend(_machine_detail(m) for m in machines)
         diagnoses = ctx.provider.diagnose(snapshot) if ctx.provider is not None else []
-        return stalls.report(stall, what=f"the control plane was not ready within "
-                                         f"{ctx.dl.seconds:.0f}s", diagnoses=diagnoses,
+        return stalls.report(stall, what=what or f"the control plane was not ready within "
+                                                 f"{ctx.dl.seconds:.0f}s", diagnoses=diagnoses,
                              observed=observed)
 
 
@@ -374,8 +400,7 @@ def _machines(ctx: Context, cluster: KubeObject) -> list[KubeObject]:
     return items
 
 
-def _machines_line(ctx: Context, cluster: KubeObject) -> str:
-    machines = _machines(ctx, cluster)
+def _machines_summary(machines: list[KubeObject]) -> str:
     if not machines:
         return "no machines yet"
     phases: dict[str, int] = {}
@@ -557,7 +582,7 @@ class Installer:
                          f"({progress.summary()}); sending it again (--resubmit)")
                 return False
             raise InstallerError(f"the installer reports the install request failed: "
-                                 f"{progress.summary()}", hint=_FAILED_HINT)
+                                 f"{progress.summary()}", hint=_failed_hint(progress.message))
         if not progress.idle:
             if not note.get("sent"):
                 ctx.warn("the installer already has an install request (sent by an earlier run "
@@ -644,10 +669,9 @@ class Monitor:
         return ctx.installer.progress(deadline=ctx.dl).succeeded
 
     def run(self, ctx: Context) -> None:
-        import time
-
         last: Progress | None = None
-        changed_at = time.monotonic()
+        changed_at = ctx.dl.elapsed()
+        watch = ctx.fail_fast_watch()
         while True:
             progress = ctx.installer.progress(deadline=ctx.dl)
             if last is None or progress.fingerprint() != last.fingerprint() \
@@ -655,7 +679,7 @@ class Monitor:
                 ctx.progress(f"installer: {progress.summary()}", percent=progress.percent,
                              unit="percent" if progress.percent is not None else "")
                 if last is None or progress.fingerprint() != last.fingerprint():
-                    changed_at = time.monotonic()
+                    changed_at = ctx.dl.elapsed()
                 last = progress
             if progress.succeeded:
                 return
@@ -668,15 +692,43 @@ class Monitor:
                          "the installer has none")
             if progress.failed:
                 raise InstallerError(f"the installer reports failure: {progress.summary()}",
-                                     hint=_FAILED_HINT)
-            stalled_for = time.monotonic() - changed_at
+                                     hint=_failed_hint(progress.message))
+            found = watch.observe(stalls.progress_symptoms(progress.message))
+            if found is not None:
+                symptom, held = found
+                raise StallDiagnosed(_progress_report(
+                    ctx, progress, symptom.stall,
+                    stalls.fail_fast_what(symptom, held, watch.grace)),
+                    stall=symptom.stall.key, held=held, grace=watch.grace)
+            stalled_for = ctx.dl.elapsed() - changed_at
             if stalled_for >= ctx.stall_after or ctx.dl.expired:
                 what = (f"installer progress has not changed for {stalled_for:.0f}s"
                         if stalled_for >= ctx.stall_after else
                         f"the installation did not complete within {ctx.dl.seconds:.0f}s")
-                raise WaitTimeout(stalls.report(stalls.INSTALLER_STALLED, what=what,
-                                                observed=[f"progress: {progress.summary()}"]))
+                raise WaitTimeout(_progress_report(ctx, progress,
+                                                   stalls.progress_stall(progress.message), what))
             ctx.sleep(ctx.poll_interval)
+
+
+def _progress_report(ctx: Context, progress: Progress, stall: stalls.Stall, what: str) -> str:
+    """A stalled installer stage, under the row its message points at (the installer log
+    stays the second place to look)."""
+    facts = []
+    if stall is stalls.PODS_PENDING:
+        facts.append(f"the node-facing registry address is {ctx.plan.spec.node_registry_address} "
+                     "(spec field nodeRegistryAddress, annotation cpaas.io/registry-address): "
+                     "check that the new nodes' subnet reaches it")
+    also = () if stall is stalls.INSTALLER_STALLED else (stalls.INSTALLER_STALLED,)
+    return stalls.report(stall, what=what, observed=[f"progress: {progress.summary()}"],
+                         also=also, facts=facts)
+
+
+def _failed_hint(message: str) -> str:
+    """The failed request's fix; a failure naming a module also points at ClusterModule."""
+    if stalls.MODULE.search(message):
+        return (f"{_FAILED_HINT}; the module status is in "
+                f"{stalls.CLUSTERMODULE_UNHEALTHY.look} (Status.conditions)")
+    return _FAILED_HINT
 
 
 #: The seed's "Verification" commands, run against the NEW global cluster.
