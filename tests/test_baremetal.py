@@ -14,6 +14,7 @@ from acp_install.testing.conformance import HASH_SEEDS, ProviderConformance, che
 
 from specs import DELETE, by_kind, example, files_of, render, setpath, write
 from support import CANARIES, GOLDEN, assert_valid_against_crds, objects_of, secret_holders
+from testcerts import write_cert
 
 SA_KEY = "canary-sa-key-6b1d0e"
 SA_PUB = "canary-sa-pub-2f9a7c"
@@ -76,6 +77,10 @@ def dr_example(tmp_path: Path) -> dict[str, Any]:
     data["platform"]["dr"] = {"serviceAccountKey": {"file": str(tmp_path / "sa.key")},
                               "serviceAccountPublicKey": {"file": str(tmp_path / "sa.pub")}}
     data["platform"]["documentedFields"] = {"encryptionProviderConfigRef": True}
+    cert, key = write_cert(tmp_path / "certs", dns=["platform.example.com"],
+                           ips=["192.168.1.100", "192.168.2.100"])
+    data["console"] = {"cert": {"thirdParty": {"certificate": {"file": str(cert)},
+                                               "privateKey": {"file": str(key)}}}}
     return data
 
 
@@ -340,11 +345,81 @@ def test_dr_delivery_by_reference_with_shared_sa_key(tmp_path: Path, canaries: d
     assert args["audit-log-format"] == "json"  # merged with the hardened baseline
     cm_args = body["clusterConfiguration"]["controllerManager"]["extraArgs"]
     assert cm_args["service-account-private-key-file"] == "/etc/kubernetes/pki/sa.key"
+    # the KCP's contentFrom outlives the bootstrap cluster: the signing key follows it (Step 7)
     assert imports(out)[-1] == {"resource": "secrets",
-                                "names": ["global-encryption-provider-config"],
+                                "names": ["global-encryption-provider-config",
+                                          "global-sa-signing-key"],
                                 "method": "kubectl"}
     payload = json.loads((out / "installer-config.json").read_text())
     assert payload["registry"]["domain"] == "platform.example.com:11443"
+    assert set(payload["console"]["cert"]) == {"thirdParty"}
+    assert set(payload["console"]["cert"]["thirdParty"]) == {"certificate", "privateKey"}
+
+
+def test_dex_tls_bootstrap_certificate_is_the_documented_one(tmp_path: Path) -> None:
+    """global/install.mdx (Bare Metal Step 3): duration 87600h, renewBefore 720h, RSA 2048."""
+    out = render(tmp_path, example("baremetal"))
+    certs = {o["metadata"]["name"]: o for o in objects_of((out / "appreleases.yaml").read_text())
+             if o["kind"] == "Certificate"}
+    dex = certs["dex-tls-bootstrap"]["spec"]
+    assert (dex["duration"], dex["renewBefore"]) == ("87600h", "720h")
+    assert dex["privateKey"] == {"algorithm": "RSA", "size": 2048}
+    assert dex["secretName"] == "dex.tls"
+
+
+@pytest.mark.parametrize(("sans", "missing"), [
+    ({"dns": ["platform.example.com"], "ips": ["192.168.1.100"]}, "192.168.2.100"),
+    ({"dns": ["other.example.com"], "ips": ["192.168.1.100", "192.168.2.100"]},
+     "platform.example.com"),
+])
+def test_dr_certificate_sans_must_cover_host_and_both_vips(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], sans: dict[str, list[str]],
+        missing: str) -> None:
+    data = dr_example(tmp_path)
+    cert, key = write_cert(tmp_path / "short", **sans)
+    data["console"]["cert"]["thirdParty"] = {"certificate": {"file": str(cert)},
+                                             "privateKey": {"file": str(key)}}
+    spec = write(tmp_path / "spec.yaml", data)
+    assert main(["render", "-f", str(spec), "-o", str(tmp_path / "out")]) == 3
+    err = capsys.readouterr().err
+    assert "console.cert.thirdParty.certificate:" in err and missing in err
+    assert "BEGIN" not in err  # the certificate text is never quoted
+    assert not (tmp_path / "out").exists()
+
+
+def test_dr_certificate_wildcard_covers_the_platform_host(tmp_path: Path) -> None:
+    data = dr_example(tmp_path)
+    cert, _key = write_cert(tmp_path / "wild", dns=["*.example.com"],
+                           ips=["192.168.1.100", "192.168.2.100"])
+    data["console"]["cert"]["thirdParty"]["certificate"] = {"file": str(cert)}
+    render(tmp_path, data)
+
+
+def test_encryption_config_opt_in_outside_dr(tmp_path: Path) -> None:
+    """The documented non-DR opt-in: a pre-existing encryption-provider.conf by reference."""
+    conf = tmp_path / "encryption-provider.conf"
+    conf.write_text("apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\n")
+    data = example("baremetal")
+    data["platform"]["encryptionProviderConfig"] = {"file": str(conf)}
+    data["platform"]["documentedFields"] = {"encryptionProviderConfigRef": True}
+    out = render(tmp_path, data)
+    objects = manifest(out)
+    assert (objects[0]["kind"], objects[0]["metadata"]["name"]) == (
+        "Secret", "global-encryption-provider-config")
+    assert by_kind(objects, "BaremetalCluster")[0]["spec"]["encryptionProviderConfigRef"] == {
+        "name": "global-encryption-provider-config"}
+    assert {"resource": "secrets", "names": ["global-encryption-provider-config"],
+            "method": "kubectl"} in imports(out)
+    assert "EncryptionConfiguration" not in (out / "global.yaml").read_text()  # a placeholder
+
+
+def test_encryption_config_opt_in_needs_the_documented_field(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = example("baremetal")
+    data["platform"]["encryptionProviderConfig"] = {"env": "SOME_CONF"}
+    spec = write(tmp_path / "spec.yaml", data)
+    assert main(["validate", "-f", str(spec)]) == 3
+    assert "platform.documentedFields.encryptionProviderConfigRef:" in capsys.readouterr().err
 
 
 def test_secret_canaries(tmp_path: Path, canaries: dict[str, str],

@@ -28,6 +28,11 @@ def full_data() -> dict[str, Any]:
                     "standbyVIP": "192.168.1.100", "encryptionKey": {"env": "UNSET_DR_KEY"}})
     data["controlPlane"] = {"replicas": 3, "format": "ignition"}
     data["credentials"]["registry"] = {"username": "admin", "password": {"env": "UNSET_REG"}}
+    data["credentials"]["bootstrapRegistryAuth"] = True
+    data["console"] = {"cert": {"thirdParty": {
+        "certificate": {"env": "UNSET_CERT"}, "privateKey": {"env": "UNSET_KEY"},
+        "pkcs12": {"env": "UNSET_P12"}, "keys": {"pkcs12": "pkcs12"}}}}
+    data["kindNetworkCIDR"] = "172.18.0.0/16"
     return data
 
 

@@ -25,7 +25,7 @@ DEFAULT_ADMIN = "admin@cpaas.io"
 def common_values(spec: InstallSpec, info: ProviderInfo) -> dict[str, Any]:
     """The ``values.global`` block every provider AppRelease carries."""
     registry: dict[str, Any] = {"address": spec.bootstrapRegistryAddress}
-    if spec.credentials.registry is not None:
+    if spec.credentials.uses_pull_secret:
         registry["imagePullSecrets"] = [REGISTRY_AUTH_SECRET]
     return {
         "global": {
@@ -51,7 +51,7 @@ def common_values(spec: InstallSpec, info: ProviderInfo) -> dict[str, Any]:
 def apprelease(spec: InstallSpec, info: ProviderInfo, pkg: ProviderPackage) -> KubeObject:
     """One AppRelease exactly as Step 3 writes it."""
     source: dict[str, Any] = {}
-    if spec.credentials.registry is not None:
+    if spec.credentials.uses_pull_secret:
         source["chartPullSecret"] = REGISTRY_AUTH_SECRET
     source["charts"] = [{"name": pkg.chart, "releaseName": pkg.release_name,
                          "targetRevision": pkg.version}]
@@ -85,6 +85,19 @@ def extra_resources_configmap(spec: InstallSpec, info: ProviderInfo,
     }
 
 
+def console_cert(spec: InstallSpec) -> dict[str, Any]:
+    """``console.cert``: the installer's self-signed certificate, or ``thirdParty`` with the
+    base64 of each file you bring (key names from ``console.cert.thirdParty.keys``)."""
+    tp = spec.console.cert.thirdParty
+    if tp is None:
+        return {"selfSigned": {}}
+    body: dict[str, Any] = {tp.keys.certificate: Base64Of(tp.certificate),
+                            tp.keys.privateKey: Base64Of(tp.privateKey)}
+    if tp.pkcs12 is not None and tp.keys.pkcs12:
+        body[tp.keys.pkcs12] = tp.pkcs12  # already base64: the bundle is binary (see the field)
+    return {"thirdParty": body}
+
+
 def installer_payload(spec: InstallSpec, part: InstallerPayloadPart) -> dict[str, Any]:
     """The Step 8 request body; passwords are base64 of the secret, as the installer expects."""
     registry: dict[str, Any] = {"domain": part.registry_domain or spec.registryDomain}
@@ -100,7 +113,7 @@ def installer_payload(spec: InstallSpec, part: InstallerPayloadPart) -> dict[str
             "globalHost": spec.platformHost,
             "httpPort": 80,
             "httpsPort": 443,
-            "cert": {"selfSigned": {}},
+            "cert": console_cert(spec),
         },
     }
     if part.cluster:

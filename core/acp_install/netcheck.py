@@ -75,3 +75,35 @@ def in_cidr(ip: str, cidr: str) -> bool:
         return ipaddress.ip_address(ip) in ipaddress.ip_network(cidr, strict=False)
     except ValueError:
         return False
+
+
+def registry_host(value: str) -> str:
+    """The host part of a ``host:port`` registry address (IPv6 brackets removed)."""
+    host, sep, _port = value.rpartition(":")
+    return (host if sep else value).strip("[]")
+
+
+def unreachable_from_nodes(host: str, kind_network: str | None) -> str | None:
+    """Why nodes on their own subnet can never reach ``host``, or ``None``.
+
+    Loopback and link-local addresses mean "this machine" / "this link" on every node, and the
+    KIND container network exists only inside the bootstrap host, so none of them reaches the
+    bootstrap registry from a new node. A DNS name other than ``localhost`` is not judged here
+    (it needs the site's resolver).
+    """
+    if host.lower().rstrip(".") in ("localhost", "localhost.localdomain"):
+        return f"{host!r} is this machine on every node"
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return None
+    if ip.is_loopback:
+        return f"{host} is a loopback address (this machine on every node)"
+    if ip.is_link_local:
+        return f"{host} is a link-local address (never routed to the node subnet)"
+    if ip.is_unspecified:
+        return f"{host} is the unspecified address"
+    if kind_network and in_cidr(host, kind_network):
+        return (f"{host} is inside the KIND network {kind_network}, which exists only inside the "
+                "bootstrap host")
+    return None

@@ -96,6 +96,10 @@ def check(spec: InstallSpec, broken: Collection[str] = ()) -> Iterator[Finding]:
         if problem:
             yield _err(field, problem, "write host:port, e.g. 192.168.1.10:11443", "registry-address")
 
+    yield from _check_node_facing(spec, ok)
+    if ok("console.cert.thirdParty"):
+        yield from _check_console_cert(spec, ok)
+
     if ok("ingressClassName") and not netcheck.DNS1123_LABEL.match(spec.ingressClassName):
         yield _err("ingressClassName", f"{spec.ingressClassName!r} is not a DNS-1123 label",
                    "use lowercase letters, digits and '-'", "dns1123")
@@ -105,6 +109,77 @@ def check(spec: InstallSpec, broken: Collection[str] = ()) -> Iterator[Finding]:
     yield from _check_control_plane(spec, ok)
     if ok("dr") and spec.dr is not None:
         yield from _check_dr(spec, ok)
+
+
+def _check_node_facing(spec: InstallSpec, ok: Callable[..., bool]) -> Iterator[Finding]:
+    """The node registry and the registry domain are dialled from the new nodes' subnet.
+
+    A loopback, link-local or KIND-network address is right on the bootstrap host and wrong on
+    every node: kube-system images never pull and the install stalls far from the cause.
+    """
+    kind = spec.kindNetworkCIDR if ok("kindNetworkCIDR") else None
+    if kind is not None:
+        problem = netcheck.cidr_error(kind)
+        if problem:
+            yield _err("kindNetworkCIDR", problem, "give the KIND network, e.g. 172.18.0.0/16 "
+                       "(docker network inspect kind)", "cidr")
+            kind = None
+    targets: list[tuple[str, str, str]] = []  # (path, host, what)
+    if ok("nodeRegistryAddress") and spec.nodeRegistryAddress is not None:
+        if netcheck.registry_address_error(spec.nodeRegistryAddress) is None:  # else reported above
+            targets.append(("nodeRegistryAddress", netcheck.registry_host(spec.nodeRegistryAddress),
+                            "nodeRegistryAddress"))
+    elif ok("nodeRegistryAddress", "hostIP"):
+        targets.append(("hostIP", spec.hostIP, "hostIP (nodeRegistryAddress is derived from it)"))
+    if ok("registryDomain") and netcheck.registry_address_error(spec.registryDomain) is None:
+        targets.append(("registryDomain", netcheck.registry_host(spec.registryDomain), "registryDomain"))
+    for path, host, what in targets:
+        problem = netcheck.unreachable_from_nodes(host, kind)
+        if problem:
+            yield _err(path, f"{what} must be reachable from the node subnet: {problem}",
+                       "use the bootstrap host's address on the node subnet (or the platform "
+                       "domain/VIP for registryDomain)", "node-facing")
+    if (ok("nodeRegistryAddress", "hostIP") and spec.nodeRegistryAddress is not None
+            and netcheck.registry_address_error(spec.nodeRegistryAddress) is None
+            and netcheck.ip_error(spec.hostIP) is None):
+        host = netcheck.registry_host(spec.nodeRegistryAddress)
+        if netcheck.ip_error(host) is None and host != spec.hostIP:
+            yield _warn("nodeRegistryAddress", f"{host} is not hostIP {spec.hostIP}: the nodes "
+                        "pull from the bootstrap host's registry, so it must be that host's "
+                        "address on the node subnet", "leave nodeRegistryAddress unset (hostIP:11443) "
+                        "or give the bootstrap host's node-subnet address", "node-registry-side")
+
+
+def _check_console_cert(spec: InstallSpec, ok: Callable[..., bool]) -> Iterator[Finding]:
+    """The third-party console certificate: complete key names, and SANs covering the
+    addresses clients dial (checked when the certificate can be read now)."""
+    tp = spec.console.cert.thirdParty
+    if tp is None:
+        return
+    base = "console.cert.thirdParty"
+    if ok(f"{base}.pkcs12", f"{base}.keys.pkcs12") and tp.pkcs12 is not None and not tp.keys.pkcs12:
+        yield _err(f"{base}.keys.pkcs12", "pkcs12 is given but the installer's key name for it "
+                   "is not documented", "set keys.pkcs12 to the key your release expects, or "
+                   "drop pkcs12 (the chain and key are enough)", "third-party-cert")
+    names = [spec.platformHost] if ok("platformHost") else []
+    if ok("dr") and spec.dr is not None and ok("dr.primaryVIP", "dr.standbyVIP"):
+        names += [spec.dr.primaryVIP, spec.dr.standbyVIP]
+    if not names or not ok(f"{base}.certificate") or not tp.certificate.available():
+        return
+    from ..certs import CertificateError, missing_sans
+
+    try:
+        missing = missing_sans(tp.certificate.reveal().get(), names)
+    except (SecretError, CertificateError):
+        yield _err(f"{base}.certificate", f"the value from {tp.certificate.source} is not a PEM "
+                   "certificate chain", "point it at the PEM full chain (server certificate "
+                   "first)", "third-party-cert")
+        return
+    if missing:
+        yield _err(f"{base}.certificate", f"the certificate's SANs do not cover {', '.join(missing)}",
+                   "reissue it with every platform address (platformHost" +
+                   (", both DR VIPs" if spec.dr is not None else "") + ") as a SAN",
+                   "third-party-cert")
 
 
 def _check_secret_name(name: str) -> Iterator[Finding]:

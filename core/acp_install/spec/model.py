@@ -65,16 +65,96 @@ class Account:
 
 @attrs.frozen
 class Credentials:
-    """Platform admin and registry accounts sent in the Step 8 installer request."""
+    """Platform admin and registry accounts sent in the Step 8 installer request.
+
+    The Step 3 pull secret and the Step 8 registry account are independent in the procedure:
+    the bootstrap registry may be anonymous while the platform registry has an account (the
+    docs' Step 8 bodies always carry ``registry.username/password``), or the other way round.
+    """
 
     admin: Account = attrs.field(metadata=doc("Platform administrator (installer 'basic')."))
     registry: Account | None = attrs.field(
         default=None,
         metadata=doc(
-            "Registry account. When set, the bootstrap registry is assumed to have been set up "
-            "with credentials, so AppReleases reference the global-registry-auth pull secret."
+            "Platform registry account sent as Step 8 registry.username/password (the "
+            "documented bodies always send it; unset sends neither key)."
         ),
     )
+    bootstrapRegistryAuth: bool | None = attrs.field(
+        default=None,
+        metadata=doc(
+            "Step 3: the bootstrap registry was set up with a username and password, so "
+            "setup.sh created the global-registry-auth Secret and every AppRelease references "
+            "it (chartPullSecret, imagePullSecrets). Unset: true exactly when registry is set."
+        ),
+    )
+
+    @property
+    def uses_pull_secret(self) -> bool:
+        """Whether the AppReleases reference ``global-registry-auth`` (Step 3)."""
+        if self.bootstrapRegistryAuth is not None:
+            return self.bootstrapRegistryAuth
+        return self.registry is not None
+
+
+@attrs.frozen
+class ThirdPartyKeys:
+    """JSON key names of ``console.cert.thirdParty`` in the Step 8 body.
+
+    The global install page names the contents (full chain, private key, optional PKCS#12) but
+    not the keys; ``certificate``/``privateKey`` are the installer's traditional names
+    (docs/decisions.md). Overridable so a release that spells them differently needs no patch.
+    """
+
+    certificate: str = attrs.field(default="certificate",
+                                   metadata=doc("Key of the base64 full certificate chain."))
+    privateKey: str = attrs.field(default="privateKey",  # a JSON key name, not the key
+                                  metadata=doc("Key of the base64 private key.", secret=False))
+    pkcs12: str | None = attrs.field(
+        default=None,
+        metadata=doc("Key of the base64 PKCS#12 bundle; no documented name, so required "
+                     "when pkcs12 is given."),
+    )
+
+
+@attrs.frozen
+class ThirdPartyCert:
+    """A certificate you bring for the platform console instead of the installer's self-signed one.
+
+    Each part is a secret reference to the file as issued (PEM chain, PEM key, PKCS#12); the
+    Step 8 body carries the base64 of each, which acp-install computes.
+    """
+
+    certificate: SecretRef = attrs.field(
+        metadata=doc("PEM full chain (server certificate first): {file: PATH} or {env: NAME}.")
+    )
+    privateKey: SecretRef = attrs.field(metadata=doc("PEM private key of the certificate."))
+    pkcs12: SecretRef | None = attrs.field(
+        default=None,
+        metadata=doc("Optional PKCS#12 bundle of the same certificate, as base64 text (the "
+                     "bundle is binary: base64 -w0 platform.p12 > platform.p12.b64)."),
+    )
+    keys: ThirdPartyKeys = attrs.field(
+        factory=ThirdPartyKeys, metadata=doc("JSON key names in the installer body.")
+    )
+
+
+@attrs.frozen
+class ConsoleCert:
+    """``console.cert`` of the Step 8 body: self-signed (default) or third party."""
+
+    thirdParty: ThirdPartyCert | None = attrs.field(
+        default=None,
+        metadata=doc("Your certificate; unset sends cert.selfSigned. Its SANs must cover "
+                     "platformHost (and both DR VIPs in a DR pair)."),
+    )
+
+
+@attrs.frozen
+class Console:
+    """Platform console settings of the Step 8 installer request."""
+
+    cert: ConsoleCert = attrs.field(factory=ConsoleCert, metadata=doc("Console certificate."))
 
 
 @attrs.frozen
@@ -178,6 +258,14 @@ class InstallSpec:
     )
     controlPlane: ControlPlane = attrs.field(
         factory=ControlPlane, metadata=doc("Control plane settings.")
+    )
+    console: Console = attrs.field(
+        factory=Console, metadata=doc("Platform console (Step 8 console.cert).")
+    )
+    kindNetworkCIDR: str = attrs.field(
+        default="172.18.0.0/16",
+        metadata=doc("The bootstrap host's KIND container network (docker network 'kind'): "
+                     "node-facing addresses inside it are refused, nodes cannot reach them."),
     )
     dr: DisasterRecovery | None = attrs.field(
         default=None, metadata=doc("Disaster-recovery settings; omit for a normal install.")

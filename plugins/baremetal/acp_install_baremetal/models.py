@@ -203,3 +203,10 @@ class BaremetalPlatform:
     dr: BaremetalDR | None = attrs.field(
         default=None, metadata=doc("Bare Metal DR additions (with the spec's dr: section).")
     )
+    encryptionProviderConfig: SecretRef | None = attrs.field(
+        default=None,
+        metadata=doc("Non-DR opt-in: a pre-existing encryption-provider.conf, delivered as Secret "
+                     "global-encryption-provider-config through BaremetalCluster.spec."
+                     "encryptionProviderConfigRef and imported at Step 7 (needs "
+                     "documentedFields.encryptionProviderConfigRef). DR renders it from dr.encryptionKey."),
+    )

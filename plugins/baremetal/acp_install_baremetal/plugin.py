@@ -79,7 +79,13 @@ def _worker_pool(w_name: str) -> tuple[str, str]:
 def manifest_objects(spec: InstallSpec) -> tuple[list[dict[str, Any]], list[WorkerGroup]]:
     """Provider objects in the §5.3 order, and the worker groups the core wires."""
     p = platform_of(spec, BaremetalPlatform)
+    own_encryption = []
+    if spec.dr is None and p.encryptionProviderConfig is not None:
+        # the documented non-DR opt-in: a pre-existing encryption-provider.conf (§5.8)
+        own_encryption = [secret_object(spec, render.ENCRYPTION_SECRET,
+                                        {"encryption-provider.conf": p.encryptionProviderConfig})]
     objects = [
+        *own_encryption,
         render.machine_registration(spec),
         render.seed_image(spec),
         render.inventory_pool(spec, CP_POOL, p.controlPlane),
@@ -121,7 +127,12 @@ def acp_manifest(spec: InstallSpec) -> Iterator[ProviderManifest]:
 def acp_extra_resources(spec: InstallSpec,
                         objects: Sequence[Mapping[str, Any]]) -> list[ImportEntry]:
     """§5.6 derived from ``objects`` (rendered at plan time; plus live objects at runtime)."""
-    return render.import_entries(objects, runtime_secrets=platform_of(spec, BaremetalPlatform).importRuntimeSecrets)
+    p = platform_of(spec, BaremetalPlatform)
+    entries = render.import_entries(objects, runtime_secrets=p.importRuntimeSecrets)
+    if entries and spec.dr is None and p.encryptionProviderConfig is not None:
+        # the final global keeps BaremetalCluster's reference: the Secret must follow it
+        entries.append(ImportEntry("secrets", names=(render.ENCRYPTION_SECRET,)))
+    return entries
 
 
 def registry_domain(spec: InstallSpec) -> str:
@@ -154,11 +165,15 @@ def acp_dr_fields(spec: InstallSpec, role: str) -> Iterator[DRContribution]:
     infra: dict[str, Any] = {}
     if p.documentedFields.encryptionProviderConfigRef:
         infra["encryptionProviderConfigRef"] = {"name": render.ENCRYPTION_SECRET}
+    # The handed-off KCP keeps its contentFrom reference to the signing key: without the Secret
+    # in the final global, a later control-plane machine could not bootstrap (docs/decisions.md).
+    imported = (render.ENCRYPTION_SECRET, render.SA_KEY_SECRET) if p.dr is not None \
+        else (render.ENCRYPTION_SECRET,)
     yield DRContribution(
         objects=tuple(objects),
         kubeadm=render.dr_kubeadm(),
         infra_cluster_spec=infra,
-        import_entries=(ImportEntry("secrets", names=(render.ENCRYPTION_SECRET,)),),
+        import_entries=(ImportEntry("secrets", names=imported),),
     )
 
 

@@ -90,6 +90,8 @@ def bootstrap_certificates(spec: InstallSpec) -> tuple[dict[str, Any], ...]:
         {"apiVersion": CERT_MANAGER, "kind": "Certificate",
          "metadata": object_meta(spec, "dex-tls-bootstrap"),
          "spec": {"secretName": DEX_TLS, "commonName": spec.hostIP,
+                  "duration": "87600h", "renewBefore": "720h",
+                  "privateKey": {"algorithm": "RSA", "size": 2048},
                   "ipAddresses": [spec.hostIP, "127.0.0.1"],
                   "dnsNames": [alb, f"{alb}.{ns}.svc", f"{alb}.{ns}.svc.cluster.local"],
                   "usages": ["digital signature", "key encipherment", "server auth"],
@@ -209,6 +211,9 @@ def baremetal_cluster(spec: InstallSpec) -> dict[str, Any]:
             lb["vipMode"] = e.vipMode
     # controlPlaneEndpoint stays empty: the provider backfills it (immutable once set)
     body: dict[str, Any] = {"controlPlaneLoadBalancer": lb}
+    if spec.dr is None and p.encryptionProviderConfig is not None \
+            and p.documentedFields.encryptionProviderConfigRef:
+        body["encryptionProviderConfigRef"] = {"name": ENCRYPTION_SECRET}
     if p.networkType:
         body["networkType"] = p.networkType
     return {"apiVersion": INFRA, "kind": "BaremetalCluster", "metadata": object_meta(spec, "global"),

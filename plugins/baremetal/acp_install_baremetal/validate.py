@@ -161,7 +161,18 @@ def _check_dr(spec: InstallSpec) -> Iterator[Finding]:
         if p.dr is not None:
             yield findings.warning("platform.dr", "ignored without the spec's dr: section",
                                    "add dr: or remove platform.dr", "bm-dr")
+        if p.encryptionProviderConfig is not None and not p.documentedFields.encryptionProviderConfigRef:
+            yield findings.error("platform.documentedFields.encryptionProviderConfigRef",
+                                 "platform.encryptionProviderConfig is delivered only through "
+                                 "BaremetalCluster.spec.encryptionProviderConfigRef, which the CRD snapshot "
+                                 "lacks", "confirm `kubectl explain baremetalcluster.spec."
+                                 "encryptionProviderConfigRef` works on your provider version, then set it "
+                                 "to true", "bm-encryption")
         return
+    if p.encryptionProviderConfig is not None:
+        yield findings.error("platform.encryptionProviderConfig", "a DR install renders the shared "
+                             "configuration from dr.encryptionKey", "remove platform.encryptionProviderConfig "
+                             "(it is the non-DR opt-in)", "bm-encryption")
     if not p.documentedFields.encryptionProviderConfigRef:
         yield findings.error("platform.documentedFields.encryptionProviderConfigRef",
                              "Bare Metal DR delivers the encryption config only through "
@@ -178,9 +189,13 @@ def _check_dr(spec: InstallSpec) -> Iterator[Finding]:
         yield findings.error("registryDomain", f"DR on Bare Metal sends registry.domain {want} on both "
                              f"sides, not {spec.registryDomain!r}", f"set registryDomain: {want}",
                              "bm-registry-domain")
-    yield findings.warning("credentials", "DR needs a shared thirdParty console certificate covering "
-                           "platformHost, both VIPs and the ingress service names; acp-install sends selfSigned",
-                           "replace console.cert in installer-config.json before the POST", "bm-dr-cert")
+    if spec.console.cert.thirdParty is None:
+        yield findings.error("console.cert.thirdParty", "a Bare Metal DR pair needs one thirdParty "
+                             "console certificate trusted by both sides: with each side's self-signed "
+                             "certificate, system-agents fail TLS after DNS moves to the standby",
+                             "set console.cert.thirdParty {certificate, privateKey} to a chain whose SANs "
+                             "cover platformHost, both VIPs and the platform ingress service names",
+                             "bm-dr-cert")
 
 
 def check(spec: InstallSpec) -> Iterator[Finding]:
