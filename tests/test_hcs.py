@@ -95,12 +95,15 @@ class TestHcsConformance(ProviderConformance):
 def test_init_example_validates_without_warnings(tmp_path: Path,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     spec = tmp_path / "spec.yaml"
-    assert main(["init", "--provider", "hcs", "-o", str(spec)]) == 0
+    assert main(["init", "--provider", "hcs", "--out", str(spec)]) == 0
     assert main(["validate", "-f", str(spec)]) == 0
     out = capsys.readouterr()
-    # no audit-policy warning any more: the published policy is rendered by default
-    assert "valid (Huawei Cloud Stack, 6 objects, 0 warning(s))" in out.out
-    assert "warning:" not in out.err
+    # the only warnings: the two site values the example cannot know, the image repository
+    # (the HCS page leaves it to the release baseline) and the Kube-OVN join CIDR; no
+    # audit-policy warning any more: the published policy is rendered by default
+    assert "valid (Huawei Cloud Stack, 6 objects, 2 warning(s))" in out.out
+    assert out.err.count("warning:") == 2
+    assert "platform.imageRepository" in out.err and "kubeOvnJoinCIDR" in out.err
 
 
 def test_init_from_env_validates(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -700,3 +703,26 @@ def test_step7_key_bases_come_from_the_core_helper() -> None:
     package = Path(__file__).resolve().parent.parent / "plugins" / "hcs" / "acp_install_hcs"
     for source in package.glob("*.py"):
         assert "/registry/" not in source.read_text(), source.name
+
+
+def test_create_page_cluster_annotations(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The HCS page's Cluster annotations: sentry-deploy-type Baremetal and alb-address-type
+    ClusterAddress by default (the page's literals), the kube-ovn version from the spec (a
+    warning when unset), clusterAnnotations override."""
+    data = full_example_spec()
+    ann = by_kind(objects_of((render(tmp_path, data) / "global.yaml").read_text()),
+                  "Cluster")[0]["metadata"]["annotations"]
+    assert ann["cpaas.io/sentry-deploy-type"] == "Baremetal"
+    assert ann["cpaas.io/alb-address-type"] == "ClusterAddress"
+    assert ann["cpaas.io/kube-ovn-version"] == "v4.3.11"
+    assert "platform.kubeOvnVersion" not in capsys.readouterr().err
+
+    del data["platform"]["kubeOvnVersion"]
+    data["platform"]["albAddressType"] = None
+    data["platform"]["clusterAnnotations"] = {"cpaas.io/sentry-deploy-type": "Other"}
+    ann = by_kind(objects_of((render(tmp_path / "b", data) / "global.yaml").read_text()),
+                  "Cluster")[0]["metadata"]["annotations"]
+    assert "cpaas.io/alb-address-type" not in ann and "cpaas.io/kube-ovn-version" not in ann
+    assert ann["cpaas.io/sentry-deploy-type"] == "Other"
+    err = capsys.readouterr().err
+    assert "platform.kubeOvnVersion" in err and "OS Support Matrix" in err

@@ -28,6 +28,7 @@ NEVER_VERIFY = "imagePullCredentialsVerificationPolicy"
 PROVIDERS = {
     "dcs": ("acp_install_dcs", '    resources: ["deletebackuprequests"]', None),
     "vsphere": ("acp_install_vsphere", '    resources: ["deletebackuprequests"]', None),
+    "hcs": ("acp_install_hcs", "- level: Metadata", "omitStages"),
 }
 #: the tags of the OS Support Matrix row v4.3.2 (Kubernetes v1.34.5-3, the example's version)
 TAGS = {"dnsImageTag": "1.14.2-v4.3.11", "etcdImageTag": "v3.5.28-260625"}

@@ -186,7 +186,39 @@ class HcsPlatform:
         default=None, metadata=doc("Control plane anti-affinity (provider >= v1.0.2).")
     )
     imageRepository: str | None = attrs.field(
-        default=None, metadata=doc("kubeadm clusterConfiguration.imageRepository (unset: kubeadm default).")
+        default=None,
+        metadata=doc("kubeadm clusterConfiguration.imageRepository; the HCS page leaves it to "
+                     "'the approved release baseline', so it has no default and unset is a "
+                     "warning (kubeadm would pull from registry.k8s.io)."),
+    )
+    dnsImageTag: str | None = attrs.field(
+        default=None,
+        metadata=doc("clusterConfiguration.dns.imageTag: the coredns column of the OS Support "
+                     "Matrix row; unset is a warning."),
+    )
+    etcdImageTag: str | None = attrs.field(
+        default=None,
+        metadata=doc("clusterConfiguration.etcd.local.imageTag: the etcd column of the OS Support "
+                     "Matrix row; unset is a warning."),
+    )
+    kubeOvnVersion: str | None = attrs.field(
+        default=None,
+        metadata=doc("cpaas.io/kube-ovn-version Cluster annotation (create-cluster page): the "
+                     "kube-ovn (chart) column of the OS Support Matrix; unset is a warning."),
+    )
+    sentryDeployType: str | None = attrs.field(
+        default="Baremetal",
+        metadata=doc("cpaas.io/sentry-deploy-type Cluster annotation (the page: 'set to "
+                     "Baremetal'); null omits it."),
+    )
+    albAddressType: str | None = attrs.field(
+        default="ClusterAddress",
+        metadata=doc("cpaas.io/alb-address-type Cluster annotation (the page: 'set to "
+                     "ClusterAddress'); null omits it."),
+    )
+    clusterAnnotations: dict[str, str] = attrs.field(
+        factory=dict,
+        metadata=doc("Further Cluster annotations; they override the rendered ones of the same key."),
     )
     controlPlaneEndpoint: Any = attrs.field(
         default=None,

@@ -27,7 +27,6 @@ from acp_install.provider import (
     ProviderPackage,
     SpecExample,
     hookimpl,
-    platform_of,
     provider_package,
     spec_example,
 )
@@ -64,7 +63,8 @@ def acp_manifest(spec: InstallSpec) -> Iterator[ProviderManifest]:
     yield ProviderManifest(
         objects=tuple(objects),
         control_plane_template=ObjectRef(INFRA, "HCSMachineTemplate", CP_TEMPLATE),
-        kubeadm=render.kubeadm(platform_of(spec, HcsPlatform), worker=False),
+        kubeadm=render.kubeadm(spec, worker=False),
+        cluster_annotations=render.cluster_annotations(spec),
         workers=tuple(groups),
     )
 

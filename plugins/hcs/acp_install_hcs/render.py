@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import attrs
+
 from acp_install.provider import (
     ImportEntry,
     InstallSpec,
@@ -18,6 +20,8 @@ from acp_install.provider import (
     WorkerGroup,
     crd_data,
     encryption_config,
+    image_fields,
+    kubeadm_base,
     object_meta,
     platform_of,
     secret_object,
@@ -34,7 +38,7 @@ CP_POOL = "global-cp-pool"
 CP_TEMPLATE = "global-cp-machine-template"
 CLUSTER_NAME = "global"
 ENCRYPTION_PATH = "/etc/kubernetes/encryption-provider.conf"
-VOLUME_PLUGIN_DIR = "/opt/libexec/kubernetes/kubelet-plugins/volume/exec/"
+PACKAGE = "acp_install_hcs"
 #: Kinds imported in Step 7, in the order of the HCS documentation, with their CRD plural.
 IMPORTED_KINDS = (
     ("HCSCluster", "hcsclusters"),
@@ -100,26 +104,28 @@ def hcs_cluster(spec: InstallSpec) -> dict[str, Any]:
             "spec": body}
 
 
-def kubeadm(p: HcsPlatform, *, worker: bool) -> KubeadmContribution:
-    kubelet = {"clientCAFile": "/etc/kubernetes/pki/ca.crt"}
+def kubeadm(spec: InstallSpec, *, worker: bool) -> KubeadmContribution:
+    """The documented HCS body (``templates/kcp-base.yaml``) with the spec's image values."""
+    base = kubeadm_base(PACKAGE, spec, worker=worker)
     if worker:
-        return KubeadmContribution(
-            join_configuration={"nodeRegistration": {"kubeletExtraArgs": {
-                "volume-plugin-dir": VOLUME_PLUGIN_DIR}}},
-            kubelet_config=kubelet,
-        )
-    labels = {"node-labels": "kube-ovn/role=master"}
-    cluster_cfg: dict[str, Any] = {}
-    if p.imageRepository:
-        cluster_cfg["imageRepository"] = p.imageRepository
-    return KubeadmContribution(
-        cluster_configuration=cluster_cfg,
-        init_configuration={"nodeRegistration": {"kubeletExtraArgs": {
-            **labels, "protect-kernel-defaults": "true", "volume-plugin-dir": VOLUME_PLUGIN_DIR}}},
-        join_configuration={"nodeRegistration": {"kubeletExtraArgs": {
-            **labels, "volume-plugin-dir": VOLUME_PLUGIN_DIR}}},
-        kubelet_config=kubelet,
-    )
+        return base
+    p = platform_of(spec, HcsPlatform)
+    images = image_fields(p.imageRepository, p.dnsImageTag, p.etcdImageTag)
+    return attrs.evolve(base, cluster_configuration={**images, **base.cluster_configuration})
+
+
+def cluster_annotations(spec: InstallSpec) -> dict[str, str]:
+    """The create-cluster page's Cluster annotations (the global fragment adds none of its own
+    beyond the registry address, which the core sets)."""
+    p = platform_of(spec, HcsPlatform)
+    annotations: dict[str, str] = {}
+    if p.sentryDeployType:
+        annotations["cpaas.io/sentry-deploy-type"] = p.sentryDeployType
+    if p.albAddressType:
+        annotations["cpaas.io/alb-address-type"] = p.albAddressType
+    if p.kubeOvnVersion:
+        annotations["cpaas.io/kube-ovn-version"] = p.kubeOvnVersion
+    return {**annotations, **p.clusterAnnotations}
 
 
 def worker_names(name: str) -> tuple[str, str]:
@@ -138,7 +144,7 @@ def manifest_objects(spec: InstallSpec) -> tuple[list[dict[str, Any]], list[Work
         objects.append(config_pool(spec, pool, w))
         templates.append(machine_template(spec, template, pool, w))
         groups.append(worker_group(w, ObjectRef(INFRA, "HCSMachineTemplate", template),
-                                   kubeadm(p, worker=True)))
+                                   kubeadm(spec, worker=True)))
     return [*objects, *templates, hcs_cluster(spec)], groups
 
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
-from acp_install.provider import Finding, Findings, InstallSpec, netcheck, platform_of, worker_findings
+from acp_install.provider import (
+    OS_SUPPORT_MATRIX,
+    Finding,
+    Findings,
+    InstallSpec,
+    image_tag_findings,
+    netcheck,
+    platform_of,
+    worker_findings,
+)
 
 from .models import HcsPlatform, Machines
 
@@ -166,6 +175,26 @@ def _check_elb(spec: InstallSpec, p: HcsPlatform, subnets: set[str],
                                          "give an address of the group's subnet")
 
 
+def _check_kcp_base(spec: InstallSpec, p: HcsPlatform) -> Iterator[Finding]:
+    """Values the documented base needs from the user and cannot default (warnings)."""
+    if not p.imageRepository:
+        yield findings.warning("platform.imageRepository", "not set: kubeadm pulls the control "
+                               "plane images from its default registry (registry.k8s.io)",
+                               "set the image repository of your approved release baseline (the HCS "
+                               "page names no value) that holds the coredns and etcd images",
+                               "image-tags")
+    yield from image_tag_findings(findings, dns_image_tag=p.dnsImageTag, etcd_image_tag=p.etcdImageTag)
+    if not spec.kubeOvnJoinCIDR and "cpaas.io/kube-ovn-join-cidr" not in p.clusterAnnotations:
+        yield findings.warning("kubeOvnJoinCIDR", "not set: the HCS page's Cluster annotation "
+                               "cpaas.io/kube-ovn-join-cidr is not rendered",
+                               "give a /16 that overlaps neither clusterCIDR nor serviceCIDR", "annotations")
+    if not p.kubeOvnVersion and "cpaas.io/kube-ovn-version" not in p.clusterAnnotations:
+        yield findings.warning("platform.kubeOvnVersion", "not set: the HCS page's Cluster "
+                               "annotation cpaas.io/kube-ovn-version is not rendered",
+                               "set it to the kube-ovn (chart) column of your release's row in the "
+                               f"{OS_SUPPORT_MATRIX}", "annotations")
+
+
 def check(spec: InstallSpec) -> Iterator[Finding]:
     """Every HCS rule; all findings, not just the first."""
     p = platform_of(spec, HcsPlatform)
@@ -235,3 +264,4 @@ def check(spec: InstallSpec) -> Iterator[Finding]:
         yield from _check_machines(spec, w, wp, w.replicas, data_paths=WORKER_DATA_PATHS,
                                    subnets=subnets, used_ips=used_ips)
     yield from _check_elb(spec, p, subnets, used_ips)
+    yield from _check_kcp_base(spec, p)
