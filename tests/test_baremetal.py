@@ -193,7 +193,8 @@ def test_manifest_order_names_and_global_wiring(tmp_path: Path,
         "cpaas.io/registry-address": "192.168.1.10:11443",
         "cpaas.io/kube-ovn-join-cidr": "100.64.0.0/16",
         "cpaas.io/sentry-deploy-type": "Baremetal",
-        "cpaas.io/alb-address-type": "ClusterAddress"}
+        "cpaas.io/alb-address-type": "ClusterAddress",
+        "cpaas.io/kube-ovn-version": "v4.3.11"}  # "Recommended", from the example
     assert cluster["spec"]["infrastructureRef"]["kind"] == "BaremetalCluster"
     kcp = by_kind(objects, "KubeadmControlPlane")[0]
     assert kcp["metadata"]["annotations"] == {"controlplane.cluster.x-k8s.io/skip-kube-proxy": ""}
@@ -342,7 +343,7 @@ def test_dr_delivery_by_reference_with_shared_sa_key(tmp_path: Path, canaries: d
         "secret": {"name": "global-sa-signing-key", "key": "sa.key"}}
     args = body["clusterConfiguration"]["apiServer"]["extraArgs"]
     assert args["service-account-issuer"] == "https://kubernetes.default.svc.cluster.local"
-    assert args["audit-log-format"] == "json"  # merged with the hardened baseline
+    assert args["audit-log-format"] == "json"  # merged with the documented base
     cm_args = body["clusterConfiguration"]["controllerManager"]["extraArgs"]
     assert cm_args["service-account-private-key-file"] == "/etc/kubernetes/pki/sa.key"
     # the KCP's contentFrom outlives the bootstrap cluster: the signing key follows it (Step 7)

@@ -29,6 +29,7 @@ PROVIDERS = {
     "dcs": ("acp_install_dcs", '    resources: ["deletebackuprequests"]', None),
     "vsphere": ("acp_install_vsphere", '    resources: ["deletebackuprequests"]', None),
     "hcs": ("acp_install_hcs", "- level: Metadata", "omitStages"),
+    "baremetal": ("acp_install_baremetal", '  - group: "networking.k8s.io"', "katanomi"),
 }
 #: the tags of the OS Support Matrix row v4.3.2 (Kubernetes v1.34.5-3, the example's version)
 TAGS = {"dnsImageTag": "1.14.2-v4.3.11", "etcdImageTag": "v3.5.28-260625"}
@@ -56,11 +57,14 @@ def _file(body: dict[str, Any], path: str) -> dict[str, Any]:
 
 
 def _with_worker(provider: str, data: dict[str, Any]) -> dict[str, Any]:
-    """The provider test module's full example (it has a worker group)."""
+    """The provider test module's full example (it has a worker group), on data's version."""
     module = __import__(f"test_{provider}")
     full = module.full_example_spec()
     full["platform"].update({k: v for k, v in data["platform"].items() if k in TAGS})
     full["k8sVersion"] = data["k8sVersion"]
+    catalog = full["platform"].get("imageCatalog")
+    if catalog:  # Bare Metal: the version must be a catalog key
+        catalog[data["k8sVersion"]] = next(iter(catalog.values()))
     return full
 
 

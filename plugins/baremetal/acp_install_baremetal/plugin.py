@@ -107,10 +107,7 @@ def manifest_objects(spec: InstallSpec) -> tuple[list[dict[str, Any]], list[Work
 def acp_manifest(spec: InstallSpec) -> Iterator[ProviderManifest]:
     p = platform_of(spec, BaremetalPlatform)
     objects, groups = manifest_objects(spec)
-    annotations = {"cpaas.io/sentry-deploy-type": "Baremetal",
-                   "cpaas.io/alb-address-type": "ClusterAddress"}
-    if p.kubeOvnVersion:
-        annotations["cpaas.io/kube-ovn-version"] = p.kubeOvnVersion
+    annotations = render.cluster_annotations(spec)
     kcp_annotations = ({"controlplane.cluster.x-k8s.io/skip-kube-proxy": ""}
                        if (p.networkType or "kube-ovn") == "kube-ovn" else {})
     yield ProviderManifest(

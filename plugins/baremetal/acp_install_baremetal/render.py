@@ -10,11 +10,15 @@ import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import attrs
+
 from acp_install.provider import (
     ImportEntry,
     InstallSpec,
     KubeadmContribution,
     KubeadmFile,
+    image_fields,
+    kubeadm_base,
     object_meta,
     platform_of,
 )
@@ -27,6 +31,7 @@ ELEMENTAL = "elemental.cattle.io/v1beta1"
 ELEMENTAL_GROUP = "elemental.cattle.io"
 CERT_MANAGER = "cert-manager.io/v1"
 RELEASE = "cluster-api-provider-baremetal"
+PACKAGE = "acp_install_baremetal"
 CP_POOL = "global-control-plane-pool"
 CP_TEMPLATE = "global-control-plane-template"
 DEX_TLS = "dex.tls"
@@ -221,23 +226,29 @@ def baremetal_cluster(spec: InstallSpec) -> dict[str, Any]:
 
 
 def kubeadm(spec: InstallSpec, *, worker: bool) -> KubeadmContribution:
-    """The Bare Metal part of the kubeadm body (hostname/provider-id/criSocket are the provider's)."""
+    """The documented Bare Metal body (``templates/kcp-base.yaml``) with the spec's values
+    (hostname, provider-id and criSocket are the provider's, never set here)."""
     p = platform_of(spec, BaremetalPlatform)
+    base = kubeadm_base(PACKAGE, spec, worker=worker)
     users: tuple[dict[str, Any], ...] = ()
     if p.sshAuthorizedKeys:
         users = ({"name": "boot", "sudo": "ALL=(ALL) NOPASSWD:ALL", "shell": "/bin/bash",
                   "sshAuthorizedKeys": list(p.sshAuthorizedKeys)},)
-    kubelet = {"clientCAFile": "/etc/kubernetes/pki/ca.crt"}
     if worker:
-        return KubeadmContribution(users=users, kubelet_config=kubelet)
-    labels = {"nodeRegistration": {"kubeletExtraArgs": {"node-labels": "kube-ovn/role=master"}}}
-    return KubeadmContribution(
-        users=users,
-        cluster_configuration={"imageRepository": p.imageRepository},
-        init_configuration=labels,
-        join_configuration=labels,
-        kubelet_config=kubelet,
-    )
+        return attrs.evolve(base, users=users)
+    images = image_fields(p.imageRepository, p.dnsImageTag, p.etcdImageTag)
+    return attrs.evolve(base, users=users, cluster_configuration={**images, **base.cluster_configuration})
+
+
+def cluster_annotations(spec: InstallSpec) -> dict[str, str]:
+    """The global fragment's annotations and the create-cluster page's table (sentry-deploy-type
+    and alb-address-type "Required: Yes", literals; kube-ovn-version "Recommended")."""
+    p = platform_of(spec, BaremetalPlatform)
+    annotations = {"cpaas.io/sentry-deploy-type": "Baremetal",
+                   "cpaas.io/alb-address-type": "ClusterAddress"}
+    if p.kubeOvnVersion:
+        annotations["cpaas.io/kube-ovn-version"] = p.kubeOvnVersion
+    return {**annotations, **p.clusterAnnotations}
 
 
 def dr_kubeadm() -> KubeadmContribution:

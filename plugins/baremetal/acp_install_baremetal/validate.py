@@ -7,9 +7,11 @@ from collections.abc import Iterator
 from typing import Any
 
 from acp_install.provider import (
+    OS_SUPPORT_MATRIX,
     Finding,
     Findings,
     InstallSpec,
+    image_tag_findings,
     netcheck,
     platform_of,
     worker_findings,
@@ -245,10 +247,18 @@ def check(spec: InstallSpec) -> Iterator[Finding]:
     if p.networkType is not None and p.networkType != "kube-ovn":
         yield findings.warning("platform.networkType", f"{p.networkType!r}: the provider skips Kube-OVN "
                                "reconciliation for any value but kube-ovn", "use kube-ovn", "bm-network")
-    if spec.kubeOvnJoinCIDR is None:
+    if spec.kubeOvnJoinCIDR is None and "cpaas.io/kube-ovn-join-cidr" not in p.clusterAnnotations:
         yield findings.warning("kubeOvnJoinCIDR", "not set: the Bare Metal global fragment carries "
                                "cpaas.io/kube-ovn-join-cidr", "set kubeOvnJoinCIDR [KUBE_OVN_JOIN_CIDR]",
                                "bm-join-cidr")
+    yield from image_tag_findings(findings, dns_image_tag=p.dnsImageTag, etcd_image_tag=p.etcdImageTag,
+                                  also="; they must match the images baked into the base image")
+    if not p.kubeOvnVersion and "cpaas.io/kube-ovn-version" not in p.clusterAnnotations:
+        yield findings.warning("platform.kubeOvnVersion", "not set: the recommended Cluster annotation "
+                               "cpaas.io/kube-ovn-version is not rendered (the provider falls back to the "
+                               "kube-ovn ModulePlugin version)",
+                               "set it to the kube-ovn (chart) column of your release's row in the "
+                               f"{OS_SUPPORT_MATRIX}", "annotations")
     bootstrap = {spec.bootstrapRegistryAddress, spec.localRegistryAddress,
                  spec.node_registry_address}
     if spec.registryDomain in bootstrap:
