@@ -304,7 +304,10 @@ def test_render_never_follows_a_planted_symlink(tmp_path: Path, canaries: dict[s
     for name in ("installer-config.json", "installer-config.json.tmp", "global.yaml.tmp"):
         (out / name).symlink_to(victim)
     spec = write(tmp_path / "spec.yaml", example("dcs"))
-    assert main(["render", "-f", str(spec), "-o", str(out), "--include-secrets"]) == 0
+    # an existing name is refused without --force (nothing written), replaced with it
+    assert main(["render", "-f", str(spec), "--output-dir", str(out), "--include-secrets"]) == 2
+    assert victim.read_text() == "untouched" and not (out / "global.yaml").exists()
+    assert main(["render", "-f", str(spec), "--output-dir", str(out), "--include-secrets", "--force"]) == 0
     assert victim.read_text() == "untouched"
     assert not (out / "installer-config.json").is_symlink()
     assert oct(os.stat(out / "installer-config.json").st_mode & 0o777) == "0o600"

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from . import naming
+from .inputs import MAX_MANIFEST_BYTES, UnreadableInput, read_text
 from .records import Finding
 from .yamlio import LineIndex, YamlSyntaxError, line_of, load_all
 
@@ -30,10 +30,9 @@ def lint_files(files: Sequence[str]) -> list[Finding]:
     findings: list[Finding] = []
     for name in files:
         try:
-            docs = load_all(Path(name).read_text())
-        except OSError as err:
-            findings.append(Finding("error", name, f"cannot read: {err.strerror}",
-                                    fix="check the path"))
+            docs = load_all(read_text(name, limit=MAX_MANIFEST_BYTES, what="manifest"))
+        except UnreadableInput as err:
+            findings.append(Finding("error", name, err.message, fix=err.fix))
             continue
         except YamlSyntaxError as err:
             findings.append(Finding("error", f"{name}:{err.line}", f"not valid YAML: {err}",

@@ -7,10 +7,9 @@ it all in ``render``'s output before anything happens.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import tempfile
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ import attrs
 
 from . import artifacts, naming, wiring
 from .errors import PluginError, SpecError
+from .inputs import UnreadableInput, read_text
 from .records import Finding, ImportEntry, KubeObject, ProviderInfo, ProviderPackage
 from .secrets import SecretText, metadata_secrets
 from .spec.load import LoadedSpec
@@ -86,8 +86,12 @@ def build_plan(loaded: LoadedSpec) -> InstallPlan:
             dr_objects.extend(dr.objects)
             dr_imports.extend(dr.import_entries)
 
-    override = (Path(spec.controlPlane.auditPolicyFile).read_text()
-                if spec.controlPlane.auditPolicyFile else None)
+    try:
+        override = (read_text(spec.controlPlane.auditPolicyFile, limit=1 << 20, what="audit policy file")
+                    if spec.controlPlane.auditPolicyFile else None)
+    except UnreadableInput as err:  # it was readable when the spec was checked
+        raise SpecError([Finding("error", "controlPlane.auditPolicyFile", err.message, fix=err.fix)],
+                        source=loaded.source) from None
     # a provider shipping its complete documented base gets no core baseline; others get the
     # core's hardened body (with its metadata-level default audit policy)
     audit = override if override is not None else render("files/audit-policy.yaml.j2")
@@ -169,29 +173,17 @@ def _patch_infra(objects: tuple[KubeObject, ...], info: ProviderInfo,
 
 
 def write_plan(plan: InstallPlan, directory: str | os.PathLike[str], *,
-               include_secrets: bool = False) -> list[Path]:
+               include_secrets: bool = False, overwrite: bool = True,
+               protect: Iterable[tuple[str, str | os.PathLike[str]]] = ()) -> list[Path]:
     """Write every file of the plan; a file holding a secret value is created 0600.
 
     Contents are computed completely before the first write, so a failure (e.g. an unreadable
-    secret) leaves no half-written directory behind.
+    secret) leaves no half-written directory behind. Nothing is written through a symlinked
+    sub-directory; ``overwrite=False`` refuses any existing file and ``protect`` names files
+    (e.g. the spec) never overwritten (both refused with :class:`UsageError` before the first
+    write). See :mod:`acp_install.outdir`.
     """
-    files = plan.files(include_secrets=include_secrets)
-    root = Path(directory)
-    written = []
-    for name, (content, secret) in files.items():
-        path = root / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # a fresh, exclusive temporary file (never follows a planted symlink), mode set before
-        # the first byte is written, then renamed over the target
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        try:
-            os.fchmod(fd, 0o600 if secret else 0o644)
-            with os.fdopen(fd, "w") as fh:
-                fh.write(content)
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        written.append(path)
-    return written
+    from .outdir import write_files
+
+    return write_files(directory, plan.files(include_secrets=include_secrets),
+                       overwrite=overwrite, protect=protect)

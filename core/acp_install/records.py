@@ -52,11 +52,25 @@ class Finding:
         parts = [source if source and self.line else None,
                  str(self.line) if source and self.line else (f"line {self.line}" if self.line else None)]
         location = ":".join(p for p in parts if p)
-        where = ": ".join(p for p in (location, self.path) if p)
-        text = f"  {self.severity}: {where + ': ' if where else ''}{self.message}"
+        where = ": ".join(p for p in (location, clip(self.path)) if p)
+        text = f"  {self.severity}: {where + ': ' if where else ''}{clip(self.message)}"
         if self.fix:
             text += f"\n    fix: {self.fix}"
         return text
+
+
+#: Longest message (or path) a finding prints whole: a message quotes the offending value, which
+#: may be megabytes (a pasted file, a runaway template); the start says enough to find it.
+MAX_SHOWN = 500
+
+
+def clip(text: str, limit: int = MAX_SHOWN) -> str:
+    """``text``, or its start and end with the number of characters left out in between."""
+    if len(text) <= limit:
+        return text
+    head, tail = limit // 2, limit // 8
+    return f"{text[:head]}... ({len(text) - head - tail} characters not shown) ..." + \
+        (text[-tail:] if tail else "")
 
 
 @attrs.frozen

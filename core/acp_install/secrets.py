@@ -91,12 +91,14 @@ class SecretRef:
                                   hint="give the resolver a non-empty value for it")
             return SecretValue(value, source=self.source)
         if self.file is not None:
-            path = Path(self.file)
+            from .inputs import UnreadableInput, read_text
+
             try:
-                raw = path.read_text()
-            except OSError as err:
+                raw = read_text(self.file, limit=1 << 20, what="secret file")
+            except UnreadableInput as err:
+                detail = err.message.removeprefix("cannot read secret file: ")
                 raise SecretError(
-                    f"cannot read secret {self.source}: {err.strerror}",
+                    f"cannot read secret {self.source}: {detail}",
                     hint="create the file (mode 0600) or point the reference at an existing one",
                 ) from None
             value = raw[:-1] if raw.endswith("\n") else raw

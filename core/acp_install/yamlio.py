@@ -8,6 +8,7 @@ multi-line text, and secrets resolved by :func:`resolve_secrets` before anything
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -40,25 +41,54 @@ def join_path(base: str, key: str | int) -> str:
 #: Upper bound on the nodes one document may expand to: YAML aliases can make a small file
 #: expand exponentially ("billion laughs"); a spec or manifest is nowhere near this.
 MAX_NODES = 200_000
+#: Upper bound on nesting: a spec is a few levels deep, a manifest a dozen; thousands of levels
+#: would exhaust the interpreter's stack in every recursive walk that follows.
+MAX_DEPTH = 100
 
 
-def _plain(node: Any, path: str, index: LineIndex, budget: list[int] | None = None) -> Any:
+class _Budget:
+    """Nodes left, and whether an alias (a container seen before) was expanded on the way."""
+
+    def __init__(self) -> None:
+        self.left = MAX_NODES
+        self.seen: set[int] = set()
+        self.aliased = False
+
+
+def _spend(budget: _Budget, path: str, index: LineIndex, depth: int) -> None:
+    """One more value at ``path``: refused past :data:`MAX_NODES` values or :data:`MAX_DEPTH`
+    levels, with the line reached (both readers use it, so their messages are the same)."""
+    budget.left -= 1
+    if budget.left < 0:
+        what = ("its aliases expand it to more than {n} values (an alias bomb)" if budget.aliased
+                else "it holds more than {n} values (no spec or manifest is that large)")
+        raise YamlSyntaxError("document refused: " + what.format(n=MAX_NODES)
+                              + f", at {path or 'the top'}", line_of(index, path))
+    if depth > MAX_DEPTH:
+        raise YamlSyntaxError(f"nested more than {MAX_DEPTH} levels deep, at {path}",
+                              line_of(index, path))
+
+
+def _plain(node: Any, path: str, index: LineIndex, budget: _Budget | None = None,
+           depth: int = 0) -> Any:
     """Convert ruamel's round-trip nodes to plain data, recording the line of each path."""
     if budget is None:
-        budget = [MAX_NODES]
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise YamlSyntaxError(f"document expands to more than {MAX_NODES} nodes (alias bomb?)", None)
+        budget = _Budget()
+    _spend(budget, path, index, depth)
+    if isinstance(node, CommentedMap | CommentedSeq):
+        if id(node) in budget.seen:
+            budget.aliased = True
+        budget.seen.add(id(node))
     if isinstance(node, CommentedMap):
         out: dict[str, Any] = {}
         for key, value in node.items():
-            child = join_path(path, str(key))
+            child = join_path(path, _key(key))
             try:
                 line, _col = node.lc.key(key)
                 index[child] = line + 1
             except (KeyError, TypeError):
                 pass
-            out[str(key)] = _plain(value, child, index, budget)
+            out[_key(key)] = _plain(value, child, index, budget, depth + 1)
         return out
     if isinstance(node, CommentedSeq):
         items = []
@@ -69,11 +99,44 @@ def _plain(node: Any, path: str, index: LineIndex, budget: list[int] | None = No
                 index[child] = line + 1
             except (KeyError, TypeError):
                 pass
-            items.append(_plain(value, child, index, budget))
+            items.append(_plain(value, child, index, budget, depth + 1))
         return items
     if isinstance(node, str):
         return str(node)
     return node
+
+
+def _key(key: Any) -> str:
+    """A mapping key as a path component: a complex key (a mapping or list used as a key, which
+    no spec or manifest field is) is shown as a short flow form, not a Python repr."""
+    if isinstance(key, str | int | float | bool) or key is None:
+        return str(key)
+    text = json.dumps(_plain(key, "", {}), default=str, separators=(",", ":"))
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+_BRACKETS = re.compile(r"[\[\]{}]")
+
+
+def _flow_depth_line(text: str) -> int | None:
+    """The line where flow brackets (``[`` / ``{``) first nest deeper than :data:`MAX_DEPTH`;
+    None if they never do.
+
+    The YAML scanner's cost grows steeply with flow depth (seconds for a few thousand ``[``),
+    so this cheap pass refuses such a document before it is parsed at all. Brackets inside
+    quotes count too: only a hundred unclosed ones in a string could be mistaken for nesting.
+    """
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return None
+    depth = 0
+    for match in _BRACKETS.finditer(text):
+        if match.group() in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return text.count("\n", 0, match.start()) + 1
+        else:
+            depth = max(0, depth - 1)
+    return None
 
 
 class _Fallback(Exception):
@@ -144,11 +207,14 @@ def _fast_plain(value: str) -> Any:
     return value
 
 
-def _fast(node: Any, path: str, index: LineIndex, budget: list[int]) -> Any:
-    """Plain data from libyaml's nodes, recording the line of each path like :func:`_plain`."""
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise YamlSyntaxError(f"document expands to more than {MAX_NODES} nodes (alias bomb?)", None)
+def _fast(node: Any, path: str, index: LineIndex, budget: _Budget, depth: int = 0) -> Any:
+    """Plain data from libyaml's nodes, recording the line of each path like :func:`_plain`
+    (and with its bounds and messages)."""
+    _spend(budget, path, index, depth)
+    if not isinstance(node, yaml.ScalarNode):
+        if id(node) in budget.seen:
+            budget.aliased = True
+        budget.seen.add(id(node))
     tag = node.tag
     if isinstance(node, yaml.ScalarNode):
         if tag == _PLAIN:
@@ -168,7 +234,7 @@ def _fast(node: Any, path: str, index: LineIndex, budget: list[int]) -> Any:
                 raise _Fallback("duplicate key")  # the round-trip reader says where
             child = join_path(path, key)
             index[child] = key_node.start_mark.line + 1
-            out[key] = _fast(value_node, child, index, budget)
+            out[key] = _fast(value_node, child, index, budget, depth + 1)
         return out
     if tag != _SEQ:
         raise _Fallback(tag)
@@ -176,7 +242,7 @@ def _fast(node: Any, path: str, index: LineIndex, budget: list[int]) -> Any:
     for i, item in enumerate(node.value):
         child = join_path(path, i)
         index[child] = item.start_mark.line + 1
-        items.append(_fast(item, child, index, budget))
+        items.append(_fast(item, child, index, budget, depth + 1))
     return items
 
 
@@ -189,7 +255,7 @@ def _load_fast(text: str) -> list[tuple[Any, LineIndex, int]]:
             index: LineIndex = {}
             collection = isinstance(node, yaml.MappingNode | yaml.SequenceNode)
             start = node.start_mark.line + 1 if collection else 1
-            out.append((_fast(node, "", index, [MAX_NODES]), index, start))
+            out.append((_fast(node, "", index, _Budget()), index, start))
     finally:
         loader.dispose()
     return out
@@ -204,6 +270,9 @@ def load_all(text: str) -> list[tuple[Any, LineIndex, int]]:
     anything else — a syntax error, a date, a hex number, a merge key, a duplicate key, a
     custom tag — is read again by the round-trip reader, so results and messages never differ.
     """
+    deep = _flow_depth_line(text)
+    if deep is not None:
+        raise YamlSyntaxError(f"nested more than {MAX_DEPTH} levels deep", deep)
     try:
         if CParser is not None:
             return _load_fast(text)
@@ -221,6 +290,8 @@ def _load_roundtrip(text: str) -> list[tuple[Any, LineIndex, int]]:
     except MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         raise YamlSyntaxError(str(err.problem or err), mark.line + 1 if mark else None) from None
+    except RecursionError:  # the parser recurses per level: thousands of levels end here
+        raise YamlSyntaxError(f"nested more than {MAX_DEPTH} levels deep", None) from None
     out = []
     for doc in docs:
         index: LineIndex = {}

@@ -37,6 +37,26 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
+def _check_up_options(address: str, speed: float) -> None:
+    """The options the sandbox itself would refuse, as usage errors (exit 2) naming the option,
+    before anything is created."""
+    import ipaddress
+    import math
+
+    if not math.isfinite(speed) or speed <= 0:
+        raise UsageError(f"--speed {speed:g}: must be a finite number > 0",
+                         hint="1 runs the simulation in real time, 20 twenty times faster")
+    try:
+        loopback = ipaddress.ip_address(address).is_loopback
+    except ValueError:
+        raise UsageError(f"--address {address!r} is not an IP address",
+                         hint="give a loopback address such as 127.0.0.1") from None
+    if not loopback:
+        raise UsageError(f"--address {address}: not a loopback address (the sandbox and its "
+                         "unauthenticated installer listen on 127.0.0.0/8 only)",
+                         hint="give a loopback address such as 127.0.0.1")
+
+
 @sandbox.command()
 @click.option(
     "--crds",
@@ -63,8 +83,10 @@ def _pid_alive(pid: int) -> bool:
     show_default=True,
     help="Loopback address (any 127.x.y.z) for the API server and installer.",
 )
-@click.option("--port", default=6443, show_default=True, help="API server port (0 = any).")
-@click.option("--installer-port", default=8080, show_default=True, help="cpaas-installer port (0 = any).")
+@click.option("--port", default=6443, show_default=True, type=click.IntRange(0, 65535),
+              help="API server port (0 = any).")
+@click.option("--installer-port", default=8080, show_default=True, type=click.IntRange(0, 65535),
+              help="cpaas-installer port (0 = any).")
 @click.option("--speed", default=1.0, show_default=True, help="Time scale of the simulation.")
 @click.option(
     "--preinstall-crds", is_flag=True, help="Serve every CRD at start, as if all provider charts were installed."
@@ -80,6 +102,7 @@ def up(
     preinstall_crds: bool,
 ) -> None:
     """Start a sandbox and serve until interrupted."""
+    _check_up_options(address, speed)
     chosen = sandboxing.scenario(scenario)
     if crds is not None and not crds.is_dir():
         raise UsageError(f"CRD directory not found: {crds}")

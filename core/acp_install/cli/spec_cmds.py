@@ -111,13 +111,23 @@ def explain(field: str | None, provider_id: str | None) -> None:
               help="Format of the list of files written: text (default), json or yaml.")
 @click.option("--include-secrets", is_flag=True,
               help="Write secret values (files holding them are created mode 0600).")
-def render(spec_file: str, out_dir: str | None, output: str | None, include_secrets: bool) -> None:
-    """Render every artifact of the install into a directory, without touching a cluster."""
+@click.option("--force", is_flag=True,
+              help="Replace files already in the output directory (never the spec itself).")
+def render(spec_file: str, out_dir: str | None, output: str | None, include_secrets: bool,
+           force: bool) -> None:
+    """Render every artifact of the install into a directory, without touching a cluster.
+
+    Existing files are replaced only with --force, and the spec never: ``-o ""`` (an unset
+    variable) or ``--output-dir .`` beside a spec named global.yaml would otherwise overwrite it.
+    """
     fmt, legacy = conventions.split_format("render", output)
     directory = conventions.legacy_path("render", out_dir, legacy, "--output-dir")
     if directory is None:
         raise UsageError("missing --output-dir DIR", hint="e.g. acp-install render -f global.yaml "
                                                          "--output-dir out/")
+    if not directory:
+        raise UsageError("the output directory is empty (an unset shell variable?)",
+                         hint="give --output-dir the directory to render into, e.g. --output-dir out/")
     conventions.refuse_stdout_dir("--output-dir", directory)
     from ..plan import build_plan, write_plan
     from ..spec.load import load_spec
@@ -125,7 +135,9 @@ def render(spec_file: str, out_dir: str | None, output: str | None, include_secr
     loaded = load_spec(spec_file)
     _warn(loaded.warnings, loaded.source)
     plan = build_plan(loaded)
-    written = [str(path) for path in write_plan(plan, directory, include_secrets=include_secrets)]
+    written = [str(path) for path in write_plan(plan, directory, include_secrets=include_secrets,
+                                                overwrite=force,
+                                                protect=[("spec being rendered", spec_file)])]
     if fmt == "text":
         for path in written:
             click.echo(path)

@@ -102,6 +102,31 @@ def describe(obj: Mapping[str, Any]) -> str:
     return f"{obj.get('kind')}/{ns + '/' if ns else ''}{meta.get('name')}"
 
 
+def _check_server(kubeconfig: str, server: str) -> None:
+    """The kubeconfig's server must be an ``https://host[:port]`` URL: the client library
+    raises a bare ``ValueError`` for anything else at the first request (or a parse error deep
+    in urllib3 for a bad port), so it is checked once here with the kubeconfig named."""
+    from urllib.parse import urlsplit
+
+    problem = None
+    try:
+        url = urlsplit(server)
+        port = url.port  # raises ValueError when out of range or not a number
+    except ValueError:
+        problem, url, port = "its port is not a number from 1 to 65535", None, None
+    if problem is None and url is not None:
+        if url.scheme != "https":
+            problem = "it is not an https:// URL"
+        elif not url.hostname:
+            problem = "it names no host"
+        elif port == 0:
+            problem = "its port is not a number from 1 to 65535"
+    if problem:
+        raise ClusterError(f"kubeconfig {kubeconfig}: server {server[:200]!r}: {problem}",
+                           hint="the cluster's server must be https://HOST:PORT of minialauda's "
+                                "API (kubectl config view shows it)")
+
+
 class KubeClient:
     """A thin, typed façade over ``kubernetes.dynamic.DynamicClient``.
 
@@ -133,6 +158,7 @@ class KubeClient:
             raise ClusterError(f"cannot load kubeconfig {self.kubeconfig}: {detail}",
                                hint="pass --kubeconfig with the minialauda kubeconfig "
                                     "(/var/cpaas/data/alauda.kubeconfig)") from None
+        _check_server(self.kubeconfig, str(self.api_client.configuration.host))
         # A private discovery cache: the default one in /tmp is keyed by host:port only, and
         # a sandbox reusing a port would otherwise see another run's kinds.
         self._cache_dir = tempfile.TemporaryDirectory(prefix="acp-install-discovery-")

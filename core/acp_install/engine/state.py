@@ -20,6 +20,7 @@ from typing import Any
 import filelock
 
 from ..errors import StateError
+from ..inputs import UnreadableInput, read_text
 
 STATE_DIR = ".acp-install"
 STATE_FILE = "state.json"
@@ -34,18 +35,48 @@ def state_path(workdir: str | os.PathLike[str]) -> Path:
 def read_state(workdir: str | os.PathLike[str]) -> dict[str, Any] | None:
     """The state of a work directory without locking it (for ``status``); None if none."""
     path = state_path(workdir)
-    if not path.exists():
+    if not os.path.lexists(path):
+        if path.parent.exists() and not path.parent.is_dir():
+            raise StateError(f"{path.parent} is not a directory (acp-install keeps its state there)",
+                             hint="move that file away, or use another --workdir")
         return None
+    hint = "move the file away to start over (the install is not undone)"
     try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as err:
-        raise StateError(f"cannot read {path}: {err}",
-                         hint="move the file away to start over (the install is not undone)"
-                         ) from None
+        data = json.loads(read_text(path, limit=MAX_STATE_BYTES, what="state file"))
+    except UnreadableInput as err:
+        raise StateError(f"cannot read {path}: {err.message}", hint=hint) from None
+    except ValueError as err:
+        raise StateError(f"cannot read {path}: not JSON ({err})", hint=hint) from None
     if not isinstance(data, dict) or data.get("version") != VERSION:
         raise StateError(f"{path} has an unknown format",
                          hint="it was written by another acp-install version; move it away")
+    problem = _shape_problem(data)
+    if problem:
+        raise StateError(f"{path} is damaged: {problem}", hint=hint)
     return data
+
+
+#: A state file is a few KB; anything far larger is not one.
+MAX_STATE_BYTES = 4 << 20
+_SECTIONS = ("phases", "installer", "lease")
+
+
+def _shape_problem(data: dict[str, Any]) -> str | None:
+    """What is wrong with the types of a state file, or None: every reader indexes into
+    ``phases`` and the notes as mappings, so a damaged (hand-edited, half-restored) file is
+    refused here with the key named instead of failing later with a type error."""
+    for key in _SECTIONS:
+        if key in data and data[key] is not None and not isinstance(data[key], dict):
+            return f"{key} is a {type(data[key]).__name__}, expected a mapping"
+    for name, entry in (data.get("phases") or {}).items():
+        if not isinstance(entry, dict):
+            return f"phases.{name} is a {type(entry).__name__}, expected a mapping"
+        if not isinstance(entry.get("status", ""), str):
+            return f"phases.{name}.status is not a string"
+    for key in ("plan", "provider", "cluster"):
+        if key in data and not isinstance(data[key], str | None):
+            return f"{key} is not a string"
+    return None
 
 
 class StateStore:
@@ -58,13 +89,25 @@ class StateStore:
         self.data: dict[str, Any] = {}
 
     def __enter__(self) -> StateStore:
-        self.dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            self.dir.chmod(0o700)
+        except FileExistsError:
+            raise StateError(f"{self.dir} is not a directory (acp-install keeps its state there)",
+                             hint="move that file away, or use another --workdir") from None
+        except OSError as err:
+            raise StateError(f"cannot create the state directory {self.dir}: "
+                             f"{err.strerror or err}",
+                             hint="give a --workdir on a writable file system") from None
         try:
             self._lock.acquire()
         except filelock.Timeout:
             raise StateError(f"work directory {self.dir.parent} is in use by another "
                              "acp-install run",
                              hint="wait for it to finish, or use another --workdir") from None
+        except OSError as err:
+            raise StateError(f"cannot lock {self.dir / LOCK_FILE}: {err.strerror or err}",
+                             hint="it must be a plain file: move whatever is there away") from None
         try:
             self.data = read_state(self.dir.parent) or {"version": VERSION, "phases": {}}
         except StateError:

@@ -191,6 +191,29 @@ def _check_secret_name(name: str) -> Iterator[Finding]:
                     "name global-owned credentials global-... so DR recognises them", "naming")
 
 
+def _check_audit_policy(path: str) -> Iterator[Finding]:
+    """The file is embedded verbatim into every control-plane node: it must be what its name
+    says (an ``audit.k8s.io`` Policy), not any readable file (``/etc/passwd`` would otherwise
+    land in a world-readable manifest and break the API server's start)."""
+    from ..inputs import UnreadableInput, read_text
+    from ..yamlio import YamlSyntaxError, load_all
+
+    field, fix = "controlPlane.auditPolicyFile", "give the path of the release manifest's audit Policy file"
+    try:
+        docs = load_all(read_text(path, limit=1 << 20, what="audit policy file"))
+    except UnreadableInput as err:
+        yield _err(field, f"{path!r}: {err.message}", fix, "audit-policy")
+        return
+    except YamlSyntaxError as err:
+        yield _err(field, f"{path!r} is not YAML ({err})", fix, "audit-policy")
+        return
+    data = docs[0][0] if len(docs) == 1 else None
+    if not (isinstance(data, dict) and data.get("kind") == "Policy"
+            and str(data.get("apiVersion", "")).startswith("audit.k8s.io/")):
+        yield _err(field, f"{path!r} is not an audit Policy (one YAML document with "
+                   "apiVersion audit.k8s.io/v1 and kind Policy)", fix, "audit-policy")
+
+
 def _check_control_plane(spec: InstallSpec, ok: Callable[..., bool]) -> Iterator[Finding]:
     if ok("controlPlane.auditPolicyFile"):
         audit = spec.controlPlane.auditPolicyFile
@@ -199,6 +222,8 @@ def _check_control_plane(spec: InstallSpec, ok: Callable[..., bool]) -> Iterator
             yield _err("controlPlane.auditPolicyFile", f"{audit!r} is not a readable file",
                        "give the path of a readable audit Policy file, or remove the field to "
                        "use the provider's published policy", "audit-policy")
+        elif audit is not None:
+            yield from _check_audit_policy(audit)
 
     fmt = spec.controlPlane.format if ok("controlPlane.format") else None
     if fmt is not None and fmt not in ("ignition", "cloud-config"):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import attrs
 
 from ..errors import SpecError
+from ..inputs import MAX_SPEC_BYTES, UnreadableInput, read_text
 from ..plugins import Provider, load_provider
 from ..records import Finding, SpecAlias
 from ..yamlio import LineIndex, YamlSyntaxError, line_of, load_all
@@ -140,14 +140,11 @@ def load_spec(path: str | os.PathLike[str], *, provider: Provider | None = None)
     """Load and validate a spec file. Raises :class:`SpecError` with every finding."""
     source = str(path)
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise SpecError([Finding("error", "", "not a UTF-8 text file",
-                                 fix="give the YAML install spec (acp-install init writes one)")],
-                        source=source) from None
-    except OSError as err:
-        raise SpecError([Finding("error", "", f"cannot read spec: {err.strerror}",
-                                 fix="check the path given with -f")], source=source) from None
+        text = read_text(path, limit=MAX_SPEC_BYTES, what="spec")
+    except UnreadableInput as err:
+        fix = "give the YAML install spec (acp-install init writes one)" \
+            if "text file" in err.message else err.fix
+        raise SpecError([Finding("error", "", err.message, fix=fix)], source=source) from None
     try:
         docs = load_all(text)
     except YamlSyntaxError as err:
