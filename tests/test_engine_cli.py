@@ -96,8 +96,8 @@ def test_installer_failure_exit_code_json(capsys: pytest.CaptureFixture[str],
 def test_usage_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     rc, _, err = run(capsys, "install", "--kubeconfig", str(tmp_path / "k"))
     assert rc == 2 and "missing -f" in err
-    rc, _, err = run(capsys, "status", "--workdir", str(tmp_path))
-    assert rc == 2 and "no install state" in err
+    rc, out, err = run(capsys, "status", "--workdir", str(tmp_path))
+    assert rc == 20 and "no install state" in out  # status: not started (docs/exit-codes.md)
     rc, _, err = run(capsys, "install", "--sandbox", "--timeout", "nonsense")
     assert rc == 2 and "PHASE=SECONDS" in err
 

@@ -26,7 +26,7 @@ import attrs
 import click
 
 from ..errors import AcpInstallError, UsageError
-from . import sandboxing, view
+from . import conventions, sandboxing, view
 from .view import view_options, view_verbosity
 
 if TYPE_CHECKING:
@@ -412,41 +412,115 @@ def _summary(result: InstallResult, sb: Any, fmt: str, out: TextIO, renderer: An
 @click.command()
 @click.option("--workdir", type=click.Path(file_okay=False), default=".",
               help="Work directory of the install (default: current directory).")
-@click.option("-o", "--output", "fmt", type=click.Choice(["text", "json"]), default="text")
-def status(workdir: str, fmt: str) -> int:
-    """Show the phases of the install in a work directory (no cluster access)."""
-    from ..engine import PHASE_NAMES, read_state, state_path
+@click.option("--kubeconfig", envvar="KUBECONFIG", type=click.Path(dir_okay=False),
+              help="Kubeconfig of minialauda, to read the live objects (default: $KUBECONFIG; "
+                   "without one only the state file is read).")
+@click.option("--no-cluster", is_flag=True,
+              help="Read only the state file: contact neither the cluster nor the installer.")
+@click.option("--timeout", type=float, default=10.0, show_default=True,
+              help="Seconds to wait for the cluster and for the installer each.")
+@conventions.format_option()
+def status(workdir: str, kubeconfig: str | None, no_cluster: bool, timeout: float, fmt: str) -> int:
+    """Show the install: phases, installer stage, and the live objects as a tree.
 
-    data = read_state(workdir)
-    if data is None:
-        raise UsageError(f"no install state in {workdir} ({state_path(workdir)} missing)",
-                         hint="run `acp-install install` there first, or pass --workdir")
-    phases = data.get("phases") or {}
-    if fmt == "json":
-        click.echo(json.dumps({"workdir": str(workdir), "provider": data.get("provider"),
-                               "phases": {n: phases.get(n, {"status": "pending"})
-                                          for n in PHASE_NAMES},
-                               "installer": data.get("installer") or {}}, sort_keys=True))
-        return 0
-    click.echo(f"work directory {workdir} (provider {data.get('provider', '?')})")
-    for name in PHASE_NAMES:
-        entry = phases.get(name) or {}
+    \b
+    The exit code says where the install is (docs/exit-codes.md):
+      0 complete, 20 not started, 21 running, 22 stopped before the end, 23 failed.
+    """
+    from ..engine.core import positive_seconds
+    from ..engine.status import installer_stage, read_cluster, run_state
+
+    positive_seconds("--timeout", timeout)
+    if not os.path.isdir(workdir):
+        raise UsageError(f"--workdir {workdir}: no such directory",
+                         hint="pass the --workdir the install ran in")
+    state = run_state(workdir)
+    stage, stage_error = "", ""
+    address = str(state.installer.get("address") or "")
+    if address and not no_cluster and (state.installer.get("sent") or state.installer.get("sending")):
+        stage, stage_error = installer_stage(address, timeout)
+    cluster = None
+    if kubeconfig and not no_cluster and state.state != "not-started":
+        cluster = read_cluster(kubeconfig, timeout)
+    if fmt != "text":
+        conventions.emit({"workdir": str(workdir), "state": state.state, "detail": state.detail,
+                          "exit_code": state.exit_code, "provider": state.provider,
+                          "phases": state.phases,
+                          "installer": {**state.installer, "stage": stage, "error": stage_error},
+                          "cluster": cluster.as_dict() if cluster else None}, fmt)
+        return state.exit_code
+    if state.state == "not-started":
+        click.echo(f"not started: no install state in {workdir} ({state_file(workdir)} missing); "
+                   "run `acp-install install` there, or pass --workdir")
+        return state.exit_code
+    click.echo(f"work directory {workdir} (provider {state.provider or '?'}): {state.state}, "
+               f"{state.detail}")
+    for name, entry in state.phases.items():
         st = entry.get("status", "pending")
         extra = ""
         if st == "finished":
             extra = f" ({entry.get('outcome')}, {_ago(entry.get('finished'))})"
-        elif st == "failed":
+        elif st == "running":
+            extra = f" (since {_ago(entry.get('started'))})"
+        elif st in ("failed", "interrupted"):
             extra = f": {entry.get('error')}"
         click.echo(f"  {name:<16} {st}{extra}")
-    inst = data.get("installer") or {}
+    inst = state.installer
     if inst:
         sent = ("sent" if inst.get("sent") else "sending (unconfirmed)" if inst.get("sending")
                 else "refused by the installer" if inst.get("refused") else "not sent")
         click.echo(f"installer request: {sent} to {inst.get('address', '?')}")
-    done = all((phases.get(n) or {}).get("status") == "finished" for n in PHASE_NAMES)
-    click.echo("install complete" if done else "install not complete: re-run "
-               "`acp-install install` with the same --workdir to resume")
-    return 0
+    if stage:
+        click.echo(f"installer stage: {stage}")
+    elif stage_error:
+        click.echo(f"installer stage: not read ({stage_error})")
+    if cluster is not None:
+        for line in _tree_lines(cluster):
+            click.echo(line)
+    elif not kubeconfig and not no_cluster:
+        click.echo("cluster: not read (no --kubeconfig and $KUBECONFIG is not set)")
+    if state.state == "complete":
+        click.echo("install complete")
+    elif state.state == "running":
+        click.echo("install running: `acp-install status` again to follow it")
+    else:
+        click.echo("install not complete: re-run `acp-install install` with the same --workdir "
+                   "to resume")
+    return state.exit_code
+
+
+def state_file(workdir: str) -> str:
+    from ..engine import state_path
+
+    return str(state_path(workdir))
+
+
+def _tree_lines(cluster: Any) -> list[str]:
+    """The tree as ``clusterctl describe cluster`` draws it: object, state, Ready, reason."""
+    if not cluster.reachable:
+        return [f"cluster: not reachable ({cluster.error})"]
+    if cluster.tree is None:
+        return [f"cluster {cluster.server}: no Cluster object yet"]
+    rows: list[tuple[str, Any]] = []
+
+    def walk(node: Any, prefix: str, last: bool, top: bool) -> None:
+        branch = "" if top else ("└─ " if last else "├─ ")
+        rows.append((prefix + branch + f"{node.kind}/{node.name}", node))
+        child_prefix = prefix + ("" if top else ("   " if last else "│  "))
+        for i, child in enumerate(node.children):
+            walk(child, child_prefix, i == len(node.children) - 1, False)
+
+    walk(cluster.tree, "  ", True, True)
+    width = max(len(label) for label, _ in rows)
+    state_width = max(len(n.state) for _, n in rows)
+    lines = [f"cluster {cluster.server}:",
+             f"  {'OBJECT':<{width - 2}}  {'STATE':<{state_width}}  READY  REASON"]
+    for label, node in rows:
+        why = ": ".join(p for p in (node.reason, node.message) if p)
+        if node.node:
+            why = f"node {node.node}" + (f"; {why}" if why else "")
+        lines.append(f"{label:<{width}}  {node.state:<{state_width}}  {node.ready or '-':<5}  {why}".rstrip())
+    return lines
 
 
 def _ago(ts: Any) -> str:

@@ -1,0 +1,284 @@
+"""What ``acp-install status`` reports: the work directory's run state, and the live cluster.
+
+Two sources, because each knows what the other cannot:
+
+- the state file (``.acp-install/state.json``) and its lock say which phases finished, which
+  failed, and whether a run holds the work directory right now (:func:`run_state`);
+- the bootstrap cluster says where the objects are — the ``Cluster`` object and its
+  infrastructure cluster, the control plane with its Machines, the machine deployments, each with
+  its ``Ready`` condition and reason (:func:`cluster_tree`, the shape ``clusterctl describe
+  cluster`` shows) — and the installer says its stage (:func:`installer_stage`).
+
+Reading the cluster is best effort: an unreachable API server or installer is reported, never an
+error, so ``status`` still answers from the state file. Only names, phases, conditions and
+reasons are read (never a Secret), so nothing here can carry a secret value.
+
+The exit code says the run state (``docs/exit-codes.md``): :data:`STATE_CODES`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+
+from ..naming import GLOBAL, NAMESPACE
+from .phases import PHASE_NAMES
+from .state import LOCK_FILE, STATE_DIR, read_state
+
+if TYPE_CHECKING:
+    from ..clients.kube import KubeClient
+    from ..clients.retry import Deadline
+
+RunStateName = Literal["not-started", "running", "stopped", "failed", "complete"]
+
+#: Exit code of ``acp-install status`` per run state. Not errors: a script polls ``status``
+#: until it exits 0 (complete) or 23 (failed). 20-23 are above every error code (1-19, 130).
+STATE_CODES: dict[str, int] = {"complete": 0, "not-started": 20, "running": 21, "stopped": 22,
+                               "failed": 23}
+
+CAPI = "cluster.x-k8s.io/v1beta1"
+CLUSTER_LABEL = "cluster.x-k8s.io/cluster-name"
+CONTROL_PLANE_LABEL = "cluster.x-k8s.io/control-plane"
+DEPLOYMENT_LABEL = "cluster.x-k8s.io/deployment-name"
+
+
+@attrs.frozen
+class RunState:
+    """The run state of a work directory: ``state`` and why (``detail``)."""
+
+    state: RunStateName
+    detail: str
+    phases: dict[str, dict[str, Any]]
+    provider: str | None = None
+    installer: dict[str, Any] = attrs.field(factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        return STATE_CODES[self.state]
+
+
+def _locked(workdir: str | os.PathLike[str]) -> bool:
+    """A run holds the work directory's lock now (tried without waiting, released at once)."""
+    import filelock
+
+    path = os.path.join(os.fspath(workdir), STATE_DIR, LOCK_FILE)
+    if not os.path.exists(path):
+        return False
+    lock = filelock.FileLock(path, timeout=0)
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        return True
+    lock.release()
+    return False
+
+
+def run_state(workdir: str | os.PathLike[str]) -> RunState:
+    """Not started, running (a run holds the lock), failed (a phase failed and no run is on),
+    stopped (some phase not finished: ``--until``, an interrupt, a crash) or complete."""
+    data = read_state(workdir)
+    if data is None:
+        return RunState("not-started", "no install state in this work directory", {})
+    phases: dict[str, dict[str, Any]] = {n: dict((data.get("phases") or {}).get(n)
+                                                 or {"status": "pending"}) for n in PHASE_NAMES}
+    common: dict[str, Any] = {"phases": phases, "provider": data.get("provider"),
+                              "installer": dict(data.get("installer") or {})}
+    running = next((n for n, p in phases.items() if p.get("status") == "running"), None)
+    if _locked(workdir):
+        return RunState("running", f"a run is under way (phase {running or 'starting'})", **common)
+    failed = next((n for n, p in phases.items() if p.get("status") == "failed"), None)
+    if failed is not None:
+        return RunState("failed", f"phase {failed} failed: {phases[failed].get('error', '?')}",
+                        **common)
+    if all(p.get("status") == "finished" for p in phases.values()):
+        return RunState("complete", "every phase finished", **common)
+    pending = next(n for n, p in phases.items() if p.get("status") != "finished")
+    why = ("the last run ended without finishing it (crashed or killed)"
+           if running else phases[pending].get("status", "pending"))
+    return RunState("stopped", f"stopped before phase {pending} ({why})", **common)
+
+
+# -- the cluster tree -------------------------------------------------------------------------
+
+
+@attrs.frozen
+class TreeNode:
+    """One object of the tree: ``state`` is its phase or count (``Provisioned``, ``3/3 ready``),
+    ``ready`` its ``Ready`` condition (``True``/``False``/``Unknown``, "" when it has none),
+    ``reason``/``message`` those of the condition that explains it (when not ready)."""
+
+    kind: str
+    name: str
+    state: str = ""
+    ready: str = ""
+    reason: str = ""
+    message: str = ""
+    node: str = ""
+    children: tuple[TreeNode, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return attrs.asdict(self)
+
+    def walk(self) -> list[TreeNode]:
+        out = [self]
+        for child in self.children:
+            out.extend(child.walk())
+        return out
+
+
+def _conditions(obj: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return list((obj.get("status") or {}).get("conditions") or [])
+
+
+def _node(obj: Mapping[str, Any], state: str = "", children: tuple[TreeNode, ...] = ()) -> TreeNode:
+    conds = _conditions(obj)
+    ready = next((c for c in conds if c.get("type") == "Ready"), None)
+    status = obj.get("status") or {}
+    ready_text = str(ready.get("status", "")) if ready else (
+        "True" if status.get("ready") is True else "False" if status.get("ready") is False else "")
+    # the condition that explains a not-ready object: Ready itself, else the first False one
+    why = ready if ready and ready.get("status") != "True" else next(
+        (c for c in conds if c.get("status") == "False"), None)
+    meta = obj.get("metadata") or {}
+    node_ref = (status.get("nodeRef") or {}).get("name", "")
+    return TreeNode(str(obj.get("kind", "")), str(meta.get("name", "")), state, ready_text,
+                    str((why or {}).get("reason", "") or ""), str((why or {}).get("message", "") or ""),
+                    str(node_ref), children)
+
+
+def _missing(ref: Mapping[str, Any], kube: KubeClient, deadline: Deadline) -> TreeNode:
+    served = kube.has_kind(str(ref.get("apiVersion", "")), str(ref.get("kind", "")), deadline=deadline)
+    return TreeNode(str(ref.get("kind", "")), str(ref.get("name", "")),
+                    "not found" if served else "kind not served")
+
+
+def _ref(kube: KubeClient, ref: Mapping[str, Any] | None, deadline: Deadline) -> Mapping[str, Any] | None:
+    """The object a reference names; None when it is absent or its kind is not served."""
+    if not ref or not ref.get("kind") or not ref.get("name"):
+        return None
+    api_version, kind = str(ref.get("apiVersion", "")), str(ref["kind"])
+    if not kube.has_kind(api_version, kind, deadline=deadline):
+        return None
+    return kube.get(api_version, kind, str(ref["name"]), str(ref.get("namespace") or NAMESPACE),
+                    deadline=deadline)
+
+
+def _machine(kube: KubeClient, machine: Mapping[str, Any], deadline: Deadline) -> TreeNode:
+    infra_ref = (machine.get("spec") or {}).get("infrastructureRef")
+    infra = _ref(kube, infra_ref, deadline)
+    children = (_node(infra),) if infra else ((_missing(infra_ref, kube, deadline),) if infra_ref else ())
+    return _node(machine, str((machine.get("status") or {}).get("phase") or ""), children)
+
+
+def _replicas(obj: Mapping[str, Any]) -> str:
+    spec, status = obj.get("spec") or {}, obj.get("status") or {}
+    want = spec.get("replicas", status.get("replicas"))
+    if want is None:
+        return ""
+    return f"{status.get('readyReplicas') or 0}/{want} ready"
+
+
+def cluster_tree(kube: KubeClient, deadline: Deadline, *, name: str = GLOBAL,
+                 namespace: str = NAMESPACE) -> TreeNode | None:
+    """Cluster → infrastructure cluster, control plane → its Machines → their infrastructure
+    machines, machine deployments → theirs; None when there is no ``Cluster`` yet."""
+    if not kube.has_kind(CAPI, "Cluster", deadline=deadline):
+        return None
+    cluster = kube.get(CAPI, "Cluster", name, namespace, deadline=deadline)
+    if cluster is None:
+        return None
+    spec = cluster.get("spec") or {}
+    machines: list[Mapping[str, Any]] = []
+    if kube.has_kind(CAPI, "Machine", deadline=deadline):
+        items, _rv = kube.list(CAPI, "Machine", namespace, deadline=deadline)
+        machines = sorted((m for m in items
+                           if (m.get("metadata") or {}).get("labels", {}).get(CLUSTER_LABEL) == name
+                           or (m.get("spec") or {}).get("clusterName") == name),
+                          key=lambda m: str((m.get("metadata") or {}).get("name")))
+    children: list[TreeNode] = []
+    infra_ref = spec.get("infrastructureRef")
+    infra = _ref(kube, infra_ref, deadline)
+    if infra is not None:
+        children.append(_node(infra))
+    elif infra_ref:
+        children.append(_missing(infra_ref, kube, deadline))
+    cp_ref = spec.get("controlPlaneRef")
+    control_plane = _ref(kube, cp_ref, deadline)
+    cp_kind = str((cp_ref or {}).get("kind", ""))
+
+    def in_control_plane(m: Mapping[str, Any]) -> bool:
+        meta = m.get("metadata") or {}
+        return CONTROL_PLANE_LABEL in (meta.get("labels") or {}) or any(
+            o.get("kind") == cp_kind for o in meta.get("ownerReferences") or [])
+
+    cp_machines = [m for m in machines if in_control_plane(m)]
+    rest = [m for m in machines if not in_control_plane(m)]
+    if control_plane is not None:
+        children.append(_node(control_plane, _replicas(control_plane),
+                              tuple(_machine(kube, m, deadline) for m in cp_machines)))
+    elif cp_ref:
+        children.append(attrs.evolve(_missing(cp_ref, kube, deadline), children=tuple(
+            _machine(kube, m, deadline) for m in cp_machines)))
+    if kube.has_kind(CAPI, "MachineDeployment", deadline=deadline):
+        deployments, _rv = kube.list(CAPI, "MachineDeployment", namespace,
+                                     label_selector=f"{CLUSTER_LABEL}={name}", deadline=deadline)
+        for md in sorted(deployments, key=lambda d: str(d["metadata"]["name"])):
+            md_name = md["metadata"]["name"]
+            own = [m for m in rest if (m.get("metadata") or {}).get("labels", {}).get(DEPLOYMENT_LABEL) == md_name]
+            rest = [m for m in rest if m not in own]
+            children.append(_node(md, _replicas(md), tuple(_machine(kube, m, deadline) for m in own)))
+    children.extend(_machine(kube, m, deadline) for m in rest)
+    return _node(cluster, str((cluster.get("status") or {}).get("phase") or ""), tuple(children))
+
+
+@attrs.frozen
+class ClusterView:
+    """What the bootstrap cluster said: ``tree`` when reachable, else ``error`` (in words)."""
+
+    server: str = ""
+    reachable: bool = False
+    error: str = ""
+    tree: TreeNode | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"server": self.server, "reachable": self.reachable, "error": self.error,
+                "tree": self.tree.as_dict() if self.tree else None}
+
+
+def read_cluster(kubeconfig: str, seconds: float = 10.0) -> ClusterView:
+    """The tree of the bootstrap cluster behind ``kubeconfig``; an error in words if unreachable."""
+    from ..clients.kube import KubeClient
+    from ..clients.retry import Deadline
+    from ..errors import AcpInstallError
+
+    try:
+        kube = KubeClient(kubeconfig, request_timeout=min(seconds, 5.0))
+    except AcpInstallError as err:
+        return ClusterView(error=err.message)
+    try:
+        tree = cluster_tree(kube, Deadline(seconds))
+        return ClusterView(kube.server, True, "", tree)
+    except AcpInstallError as err:
+        return ClusterView(kube.server, False, err.message)
+    finally:
+        kube.close()
+
+
+def installer_stage(address: str, seconds: float = 5.0) -> tuple[str, str]:
+    """(the installer's stage in one line, "") or ("", why it could not be read).
+
+    A snapshot, not a wait: each request may take ``seconds``, but a refused or failing
+    installer is retried for a second at most (after the install it is usually gone).
+    """
+    from ..clients.installer import InstallerClient
+    from ..clients.retry import Deadline
+    from ..errors import AcpInstallError
+
+    try:
+        with InstallerClient(address, timeout=seconds) as client:
+            return client.progress(deadline=Deadline(min(seconds, 1.0))).summary(), ""
+    except AcpInstallError as err:
+        return "", err.message

@@ -1,0 +1,160 @@
+"""``acp-install status``: the run state as exit code, and the live objects as a tree.
+
+Against a real sandbox through the CLI. The "running" case holds the Machines where they are
+(a sandbox hold), so the install is observably under way whatever the machine's load.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kubernetes import dynamic
+
+from acp_install.cli.main import main
+from acp_install.engine import Engine, PhaseProgress, Timeouts
+from acp_install_sandbox import Sandbox
+
+from sandbox_helpers import api_client
+from specs import example, write
+
+Factory = Callable[..., Sandbox]
+
+
+def status(capsys: pytest.CaptureFixture[str], workdir: Path, sb: Sandbox | None,
+           *extra: str) -> tuple[int, str]:
+    args = ["status", "--workdir", str(workdir), *extra]
+    if sb is not None:
+        args += ["--kubeconfig", str(sb.kubeconfig_path)]
+    rc = main(args)
+    return rc, capsys.readouterr().out
+
+
+def install(sb: Sandbox, spec: Path, workdir: Path, *extra: str) -> int:
+    return main(["install", "-f", str(spec), "--kubeconfig", str(sb.kubeconfig_path), "--workdir",
+                 str(workdir), "-q", "--timeout-scale", "0.05", "--poll-interval", "0.1", *extra])
+
+
+def live_machines(sb: Sandbox) -> set[str]:
+    """Every Machine of the global cluster, as the official client lists it."""
+    dyn = dynamic.DynamicClient(api_client(sb))
+    machines = dyn.resources.get(api_version="cluster.x-k8s.io/v1beta1", kind="Machine")
+    return {m.metadata.name for m in machines.get(namespace="cpaas-system").items}
+
+
+def tree_objects(tree: dict[str, Any]) -> list[dict[str, Any]]:
+    out = [tree]
+    for child in tree["children"]:
+        out.extend(tree_objects(child))
+    return out
+
+
+@pytest.fixture
+def spec(tmp_path: Path, canaries: dict[str, str]) -> Path:
+    return write(tmp_path / "spec.yaml", example("dcs"))
+
+
+def test_not_started(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    rc, out = status(capsys, tmp_path, None)
+    assert rc == 20 and "not started" in out
+    rc, out = status(capsys, tmp_path, None, "-o", "json")
+    assert rc == 20 and json.loads(out)["state"] == "not-started"
+    assert main(["status", "--workdir", str(tmp_path / "nope")]) == 2
+
+
+def test_complete_lists_every_machine(capsys: pytest.CaptureFixture[str], sandbox_factory: Factory,
+                                      spec: Path, tmp_path: Path, canaries: dict[str, str]) -> None:
+    sb = sandbox_factory(scenario="happy", speed=50)
+    assert install(sb, spec, tmp_path / "w") == 0
+    capsys.readouterr()
+    rc, out = status(capsys, tmp_path / "w", sb)
+    assert rc == 0 and "install complete" in out
+    machines = live_machines(sb)
+    assert len(machines) == 3
+    for name in machines:  # every machine in the tree, under the control plane
+        assert f"Machine/{name} " in out
+    assert "Cluster/global " in out and "KubeadmControlPlane/global-kcp" in out
+    assert "installer stage: Success 100%" in out
+    rc, out = status(capsys, tmp_path / "w", sb, "-o", "json")
+    doc = json.loads(out)
+    assert rc == 0 and doc["state"] == "complete" and doc["cluster"]["reachable"] is True
+    tree = doc["cluster"]["tree"]
+    assert (tree["kind"], tree["name"], tree["state"], tree["ready"]) == ("Cluster", "global", "Provisioned", "True")
+    kcp = next(c for c in tree["children"] if c["kind"] == "KubeadmControlPlane")
+    assert kcp["state"] == "3/3 ready"
+    assert {m["name"] for m in kcp["children"] if m["kind"] == "Machine"} == machines
+    assert all(m["node"] for m in kcp["children"])  # each Machine's node
+    for value in canaries.values():
+        assert value not in out
+
+
+def test_failed(capsys: pytest.CaptureFixture[str], sandbox_factory: Factory, spec: Path, tmp_path: Path) -> None:
+    sb = sandbox_factory(scenario="installer-fail", speed=50)
+    assert install(sb, spec, tmp_path / "w") == 11
+    capsys.readouterr()
+    rc, out = status(capsys, tmp_path / "w", sb)
+    assert rc == 23, out
+    assert "failed, phase monitor failed" in out
+    assert "installer stage: Failed" in out
+    rc, out = status(capsys, tmp_path / "w", sb, "-o", "yaml")
+    assert rc == 23 and "state: failed" in out
+
+
+def test_stopped_and_unreachable_cluster(capsys: pytest.CaptureFixture[str], sandbox_factory: Factory,
+                                         spec: Path, tmp_path: Path) -> None:
+    sb = sandbox_factory(scenario="happy", speed=50)
+    assert install(sb, spec, tmp_path / "w", "--until", "manifest") == 0
+    capsys.readouterr()
+    rc, out = status(capsys, tmp_path / "w", sb)
+    assert rc == 22 and "stopped before phase control-plane" in out
+    assert "Cluster/global" in out
+    sb.stop()
+    rc, out = status(capsys, tmp_path / "w", sb, "--timeout", "2")
+    assert rc == 22 and "cluster: not reachable" in out  # the state file still answers
+    rc, out = status(capsys, tmp_path / "w", sb, "--no-cluster")
+    assert rc == 22 and "cluster" not in out.split("\n", 1)[1]
+
+
+def test_running_shows_the_machines_under_way(capsys: pytest.CaptureFixture[str], sandbox_factory: Factory,
+                                              spec: Path, tmp_path: Path) -> None:
+    sb = sandbox_factory(scenario="happy", speed=50)
+    hold = sb.hold("Machine", None, "cpaas-system", at=("status.phase", "Provisioned"))
+    waiting = threading.Event()
+
+    def watch(event: Any) -> None:
+        if isinstance(event, PhaseProgress) and "machines: 3 Provisioned" in event.message:
+            waiting.set()
+
+    engine = Engine.from_spec(str(spec), kubeconfig=sb.kubeconfig_path, workdir=tmp_path / "w",
+                              timeouts=Timeouts().with_overrides(control_plane=120), poll_interval=0.1,
+                              resync=2.0)
+    engine.subscribe(watch)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            engine.run(until="control-plane")
+        except BaseException as err:  # pragma: no cover - shown by the assert below
+            errors.append(err)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        assert waiting.wait(60), "the control plane wait never saw the held machines"
+        rc, out = status(capsys, tmp_path / "w", sb, "-o", "json")
+        doc = json.loads(out)
+        assert rc == 21 and doc["state"] == "running"
+        assert doc["phases"]["control-plane"]["status"] == "running"
+        machines = [o for o in tree_objects(doc["cluster"]["tree"]) if o["kind"] == "Machine"]
+        assert {m["name"] for m in machines} == live_machines(sb)
+        assert {m["state"] for m in machines} == {"Provisioned"}
+    finally:
+        sb.release(hold)
+        thread.join(120)
+    assert not errors and not thread.is_alive()
+    rc, _ = status(capsys, tmp_path / "w", sb)
+    assert rc == 22  # stopped after --until control-plane
