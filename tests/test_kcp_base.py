@@ -153,3 +153,15 @@ def test_no_audit_policy_warning_any_more(provider: str, tmp_path: Path,
     spec = write(tmp_path / "s.yaml", _spec(provider, **TAGS))
     assert main(["validate", "-f", str(spec)]) == 0
     assert "auditPolicyFile" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("provider", sorted(PROVIDERS))
+def test_cluster_annotations_override_and_bad_keys(provider: str, tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    data = _spec(provider, **TAGS, clusterAnnotations={"example.com/owner": "ops"})
+    _kcp, _workers, objects = _bodies(render(tmp_path, data))
+    assert by_kind(objects, "Cluster")[0]["metadata"]["annotations"]["example.com/owner"] == "ops"
+    data = _spec(provider, **TAGS, clusterAnnotations={"example.com/bad key": "x"})
+    spec = write(tmp_path / "bad.yaml", data)
+    assert main(["validate", "-f", str(spec)]) == 3
+    assert "platform.clusterAnnotations.example.com/bad key" in capsys.readouterr().err

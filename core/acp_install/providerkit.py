@@ -23,6 +23,7 @@ from . import netcheck, templating
 from .naming import PREFIX, WHY_PREFIX
 from .records import Finding, KubeadmContribution, KubeadmFile, ObjectRef, SpecExample, WorkerGroup
 from .spec.model import InstallSpec
+from .yamlio import join_path
 
 P = TypeVar("P")
 
@@ -234,3 +235,19 @@ def image_tag_findings(findings: Findings, *, dns_image_tag: str | None, etcd_im
                 "one of your Alauda OS image",
                 f"set it to the {what} column of your ACP release's row in the {OS_SUPPORT_MATRIX}"
                 f"{also}", "image-tags")
+
+
+#: A Kubernetes annotation / label key: optional DNS-subdomain prefix and '/', then a name.
+QUALIFIED_NAME = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+                            r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+
+
+def annotation_findings(findings: Findings, path: str, annotations: Mapping[str, str]) -> Iterator[Finding]:
+    """Errors for annotation keys the API server would reject, so a typo in a user-given
+    annotation stops the run before anything is applied instead of failing the apply."""
+    for key in annotations:
+        prefix = key.rpartition("/")[0]
+        if not QUALIFIED_NAME.match(key) or len(prefix) > 253:
+            yield findings.error(join_path(path, key), f"{key!r} is not a valid annotation key",
+                                 "use [prefix/]name: a DNS subdomain prefix, a name of at most 63 "
+                                 "letters, digits, '-', '_' or '.'", "annotations")

@@ -11,6 +11,7 @@ from acp_install.provider import (
     Finding,
     Findings,
     InstallSpec,
+    annotation_findings,
     image_tag_findings,
     netcheck,
     platform_of,
@@ -253,6 +254,7 @@ def check(spec: InstallSpec) -> Iterator[Finding]:
                                "bm-join-cidr")
     yield from image_tag_findings(findings, dns_image_tag=p.dnsImageTag, etcd_image_tag=p.etcdImageTag,
                                   also="; they must match the images baked into the base image")
+    yield from annotation_findings(findings, "platform.clusterAnnotations", p.clusterAnnotations)
     if not p.kubeOvnVersion and "cpaas.io/kube-ovn-version" not in p.clusterAnnotations:
         yield findings.warning("platform.kubeOvnVersion", "not set: the recommended Cluster annotation "
                                "cpaas.io/kube-ovn-version is not rendered (the provider falls back to the "

@@ -12,6 +12,7 @@ from acp_install.provider import (
     Finding,
     Findings,
     InstallSpec,
+    annotation_findings,
     image_tag_findings,
     netcheck,
     platform_of,
@@ -130,6 +131,7 @@ def _check_machines(spec: InstallSpec, m: Machines, path: str, required: Sequenc
 def _check_kcp_base(spec: InstallSpec, p: DcsPlatform) -> Iterator[Finding]:
     """The values the documented base needs from the user and cannot default (warnings: the
     install works, the cluster just differs from the documented one)."""
+    yield from annotation_findings(findings, "platform.clusterAnnotations", p.clusterAnnotations)
     yield from image_tag_findings(findings, dns_image_tag=p.dnsImageTag, etcd_image_tag=p.etcdImageTag,
                                   also=" or the cpaas.io/dcs-vm-template ConfigMap (corednsTag, etcdTag)")
     if not spec.kubeOvnJoinCIDR and "cpaas.io/kube-ovn-join-cidr" not in p.clusterAnnotations:

@@ -10,6 +10,7 @@ from acp_install.provider import (
     Finding,
     Findings,
     InstallSpec,
+    annotation_findings,
     image_tag_findings,
     netcheck,
     platform_of,
@@ -177,6 +178,7 @@ def _check_elb(spec: InstallSpec, p: HcsPlatform, subnets: set[str],
 
 def _check_kcp_base(spec: InstallSpec, p: HcsPlatform) -> Iterator[Finding]:
     """Values the documented base needs from the user and cannot default (warnings)."""
+    yield from annotation_findings(findings, "platform.clusterAnnotations", p.clusterAnnotations)
     if not p.imageRepository:
         yield findings.warning("platform.imageRepository", "not set: kubeadm pulls the control "
                                "plane images from its default registry (registry.k8s.io)",

@@ -19,6 +19,7 @@ from acp_install.provider import (
     Finding,
     Findings,
     InstallSpec,
+    annotation_findings,
     image_tag_findings,
     netcheck,
     platform_of,
@@ -70,6 +71,7 @@ def check(spec: InstallSpec) -> Iterator[Finding]:
 
 def _check_kcp_base(spec: InstallSpec, p: VspherePlatform) -> Iterator[Finding]:
     """Values the documented base needs from the user and cannot default (warnings)."""
+    yield from annotation_findings(findings, "platform.clusterAnnotations", p.clusterAnnotations)
     yield from image_tag_findings(findings, dns_image_tag=p.dnsImageTag, etcd_image_tag=p.etcdImageTag,
                                   also="; they must match the images preloaded in the template")
     if not spec.kubeOvnJoinCIDR and "cpaas.io/kube-ovn-join-cidr" not in p.clusterAnnotations:
