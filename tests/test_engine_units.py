@@ -76,10 +76,13 @@ def test_unreachable_api_server_is_a_cluster_error_after_retries(tmp_path: Path)
         "contexts": [{"name": "x", "context": {"cluster": "x", "user": "x"}}],
         "users": [{"name": "x", "user": {"token": "t"}}]}))
     retries: list[str] = []
-    with KubeClient(kubeconfig, on_retry=retries.append, request_timeout=1) as kube, \
+    with KubeClient(kubeconfig, on_retry=retries.append, request_timeout=1,
+                    connect_grace=0.2) as kube, \
             pytest.raises(ClusterError, match=r"127\.0\.0\.1:9"):
-        kube.get("v1", "Namespace", "cpaas-system", deadline=Deadline(1.5))
-    assert retries, "connection failures must be retried before giving up"
+        kube.get("v1", "Namespace", "cpaas-system", deadline=Deadline(30))
+    # never reached: a wrong address or a cluster that is down, said once (not per retry);
+    # a refused connection after the server once answered is retried (test_kube_faults.py)
+    assert retries == []
 
 
 def test_timeouts_scale_and_overrides() -> None:

@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from .api import Api, decode_body
 from .errors import ApiError, status_body
+from .faults import Faults
 from .kinds import ResourceType
 from .openapi import OPENAPI_V2_PROTOBUF, v3_document, v3_root
 from .serving import BackgroundServer
@@ -88,6 +89,7 @@ class ApiServer(BackgroundServer):
         super().__init__()
         self.api = api
         self.token = token
+        self.faults = Faults()
         self.stopping = threading.Event()
         self._httpd = _Server((address, port), _Handler, self)
         self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True, do_handshake_on_connect=False)
@@ -187,6 +189,11 @@ class _Handler(BaseHTTPRequestHandler):
             if path not in _PUBLIC and not self._authorized():
                 self._body()
                 raise ApiError(401, "Unauthorized", "Unauthorized")
+            fault = self.server.owner.faults.take(method, path)
+            if fault is not None:
+                self._body()
+                raise ApiError(fault.status, "ServiceUnavailable" if fault.status == 503 else "InternalError",
+                               f"injected fault (sandbox): HTTP {fault.status} for {method} {path}")
             self._route(method, path, query)
         except ApiError as err:
             if self._status == 0:

@@ -27,6 +27,7 @@ from .apiserver import ApiServer
 from .catalog import Catalog
 from .controllers import Controllers
 from .declarations import installed
+from .faults import Fault
 from .holds import Hold, Holds, Until
 from .installer import InstallerServer
 from .kinds import BUILTIN, Kinds
@@ -197,6 +198,14 @@ class Sandbox:
         they get there — until :meth:`release` (or, ``until="observed"``, until a client has
         read them held). Binds every controller pass that starts after this returns."""
         return self.api.holds.add(Hold(kind, name, namespace, at, until))
+
+    def fail(self, path: str, *, status: int = 503, times: int = 1, method: str = "GET") -> Fault:
+        """Answer ``status`` to the next ``times`` API requests to ``path`` (a prefix when it
+        ends with ``*``), e.g. ``fail("/api/v1", times=2)`` for a discovery that is briefly
+        unavailable; ``Fault.served`` counts the requests it answered."""
+        if self._server is None:
+            raise RuntimeError("sandbox not started")
+        return self._server.faults.add(Fault(path, status, times, method.upper()))
 
     def release(self, hold: Hold) -> None:
         """End a hold; the controllers move the object on from their next pass."""

@@ -447,6 +447,7 @@ def status(workdir: str, kubeconfig: str | None, no_cluster: bool, timeout: floa
                           "exit_code": state.exit_code, "provider": state.provider,
                           "phases": state.phases,
                           "installer": {**state.installer, "stage": stage, "error": stage_error},
+                          "tls": state.tls,
                           "cluster": cluster.as_dict() if cluster else None}, fmt)
         return state.exit_code
     if state.state == "not-started":
@@ -470,6 +471,9 @@ def status(workdir: str, kubeconfig: str | None, no_cluster: bool, timeout: floa
         sent = ("sent" if inst.get("sent") else "sending (unconfirmed)" if inst.get("sending")
                 else "refused by the installer" if inst.get("refused") else "not sent")
         click.echo(f"installer request: {sent} to {inst.get('address', '?')}")
+    if state.tls.get("verify") is False:
+        click.echo(f"TLS verification: OFF for {state.tls.get('server', '?')} "
+                   "(the kubeconfig sets insecure-skip-tls-verify: true)")
     if stage:
         click.echo(f"installer stage: {stage}")
     elif stage_error:

@@ -17,9 +17,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import socket
 import ssl
 import tempfile
+import time
+import warnings
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -27,7 +31,9 @@ import urllib3
 import yaml
 from kubernetes import config, dynamic, watch
 from kubernetes.client.exceptions import ApiException
+from kubernetes.dynamic.discovery import LazyDiscoverer
 from kubernetes.dynamic.exceptions import DynamicApiError, ResourceNotFoundError
+from kubernetes.dynamic.resource import Resource, ResourceList
 
 from ..errors import ClusterError
 from .redact import Redactor
@@ -53,6 +59,74 @@ def is_transient(err: BaseException) -> bool:
     if isinstance(err, DynamicApiError | ApiException):
         return _status(err) in TRANSIENT_STATUS or _status(err) == 410
     return isinstance(err, urllib3.exceptions.HTTPError | ConnectionError | TimeoutError)
+
+
+def _chain(err: BaseException) -> list[BaseException]:
+    """The error and every error it wraps (urllib3 nests the socket's error in layers)."""
+    chain: list[BaseException] = []
+    cause: BaseException | None = err
+    while cause is not None and cause not in chain:
+        chain.append(cause)
+        nested = cause.args[0] if cause.args and isinstance(cause.args[0], BaseException) else None
+        reason = getattr(cause, "reason", None)
+        cause = (cause.__cause__ or cause.__context__ or nested
+                 or (reason if isinstance(reason, BaseException) else None))
+    return chain
+
+
+def tls_failure(err: BaseException) -> ssl.SSLError | None:
+    """The TLS error behind ``err`` (wrong or missing CA, name or IP not in the certificate).
+
+    Permanent: the same certificate fails the same way on every retry.
+    """
+    return next((c for c in _chain(err) if isinstance(c, ssl.SSLError)), None)
+
+
+def refused(err: BaseException) -> bool:
+    """Nothing listens at the address (the socket's ECONNREFUSED, however wrapped)."""
+    return any(isinstance(c, ConnectionRefusedError) for c in _chain(err))
+
+
+def _tls_hint(server: str, err: ssl.SSLError) -> str:
+    text = str(err)
+    if "mismatch" in text or "doesn't match" in text or "not valid for" in text:
+        return (f"the server certificate does not name {server}'s host: use the address the "
+                "cluster's own kubeconfig gives (a VIP or IP in its SANs), not another one")
+    return ("the kubeconfig's certificate-authority-data (or certificate-authority file) is "
+            f"not the CA that signed {server}'s certificate, or is missing: a re-created "
+            "bootstrap cluster has a new CA, so use the kubeconfig it wrote "
+            "(/var/cpaas/data/alauda.kubeconfig); check with kubectl --kubeconfig FILE get nodes")
+
+
+class _StrictDiscoverer(LazyDiscoverer):
+    """The library's lazy discovery, except that a 503 on a group version is an error.
+
+    ``LazyDiscoverer.get_resources_for_api_version`` turns a 503 (an aggregated API or the
+    server itself briefly unavailable) into "no resources", which a lookup then reads as "this
+    kind is not served" — aborting an install on a transient fault. Here the 503 propagates and
+    is retried like any other; "not served" is concluded only from a successful answer. The
+    body is the library's (kubernetes 37) otherwise.
+    """
+
+    def get_resources_for_api_version(self, prefix: str, group: str, version: str,
+                                      preferred: bool) -> dict[str, list[Any]]:
+        resources: dict[str, list[Any]] = defaultdict(list)
+        subresources: dict[str, dict[str, Any]] = {}
+        path = "/".join(filter(None, [prefix, group, version]))
+        response = self.client.request("GET", path).resources or []
+        for sub in (r for r in response if "/" in r["name"]):
+            resource, name = sub["name"].split("/", 1)
+            subresources.setdefault(resource, {})[name] = sub
+        for raw in (r for r in response if "/" not in r["name"]):
+            for key in ("prefix", "group", "api_version", "client", "preferred"):
+                raw.pop(key, None)
+            resources[raw["kind"]].append(Resource(
+                prefix=prefix, group=group, api_version=version, client=self.client,
+                preferred=preferred, subresources=subresources.get(raw["name"]), **raw))
+            listing = ResourceList(self.client, group=group, api_version=version,
+                                   base_kind=raw["kind"])
+            resources[listing.kind].append(listing)
+        return resources
 
 
 def _reason(err: BaseException) -> str:
@@ -138,13 +212,25 @@ class KubeClient:
         on_retry: called with a short message whenever a transient error is retried.
         redact: applied to every reason the API server gives before it goes into a message
             (a validation error may quote a field's value, e.g. a Secret's).
+        connect_grace: seconds a refused connection is retried (silently) before this client
+            has ever reached the server: nothing listening at the address is a wrong address or
+            a cluster that is down, not a transient fault, and says so in seconds. Once the
+            server has answered, a refused connection is a restart and is retried in the
+            caller's deadline like any transient fault.
+
+    TLS failures (wrong or missing CA, an address not in the certificate) are never retried.
+    ``insecure`` is true when the kubeconfig sets ``insecure-skip-tls-verify: true``; the
+    library's warning on every request to that server is silenced (the engine says it once).
     """
 
     def __init__(self, kubeconfig: str | os.PathLike[str], *, context: str | None = None,
                  request_timeout: float = 30.0,
                  on_retry: Callable[[str], None] | None = None,
-                 redact: Redactor | None = None) -> None:
+                 redact: Redactor | None = None, connect_grace: float = 3.0) -> None:
         self.kubeconfig = str(kubeconfig)
+        self.connect_grace = connect_grace
+        self._contacted = False
+        self._refused_since: float | None = None
         self.redact = redact if redact is not None else Redactor()
         self.request_timeout = request_timeout
         self.on_retry = on_retry
@@ -159,6 +245,12 @@ class KubeClient:
                                hint="pass --kubeconfig with the minialauda kubeconfig "
                                     "(/var/cpaas/data/alauda.kubeconfig)") from None
         _check_server(self.kubeconfig, str(self.api_client.configuration.host))
+        self.insecure = not self.api_client.configuration.verify_ssl
+        if self.insecure:
+            host = urllib3.util.parse_url(self.server).host or ""
+            warnings.filterwarnings(
+                "ignore", category=urllib3.exceptions.InsecureRequestWarning,
+                message=rf"Unverified HTTPS request is being made to host '{re.escape(host)}'")
         # A private discovery cache: the default one in /tmp is keyed by host:port only, and
         # a sandbox reusing a port would otherwise see another run's kinds.
         self._cache_dir = tempfile.TemporaryDirectory(prefix="acp-install-discovery-")
@@ -183,18 +275,48 @@ class KubeClient:
     def server(self) -> str:
         return str(self.api_client.configuration.host)
 
+    def _transient(self, err: BaseException) -> bool:
+        """Worth retrying here: :func:`is_transient`, except TLS failures (permanent) and a
+        refused connection to a server never reached, past ``connect_grace``."""
+        if tls_failure(err) is not None:
+            return False
+        if refused(err) and not self._contacted:
+            now = time.monotonic()
+            if self._refused_since is None:
+                self._refused_since = now
+            return now - self._refused_since < self.connect_grace
+        return is_transient(err)
+
     def _call(self, fn: Callable[[], Any], what: str, deadline: Deadline | None) -> Any:
         def on_retry(err: BaseException, sleep: float) -> None:
+            if refused(err) and not self._contacted:
+                return  # one line at the end, not one per retry
             if self.on_retry is not None:
                 self.on_retry(f"{what}: {self._reason(err)}; retrying in {sleep:.1f}s")
 
         try:
-            return retry_call(fn, transient=is_transient, deadline=deadline or Deadline(60),
-                              on_retry=on_retry)
+            out = retry_call(fn, transient=self._transient, deadline=deadline or Deadline(60),
+                             on_retry=on_retry)
         except (DynamicApiError, ApiException, urllib3.exceptions.HTTPError, OSError) as err:
-            raise ClusterError(f"{what} failed: {self._reason(err)}",
-                               hint=f"check that {self.server} is minialauda and reachable "
-                                    "(kubectl get nodes)") from None
+            raise self._error(what, err) from None
+        self._contacted = True
+        return out
+
+    def _error(self, what: str, err: BaseException) -> ClusterError:
+        tls = tls_failure(err)
+        if tls is not None:
+            return ClusterError(f"{what} failed: TLS with {self.server} failed: "
+                                f"{self.redact(str(tls.reason or tls))[:200]}",
+                                hint=_tls_hint(self.server, tls))
+        if refused(err) and not self._contacted:
+            return ClusterError(f"{what} failed: connection refused: nothing listens at "
+                                f"{self.server}",
+                                hint="check the server address in the kubeconfig and that the "
+                                     "bootstrap cluster is running (kubectl --kubeconfig "
+                                     f"{self.kubeconfig} get nodes)")
+        return ClusterError(f"{what} failed: {self._reason(err)}",
+                            hint=f"check that {self.server} is minialauda and reachable "
+                                 "(kubectl get nodes)")
 
     @property
     def dyn(self) -> dynamic.DynamicClient:
@@ -203,9 +325,9 @@ class KubeClient:
     def _client(self, deadline: Deadline | None) -> dynamic.DynamicClient:
         if self._dyn is None:
             cache = os.path.join(self._cache_dir.name, "discovery.json")
-            self._dyn = self._call(lambda: dynamic.DynamicClient(self.api_client,
-                                                                 cache_file=cache),
-                                   f"API discovery at {self.server}", deadline)
+            self._dyn = self._call(lambda: dynamic.DynamicClient(
+                self.api_client, cache_file=cache, discoverer=_StrictDiscoverer),
+                f"API discovery at {self.server}", deadline)
         return self._dyn
 
     def _lookup(self, api_version: str, kind: str, deadline: Deadline | None) -> Any | None:
@@ -380,9 +502,8 @@ class KubeClient:
                 deadline.cancel.check(f"the wait for {kind}/{name}")
                 if isinstance(err, ValueError):
                     raise
-                if not is_transient(err):
-                    raise ClusterError(f"watch {kind}/{name} failed: {self._reason(err)}"
-                                       ) from None
+                if not self._transient(err):
+                    raise self._error(f"watch {kind}/{name}", err) from None
                 if self.on_retry is not None and _status(err) != 410:
                     self.on_retry(f"watch {kind}/{name}: {self._reason(err)}; resyncing")
                 deadline.within(0.5).sleep(0.5)

@@ -335,6 +335,7 @@ class Engine:
             self._redact = found
             kube = KubeClient(self.kubeconfig, on_retry=lambda m: self._emit(EngineWarning(m)),
                               redact=self._redact)
+            self._note_tls(state, kube)
             try:
                 self._check_cluster(state, kube)
             except BaseException:
@@ -373,6 +374,21 @@ class Engine:
         state.data["plan"] = digest
         state.data["provider"] = self.plan.provider.id
         state.save()
+
+    def _note_tls(self, state: StateStore, kube: Any) -> None:
+        """Say once, loudly, that the kubeconfig turns TLS verification off, and record it.
+
+        The library would warn on every request instead (dozens of identical lines); the
+        client silences those, so this is the one place it is said.
+        """
+        state.note("tls", server=kube.server, verify=not kube.insecure)
+        if kube.insecure:
+            self._emit(EngineWarning(
+                f"TLS VERIFICATION IS OFF for {kube.server}: the kubeconfig sets "
+                "insecure-skip-tls-verify: true, so anything on the network path can pose as "
+                "the bootstrap cluster and receive the secrets this install applies. Put the "
+                "cluster's CA in certificate-authority-data instead (minialauda's kubeconfig "
+                "/var/cpaas/data/alauda.kubeconfig has it)"))
 
     def _check_cluster(self, state: StateStore, kube: Any) -> None:
         """Refuse to resume against another cluster (e.g. minialauda re-created by setup.sh):

@@ -54,6 +54,8 @@ class RunState:
     phases: dict[str, dict[str, Any]]
     provider: str | None = None
     installer: dict[str, Any] = attrs.field(factory=dict)
+    #: ``{"server": ..., "verify": False}`` when the kubeconfig skipped TLS verification
+    tls: dict[str, Any] = attrs.field(factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -85,7 +87,8 @@ def run_state(workdir: str | os.PathLike[str]) -> RunState:
     phases: dict[str, dict[str, Any]] = {n: dict((data.get("phases") or {}).get(n)
                                                  or {"status": "pending"}) for n in PHASE_NAMES}
     common: dict[str, Any] = {"phases": phases, "provider": data.get("provider"),
-                              "installer": dict(data.get("installer") or {})}
+                              "installer": dict(data.get("installer") or {}),
+                              "tls": dict(data.get("tls") or {})}
     running = next((n for n, p in phases.items() if p.get("status") == "running"), None)
     if _locked(workdir):
         return RunState("running", f"a run is under way (phase {running or 'starting'})", **common)
