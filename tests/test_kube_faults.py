@@ -130,7 +130,8 @@ def test_refused_after_the_server_answered_is_a_restart_and_is_retried(
 
 
 def test_insecure_skip_tls_verify_is_said_once_recorded_and_the_library_is_quiet(
-        sandbox: Sandbox, tmp_path: Path, canaries: dict[str, str]) -> None:
+        sandbox: Sandbox, tmp_path: Path, canaries: dict[str, str],
+        capsys: pytest.CaptureFixture[str]) -> None:
     path = kubeconfig_variant(sandbox, tmp_path / "kubeconfig", certificate_authority_data=None,
                               insecure_skip_tls_verify=True)
     loaded = load_spec(write(tmp_path / "spec.yaml", example("dcs")))
@@ -146,3 +147,7 @@ def test_insecure_skip_tls_verify_is_said_once_recorded_and_the_library_is_quiet
     assert len(said) == 1 and sandbox.server_url in said[0]
     state = read_state(tmp_path / "w")
     assert state is not None and state["tls"] == {"server": sandbox.server_url, "verify": False}
+    from acp_install.cli.main import main
+
+    assert main(["status", "--workdir", str(tmp_path / "w"), "--no-cluster"]) in (0, 22)
+    assert f"TLS verification: OFF for {sandbox.server_url}" in capsys.readouterr().out
