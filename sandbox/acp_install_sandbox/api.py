@@ -41,14 +41,82 @@ PATCH_TYPES = {
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+#: Bounds on one decoded request body: values after alias expansion, and nesting. A 501-byte
+#: YAML alias bomb would otherwise expand to gigabytes; a real API server refuses both.
+MAX_BODY_VALUES = 1_000_000
+MAX_BODY_DEPTH = 200
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """How many values ``root`` becomes once its aliases are expanded, without expanding them
+    (each shared node is sized once); raises ``ApiError`` past the bounds."""
+    sizes: dict[int, int] = {}
+    # iterative post-order walk: deep nesting must not exhaust the stack either
+    stack: list[tuple[yaml.Node, int, bool]] = [(root, 0, False)]
+    while stack:
+        node, depth, done = stack.pop()
+        if depth > MAX_BODY_DEPTH:
+            raise ApiError.bad_request(f"the request body is nested more than {MAX_BODY_DEPTH} levels deep")
+        if id(node) in sizes:
+            continue
+        if isinstance(node, yaml.ScalarNode):
+            sizes[id(node)] = 1
+            continue
+        children = [c for pair in node.value for c in pair] if isinstance(node, yaml.MappingNode) else node.value
+        if done:
+            total = 1 + sum(sizes[id(c)] for c in children)
+            if total > MAX_BODY_VALUES:
+                raise ApiError.bad_request(
+                    f"the request body expands to more than {MAX_BODY_VALUES} values (YAML aliases?)")
+            sizes[id(node)] = total
+            continue
+        stack.append((node, depth, True))
+        stack.extend((c, depth + 1, False) for c in children if id(c) not in sizes)
+    return sizes[id(root)]
+
+
+def _check_depth(data: Any) -> None:
+    """Refuse decoded data nested deeper than :data:`MAX_BODY_DEPTH` (every later step that
+    copies or merges it recurses)."""
+    stack = [(data, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_BODY_DEPTH:
+            raise ApiError.bad_request(f"the request body is nested more than {MAX_BODY_DEPTH} levels deep")
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+
+
+def _load_yaml(text: str) -> Any:
+    """One YAML document, bounded before it is constructed (aliases are not expanded until
+    the size of the expansion is known)."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _expanded_size(node)
+        return loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
 def decode_body(raw: bytes, *, yaml_ok: bool = False) -> Any:
-    """JSON (or YAML for apply) bytes -> data; 400 on garbage."""
+    """JSON (or YAML for apply) bytes -> data; 400 on garbage, on an alias bomb and on nesting
+    too deep to walk."""
     try:
         if yaml_ok:
-            return yaml.load(raw.decode("utf-8"), _Loader)
-        return json.loads(raw.decode("utf-8"))
+            return _load_yaml(raw.decode("utf-8"))
+        data = json.loads(raw.decode("utf-8"))
+        if raw.count(b"[") + raw.count(b"{") > MAX_BODY_DEPTH:
+            _check_depth(data)
+        return data
+    except RecursionError:
+        raise ApiError.bad_request(f"the request body is nested more than {MAX_BODY_DEPTH} levels deep") from None
     except (ValueError, yaml.YAMLError) as err:
-        raise ApiError.bad_request(f"the body of the request was in an unknown format: {err}") from None
+        raise ApiError.bad_request(f"the body of the request was in an unknown format: {str(err)[:500]}") from None
 
 
 class Api:

@@ -168,7 +168,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def _body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
+        raw = (self.headers.get("Content-Length") or "0").strip()
+        if not raw.isdigit():  # "abc", "-1", "1e3": the request cannot be framed
+            self.close_connection = True
+            raise ApiError.bad_request(f"invalid Content-Length header {raw[:40]!r}")
+        length = int(raw)
         if length > _MAX_BODY:
             raise ApiError(413, "RequestEntityTooLarge", "request body too large")
         return self.rfile.read(length) if length > 0 else b""

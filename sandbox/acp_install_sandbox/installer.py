@@ -271,7 +271,7 @@ class InstallerServer(BackgroundServer):
         super().__init__()
         self.api = api
         self.installer = Installer(api, recorder, scenario, speed)
-        self._httpd = ThreadingHTTPServer((address, port), _Handler)
+        self._httpd = _QuietServer((address, port), _Handler)
         self._httpd.daemon_threads = True
         self._httpd.installer = self.installer  # type: ignore[attr-defined]
         self._httpd.recorder = recorder  # type: ignore[attr-defined]
@@ -327,6 +327,18 @@ class InstallerServer(BackgroundServer):
         )
 
 
+#: The installer request is a few KB.
+MAX_BODY = 4 * 1024 * 1024
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A client that resets its connection is the client's business (a test, a killed
+    acp-install): logged at debug level, never a traceback on the sandbox's stderr."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        log.debug("installer: connection error from %s", client_address, exc_info=True)
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "cpaas-installer-sandbox"
@@ -335,6 +347,12 @@ class _Handler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         super().setup()
+
+    def handle(self) -> None:
+        try:
+            super().handle()
+        except (ConnectionError, TimeoutError, OSError):
+            self.close_connection = True
 
     def log_message(self, format: str, *args: Any) -> None:
         log.debug("installer %s " + format, self.address_string(), *args)
@@ -363,10 +381,18 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         installer: Installer = self.server.installer  # type: ignore[attr-defined]
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if 0 < length <= 4 * 1024 * 1024 else b""
+        length_header = (self.headers.get("Content-Length") or "0").strip()
+        length = int(length_header) if length_header.isdigit() else -1
+        raw = self.rfile.read(length) if 0 < length <= MAX_BODY else b""
         name = self.path.split("?")[0].rstrip("/").removeprefix(CONFIG_PREFIX)
-        if name == self.path.split("?")[0].rstrip("/") or not name or "/" in name:
+        if length < 0 or length > MAX_BODY:
+            # the body cannot be framed (or is not read): the connection cannot be reused
+            self.close_connection = True
+            code, payload = (400 if length < 0 else 413), None
+            body = {"status": "BadRequest" if length < 0 else "RequestEntityTooLarge",
+                    "message": f"invalid Content-Length {length_header[:40]!r}" if length < 0
+                    else f"request body larger than {MAX_BODY} bytes"}
+        elif name == self.path.split("?")[0].rstrip("/") or not name or "/" in name:
             code, body, payload = 404, {"status": "NotFound", "message": "not found"}, None
         else:
             try:

@@ -13,6 +13,7 @@ is deleted are garbage-collected (background propagation).
 from __future__ import annotations
 
 import copy
+import re
 import threading
 import time
 import uuid
@@ -24,6 +25,36 @@ import attrs
 
 from .errors import ApiError
 from .kinds import ResourceType
+
+#: What the API server accepts as an object name (apimachinery's validation): a DNS-1123
+#: subdomain for most kinds, a DNS-1123 label for namespaces, a path segment for RBAC objects
+#: (``system:...``). A name is part of every URL of the object: ``../../x`` must never be one.
+_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
+_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+_PATH_SEGMENT_GROUPS = frozenset({"rbac.authorization.k8s.io"})
+
+
+def name_problem(rt: ResourceType, name: Any) -> str | None:
+    """Why ``name`` is not a valid name of a ``rt`` object (the API server's words), or None."""
+    if not isinstance(name, str):
+        return "Invalid value: must be a string"
+    shown = name if len(name) <= 64 else name[:61] + "..."
+    if rt.group in _PATH_SEGMENT_GROUPS:
+        if name in (".", "..") or "/" in name or "%" in name:
+            return f'Invalid value: "{shown}": may not be \'.\' or \'..\' and may not contain \'/\' or \'%\''
+        return None
+    if rt.key == ("", "namespaces"):
+        if len(name) > 63 or not _LABEL.match(name):
+            return (f'Invalid value: "{shown}": a lowercase RFC 1123 label must consist of lower case '
+                    "alphanumeric characters or '-', and must start and end with an alphanumeric character "
+                    "(at most 63 characters)")
+        return None
+    if len(name) > 253:
+        return f'Invalid value: "{shown}": must be no more than 253 characters'
+    if not _SUBDOMAIN.match(name):
+        return (f'Invalid value: "{shown}": a lowercase RFC 1123 subdomain must consist of lower case '
+                "alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character")
+    return None
 
 __all__ = ["Store", "WatchEvent", "now_ts"]
 
@@ -134,6 +165,10 @@ class Store:
             name = meta.get("name")
             if not name:
                 raise ApiError(422, "Invalid", "metadata.name: Required value: name or generateName is required")
+            problem = name_problem(rt, name)
+            if problem:
+                raise ApiError.invalid(rt.kind, rt.group, str(name)[:253], [("metadata.name", "FieldValueInvalid",
+                                                                              problem)])
             ns = meta.get("namespace") if rt.namespaced else None
             if rt.namespaced and not ns:
                 raise ApiError.bad_request("the namespace of the object is required")

@@ -134,7 +134,9 @@ def up(
     try:
         pid_file.write_text(str(os.getpid()))
         info = sb.describe()
-        (state_dir / "sandbox.json").write_text(json.dumps(info, indent=2))
+        started = _process_start(os.getpid())
+        (state_dir / "sandbox.json").write_text(json.dumps(
+            {**info, "pid": os.getpid(), **({"pid_start": started} if started else {})}, indent=2))
         click.echo(f"kubeconfig: {info['kubeconfig']}")
         click.echo(f"server:     {info['server']}")
         click.echo(f"installer:  {info['installer']}")
@@ -152,6 +154,42 @@ def up(
         for s, handler in previous.items():
             signal.signal(s, handler)
         click.echo("sandbox stopped", err=True)
+
+
+def _process_start(pid: int) -> str | None:
+    """The start time of ``pid`` in clock ticks since boot (``/proc/PID/stat`` field 22), None
+    where there is no ``/proc``: with the pid it names one process, whatever reuses the pid."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rfind(")") + 2:].split()  # the command name may hold spaces and parentheses
+    return fields[19] if len(fields) > 19 else None
+
+
+def _not_the_sandbox(pid: int, state_dir: Path) -> str | None:
+    """Why ``pid`` is not the sandbox ``sandbox up`` recorded in ``state_dir``, or None.
+
+    After a crash (no clean ``down``) and a reboot or a long uptime, the pid in ``sandbox.pid``
+    may belong to any process, run by the same user or, as root, by anyone: signalling it would
+    stop an unrelated program. The start time recorded beside the pid must match; without a
+    record (an older sandbox), the command line must be a sandbox's.
+    """
+    try:
+        recorded = json.loads((state_dir / "sandbox.json").read_text())
+    except (OSError, ValueError):
+        recorded = {}
+    recorded = recorded if isinstance(recorded, dict) else {}
+    started = _process_start(pid)
+    if started is not None and recorded.get("pid") == pid and recorded.get("pid_start"):
+        return None if recorded["pid_start"] == started else "it started after the sandbox"
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return None  # no /proc: nothing to check with
+    if "sandbox" in cmdline and ("acp-install" in cmdline or "acp_install" in cmdline):
+        return None
+    return f"it runs {cmdline.strip()[:80]!r}"
 
 
 @sandbox.command()
@@ -172,6 +210,12 @@ def down(state_dir: Path, timeout: float) -> None:
         pid_file.unlink(missing_ok=True)
         click.echo(f"sandbox (pid {pid}) was not running; cleaned up {pid_file}")
         return
+    other = _not_the_sandbox(pid, state_dir)
+    if other:
+        pid_file.unlink(missing_ok=True)
+        raise StateError(f"pid {pid} in {pid_file} is not the sandbox any more ({other}): it was not "
+                         f"signalled; removed the stale {pid_file}",
+                         hint="the sandbox had already stopped (after a crash its pid was reused)")
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
