@@ -192,3 +192,44 @@ def test_plain_is_chosen_when_not_a_terminal(monkeypatch: pytest.MonkeyPatch) ->
     assert view.plain_wanted(Tty())
     monkeypatch.setenv("NO_COLOR", "")  # https://no-color.org: set and non-empty
     assert not view.plain_wanted(Tty())
+
+
+# -- spec warnings: once across commands --------------------------------------------------------
+
+
+def test_a_spec_warning_is_shown_once_across_commands(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch,
+                                                      canaries: dict[str, str]) -> None:
+    from acp_install.cli.main import main
+
+    from specs import example, write
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    spec = write(tmp_path / "s.yaml", example("dcs"))
+    assert main(["validate", "-f", str(spec)]) == 0
+    first = capsys.readouterr().err
+    shown = [ln for ln in first.splitlines() if ln.startswith("  warning: ")]
+    assert shown, "the example spec has warnings to show"
+    assert main(["render", "-f", str(spec), "--output-dir", str(tmp_path / "o")]) == 0
+    err = capsys.readouterr().err
+    assert "  warning: " not in err
+    assert f"{len(shown)} warning(s) already shown for {spec}" in err and f"validate -f {spec}" in err
+    assert main(["validate", "-f", str(spec)]) == 0  # validate always shows every one
+    assert capsys.readouterr().err == first
+    (tmp_path / "state" / "acp-install" / "shown-warnings.json").write_text("{not json")
+    assert main(["render", "-f", str(spec), "--output-dir", str(tmp_path / "o2")]) == 0
+    assert capsys.readouterr().err.count("  warning: ") == len(shown)  # a damaged memory: shown again
+    for value in canaries.values():
+        assert value not in (tmp_path / "state" / "acp-install" / "shown-warnings.json").read_text()
+
+
+def test_the_built_in_example_says_so_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    proc = subprocess.run(_cli("install", "--sandbox", "--provider", "dcs", "--until", "packages",
+                               "--workdir", str(tmp_path / "w")),
+                          env=_env(XDG_STATE_HOME=str(tmp_path / "state")), cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.count("built-in example") == 1
+    warnings = [ln for ln in proc.stderr.splitlines() if ln.startswith("  warning: ")]
+    assert warnings and not any("built-in example" in ln for ln in warnings)

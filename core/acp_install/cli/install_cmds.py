@@ -259,14 +259,15 @@ def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
             result = _install_sandbox(spec_file, workdir, renderer, timeouts_obj, until, restart,
                                       poll_interval if poll_interval is not None else 0.2,
                                       crds, scenario, speed, fmt, out,
-                                      provider_id, resubmit, wait_through_failures)
+                                      provider_id, resubmit, wait_through_failures,
+                                      verbosity=view_verbosity(verbose, quiet))
         else:
             if spec_file is None:
                 raise UsageError("missing -f SPEC", hint="write one with `acp-install init`")
             if kubeconfig is None:
                 raise UsageError("missing --kubeconfig (and $KUBECONFIG is not set)",
                                  hint="minialauda's is /var/cpaas/data/alauda.kubeconfig")
-            loaded, plan = _load(spec_file, fmt=fmt)
+            loaded, plan = _load(spec_file, fmt=fmt, verbosity=view_verbosity(verbose, quiet))
             result = _run(plan, loaded.provider, kubeconfig, workdir or ".", renderer,
                           timeouts_obj, until, restart,
                           poll_interval if poll_interval is not None else 5.0, installer_address,
@@ -279,7 +280,8 @@ def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
     return 0
 
 
-def _load(spec_file: str, *, label: str | None = None, fmt: str = "text") -> tuple[Any, InstallPlan]:
+def _load(spec_file: str, *, label: str | None = None, fmt: str = "text",
+          verbosity: int = 0) -> tuple[Any, InstallPlan]:
     """Load, show the spec's warnings (``label`` names a spec the user did not write).
 
     With ``-o json`` they are JSON lines on stdout like every other event.
@@ -288,13 +290,13 @@ def _load(spec_file: str, *, label: str | None = None, fmt: str = "text") -> tup
     from ..spec.load import load_spec
 
     loaded = load_spec(spec_file)
-    for f in loaded.warnings:
-        if fmt == "json":
+    if fmt == "json":  # a program reads every finding, every time
+        for f in loaded.warnings:
             click.echo(_line(FindingLine(f.severity, f.path, f.line, label or loaded.source,
                                          f.message, f.fix)))
-        else:
-            click.echo(f.format(None if label else loaded.source) + (f"  [{label}]" if label else ""),
-                       err=True)
+    else:
+        view.show_spec_warnings(loaded.warnings, loaded.source, label=label,
+                                always=verbosity >= view.VERBOSE)
     return loaded, build_plan(loaded)
 
 
@@ -353,7 +355,7 @@ def _install_sandbox(spec_file: str | None, workdir: str | None, renderer: Any, 
                      until: str | None, restart: bool, poll_interval: float, crds: str | None,
                      scenario: str, speed: float, fmt: str, out: TextIO,
                      provider_id: str | None = None, resubmit: bool = False,
-                     wait_through_failures: bool = False) -> InstallResult:
+                     wait_through_failures: bool = False, verbosity: int = 0) -> InstallResult:
     with tempfile.TemporaryDirectory(prefix="acp-install-demo-") as tmp_name:
         tmp = Path(tmp_name)
         label = None
@@ -363,14 +365,14 @@ def _install_sandbox(spec_file: str | None, workdir: str | None, renderer: Any, 
             provider = _demo_provider(provider_id)
             spec_file = str(tmp / "spec.yaml")
             Path(spec_file).write_text(example_spec(provider))
-            label = f"built-in example: acp-install init --provider {provider.id}"
+            label = f"the built-in example (acp-install init --provider {provider.id})"
         from ..spec.load import load_spec
 
         demo = _demo_secrets(load_spec(spec_file).spec)
         if demo and fmt == "text":
             click.echo(f"demo secrets for this run: {', '.join(demo)} (in memory, values "
                        "not shown)", file=out)
-        loaded, plan = _load(spec_file, label=label, fmt=fmt)
+        loaded, plan = _load(spec_file, label=label, fmt=fmt, verbosity=verbosity)
         with _sandbox(crds, scenario, speed, tmp) as sb:
             if fmt == "text":
                 click.echo(f"sandbox: {sb.server_url} (scenario {scenario}, speed {speed:g}x, "

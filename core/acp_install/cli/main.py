@@ -86,12 +86,13 @@ def main(argv: list[str] | None = None) -> int:
         return UsageError.exit_code if err.exit_code == 2 else err.exit_code
     except click.exceptions.Exit as err:
         return err.exit_code
-    except Exception as err:  # a bug of acp-install or a plugin: one line, the documented code 1
+    except Exception:  # a bug of acp-install or a plugin: one line, the documented code 1
         if debug:
             traceback.print_exc()
-        # the text of an unexpected exception may quote anything (a secret too): only its type
-        click.echo(f"error: internal error ({type(err).__name__}); re-run with --debug for the traceback "
-                   "and report it", err=True)
+        # the text of an unexpected exception may quote anything (a secret too), and its class
+        # is a Python name, not words for a user: --debug shows both
+        click.echo("error: internal error in acp-install or a provider plugin; re-run with --debug "
+                   "for the traceback and report it", err=True)
         return AcpInstallError.exit_code
     return rv if isinstance(rv, int) else 0
 

@@ -18,9 +18,10 @@ from ..records import Finding
 from . import conventions
 
 
-def _warn(findings: tuple[Finding, ...] | list[Finding], source: str | None) -> None:
-    for f in findings:
-        click.echo(f.format(source), err=True)
+def _warn(findings: tuple[Finding, ...] | list[Finding], source: str, *, always: bool = False) -> None:
+    from .view import show_spec_warnings
+
+    show_spec_warnings(findings, source, always=always)
 
 
 @click.command()
@@ -68,7 +69,7 @@ def validate(spec_file: str, fmt: str) -> None:
     if fmt == "text":
         loaded = load_spec(spec_file)
         plan = build_plan(loaded)  # the naming convention runs on the rendered objects too
-        _warn(loaded.warnings, loaded.source)
+        _warn(loaded.warnings, loaded.source, always=True)
         click.echo(f"{spec_file}: valid ({loaded.provider.info.display_name}, "
                    f"{len(plan.manifest)} objects, {len(loaded.warnings)} warning(s))")
         return

@@ -170,7 +170,10 @@ class PlainView:
         return f"{iso_time(fact.time)} [{elapsed:7.1f}s] {self.MARKS[fact.severity]} {where}{fact.text}"
 
     def write(self, fact: Fact) -> None:
-        click.echo(self.format(fact), file=self.out)
+        try:
+            click.echo(self.format(fact), file=self.out)
+        except BrokenPipeError:  # `| head` closed the pipe: the install goes on, unseen
+            self.out = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the view
 
     def close(self, ok: bool = True) -> None:
         """Nothing is redrawn: what was printed stays."""
@@ -346,3 +349,70 @@ def view_options(command: Any) -> Any:
                            help="Plain timestamped lines, no colour or redraw (also: NO_COLOR=1, "
                                 "or output that is not a terminal).")(command)
     return command
+
+
+# -- spec warnings, once across commands ------------------------------------------------------
+
+#: How many shown warnings are remembered (the oldest are forgotten first).
+_REMEMBERED = 2000
+
+
+def _shown_file() -> str:
+    base = os.environ.get("XDG_STATE_HOME") or os.path.join(os.path.expanduser("~"), ".local", "state")
+    return os.path.join(base, "acp-install", "shown-warnings.json")
+
+
+def _finding_key(source: str, finding: Any) -> str:
+    import hashlib
+
+    text = "\0".join((source, str(finding.path), str(finding.message)))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def show_spec_warnings(findings: Iterable[Any], source: str, *, label: str | None = None,
+                       always: bool = False) -> None:
+    """A spec's warnings on standard error, each in full the first time only.
+
+    ``validate -f global.yaml``, then ``render``, then ``install`` would otherwise print the
+    same warnings three times. Which were shown is remembered per spec file (by absolute path,
+    field path and message; no values) in ``$XDG_STATE_HOME/acp-install/shown-warnings.json``;
+    later commands say in one line how many were already shown and how to see them again
+    (``validate`` always shows every one: ``always``). ``label`` names a spec the user did not
+    write (the built-in example): it is said once, above its warnings.
+    """
+    import json
+    import time
+
+    findings = list(findings)
+    if not findings:
+        return
+    where = label or os.path.abspath(source)
+    path = _shown_file()
+    try:
+        with open(path) as fh:
+            shown: dict[str, float] = dict(json.load(fh))
+    except (OSError, ValueError, TypeError):
+        shown = {}
+    fresh = [f for f in findings if always or _finding_key(where, f) not in shown]
+    if label:
+        click.echo(f"{label}: {len(findings)} warning(s) about the example itself", err=True)
+    for f in fresh:
+        click.echo(f.format(None if label else source), err=True)
+    seen = [f for f in findings if f not in fresh]
+    if seen:
+        again = f"acp-install validate -f {source}" if not label else "acp-install validate"
+        click.echo(f"  {len(seen)} warning(s) already shown for {source if not label else 'the example'} "
+                   f"({', '.join(sorted({str(f.path) for f in seen}))}); `{again}` shows them again",
+                   err=True)
+    now = time.time()
+    for f in findings:
+        shown[_finding_key(where, f)] = now
+    keep = dict(sorted(shown.items(), key=lambda kv: kv[1])[-_REMEMBERED:])
+    try:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w") as fh:
+            json.dump(keep, fh)
+        os.replace(tmp, path)
+    except OSError:  # a read-only home: every warning is shown every time, nothing breaks
+        pass
