@@ -133,7 +133,7 @@ def _parse_timeouts(values: tuple[str, ...]) -> dict[str, float]:
 
 def _check_options(until: str | None, timeout_scale: float | None, poll_interval: float | None,
                    speed: float, installer_address: str | None,
-                   fail_fast_grace: float | None = None) -> None:
+                   fail_fast_grace: float | None = None, heartbeat: float | None = None) -> None:
     """Every option that needs no file or cluster, before anything is loaded (exit 2)."""
     from ..engine import PHASE_NAMES
     from ..engine.core import positive_seconds
@@ -142,7 +142,8 @@ def _check_options(until: str | None, timeout_scale: float | None, poll_interval
         raise UsageError(f"--until {until!r}: unknown phase",
                          hint=f"phases: {', '.join(PHASE_NAMES)}")
     for name, value in (("--timeout-scale", timeout_scale), ("--poll-interval", poll_interval),
-                        ("--speed", speed), ("--fail-fast-grace", fail_fast_grace)):
+                        ("--speed", speed), ("--fail-fast-grace", fail_fast_grace),
+                        ("--heartbeat", heartbeat)):
         if value is not None:
             positive_seconds(name, value)
     if installer_address is not None:
@@ -206,6 +207,9 @@ def _sandbox(crds: str | None, scenario: str, speed: float, tmp: Path) -> Iterat
               help="How long a visible cause of a stall (a Machine condition at severity Error, "
                    "an image pull error...) may persist before the wait stops with the "
                    "diagnosis (default 300, scaled like the timeouts; exit 16).")
+@click.option("--heartbeat", type=float, default=30.0, show_default=True, metavar="SECONDS",
+              help="While a phase waits and nothing else happens, say what it waits for and "
+                   "since when at least this often.")
 @click.option("--wait-through-failures", is_flag=True,
               help="Never fail fast: report a visible cause once and wait out the phase "
                    "deadline (for causes you are fixing while the install waits).")
@@ -235,7 +239,7 @@ def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
             poll_interval: float | None, use_sandbox: bool, crds: str | None, scenario: str,
             speed: float, provider_id: str | None, no_color: bool = False, verbose: int = 0,
             quiet: bool = False, fail_fast_grace: float | None = None,
-            wait_through_failures: bool = False) -> int:
+            wait_through_failures: bool = False, heartbeat: float = 30.0) -> int:
     """Run the install: packages, manifest, control plane, installer request, monitor, verify.
 
     Resumable: a re-run in the same --workdir skips finished phases and never sends the
@@ -248,7 +252,7 @@ def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
     renderer = json_out or view.make_view(out, no_color=no_color, verbosity=view_verbosity(verbose, quiet))
     try:
         _check_options(until, timeout_scale, poll_interval, speed, installer_address,
-                       fail_fast_grace)
+                       fail_fast_grace, heartbeat)
         scale = timeout_scale if timeout_scale is not None else (
             SANDBOX_TIMEOUT_SCALE if use_sandbox else 1.0)
         base = Timeouts(scale=scale) if fail_fast_grace is None else Timeouts(
@@ -260,7 +264,8 @@ def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
                                       poll_interval if poll_interval is not None else 0.2,
                                       crds, scenario, speed, fmt, out,
                                       provider_id, resubmit, wait_through_failures,
-                                      verbosity=view_verbosity(verbose, quiet))
+                                      verbosity=view_verbosity(verbose, quiet),
+                                      heartbeat=heartbeat)
         else:
             if spec_file is None:
                 raise UsageError("missing -f SPEC", hint="write one with `acp-install init`")
@@ -271,7 +276,8 @@ def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
             result = _run(plan, loaded.provider, kubeconfig, workdir or ".", renderer,
                           timeouts_obj, until, restart,
                           poll_interval if poll_interval is not None else 5.0, installer_address,
-                          resubmit=resubmit, wait_through_failures=wait_through_failures)
+                          resubmit=resubmit, wait_through_failures=wait_through_failures,
+                          heartbeat=heartbeat)
             _summary(result, None, fmt, out, renderer)
     except AcpInstallError as err:
         if json_out is not None:
@@ -304,13 +310,14 @@ def _run(plan: InstallPlan, provider: Any, kubeconfig: str, workdir: str, render
          timeouts: Any, until: str | None, restart: bool, poll_interval: float,
          installer_address: str | None, resync: float = 30.0,
          resubmit: bool = False, secrets: dict[str, str] | None = None,
-         wait_through_failures: bool = False) -> InstallResult:
+         wait_through_failures: bool = False, heartbeat: float = 30.0) -> InstallResult:
     from ..engine import Engine
 
     engine = Engine(plan, kubeconfig=kubeconfig, workdir=workdir, provider=provider,
                     secrets=secrets, installer_address=installer_address, timeouts=timeouts,
                     poll_interval=poll_interval, resync=resync, restart=restart,
-                    resubmit=resubmit, wait_through_failures=wait_through_failures)
+                    resubmit=resubmit, wait_through_failures=wait_through_failures,
+                    heartbeat=heartbeat)
     engine.subscribe(renderer)
     try:
         with _cancel_on_signals(engine):
@@ -355,7 +362,8 @@ def _install_sandbox(spec_file: str | None, workdir: str | None, renderer: Any, 
                      until: str | None, restart: bool, poll_interval: float, crds: str | None,
                      scenario: str, speed: float, fmt: str, out: TextIO,
                      provider_id: str | None = None, resubmit: bool = False,
-                     wait_through_failures: bool = False, verbosity: int = 0) -> InstallResult:
+                     wait_through_failures: bool = False, verbosity: int = 0,
+                     heartbeat: float = 30.0) -> InstallResult:
     with tempfile.TemporaryDirectory(prefix="acp-install-demo-") as tmp_name:
         tmp = Path(tmp_name)
         label = None
@@ -380,7 +388,7 @@ def _install_sandbox(spec_file: str | None, workdir: str | None, renderer: Any, 
             result = _run(plan, loaded.provider, str(sb.kubeconfig_path),
                           workdir or str(tmp / "work"), renderer, timeouts, until, restart,
                           poll_interval, None, resync=5.0, resubmit=resubmit, secrets=demo,
-                          wait_through_failures=wait_through_failures)
+                          wait_through_failures=wait_through_failures, heartbeat=heartbeat)
             _summary(result, sb, fmt, out, renderer)
         return result
 

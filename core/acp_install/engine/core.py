@@ -7,6 +7,7 @@ import json
 import logging
 import math
 import os
+import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -29,6 +30,7 @@ from .events import (
     RunOutcome,
     Subscriber,
 )
+from .heartbeat import Heartbeat, format_elapsed
 from .phases import PHASE_NAMES, PHASES, Context, Phase
 from .preflight import check_secrets
 from .state import StateStore
@@ -183,6 +185,9 @@ class Engine:
         restart: forget finished phases (the world is re-checked; the POST stays guarded).
         resubmit: when the installer reports the request ``Failed``, send it again (only
             then: a running or finished request is never sent twice).
+        heartbeat: seconds of silence after which a waiting phase says what it awaits and for
+            how long (a ``PhaseProgress`` ``waiting 4m30s: ...``), so a terminal never looks
+            hung; every other event resets it.
         wait_through_failures: never fail fast; a visible cause of a stall is reported once
             as a warning and the wait goes on until the phase deadline (``Timeouts.fail_fast``
             is the grace otherwise).
@@ -203,8 +208,11 @@ class Engine:
                  installer_address: str | None = None, installer_port: int | None = None,
                  timeouts: Timeouts | None = None, poll_interval: float = 5.0,
                  resync: float = 30.0, restart: bool = False, resubmit: bool = False,
-                 wait_through_failures: bool = False) -> None:
+                 wait_through_failures: bool = False, heartbeat: float = 30.0) -> None:
         self.poll_interval = positive_seconds("the poll interval", poll_interval)
+        self.heartbeat = positive_seconds("the heartbeat interval", heartbeat)
+        self._emit_lock = threading.RLock()
+        self._beat: Heartbeat | None = None
         self.resync = positive_seconds("the resync interval", resync)
         _check_provider(plan, provider)
         self.plan = plan
@@ -267,11 +275,25 @@ class Engine:
     def _emit(self, event: Event) -> None:
         if self._redact and isinstance(event, PhaseProgress | EngineWarning | RunFinished):
             event = attrs.evolve(event, message=self._redact(event.message))
-        for sub in list(self._subscribers):
-            try:
-                sub(event)
-            except Exception:  # a broken UI must not break an install half-way
-                log.exception("event subscriber %r failed", sub)
+        # the heartbeat thread emits too: one event at a time reaches the subscribers
+        with self._emit_lock:
+            for sub in list(self._subscribers):
+                try:
+                    sub(event)
+                except Exception:  # a broken UI must not break an install half-way
+                    log.exception("event subscriber %r failed", sub)
+            if self._beat is not None:
+                self._beat.touch()
+
+    def _heartbeat(self, ctx: Context) -> bool:
+        """The heartbeat line of the phase under way (none between phases)."""
+        phase, deadline = ctx.phase, ctx.deadline
+        if not phase or deadline is None:
+            return False
+        elapsed = deadline.elapsed()
+        self._emit(PhaseProgress(phase, f"waiting {format_elapsed(elapsed)}: "
+                                        f"{ctx.awaiting or phase}", elapsed))
+        return True
 
     # -- running -----------------------------------------------------------------------------
 
@@ -347,6 +369,8 @@ class Engine:
                           stall_after=self.timeouts.stall, post_grace=self.timeouts.grace,
                           resubmit=self.resubmit, fail_fast=self.timeouts.fail_fast_grace,
                           wait_through_failures=self.wait_through_failures)
+            self._beat = Heartbeat(self.heartbeat, lambda: self._heartbeat(ctx))
+            self._beat.start()
             try:
                 for index, phase in enumerate(PHASES):
                     current[0] = phase.name
@@ -355,6 +379,8 @@ class Engine:
                     if phase.name == until:
                         break
             finally:
+                self._beat.stop()
+                self._beat = None
                 ctx.close()
                 kube.close()
             address = state.get_note("installer").get("address")
@@ -419,8 +445,9 @@ class Engine:
             raise Interrupted(f"cancelled before phase {phase.name}",
                               hint="re-run the same command to resume")
         self._emit(PhaseStarted(phase.name, index + 1, len(PHASES)))
-        ctx.phase = phase.name
         ctx.deadline = Deadline(self.timeouts.of(phase.name), cancel=self._cancel)
+        ctx.awaiting = phase.title
+        ctx.phase = phase.name
         state.started(phase.name)
         try:
             outcome: str = "already-done" if phase.check(ctx) else (phase.run(ctx) or "done")

@@ -60,6 +60,8 @@ class Context:
     fail_fast: float = 300.0
     wait_through_failures: bool = False
     phase: str = ""
+    #: what the phase waits for now, for the heartbeat line (the engine sets the phase title)
+    awaiting: str = ""
     deadline: Deadline | None = None
     _installer: InstallerClient | None = None
 
@@ -215,6 +217,7 @@ class Packages:
         changed += _apply_all(ctx, ctx.plan.appreleases)
         appreleases.wait_settled(ctx, ctx.plan.appreleases, ctx.plan.packages)
         for established, crd in enumerate(ctx.plan.wait_crds, start=1):
+            ctx.awaiting = f"CRD {crd} established"
             ok, _ = ctx.kube.wait_for(CRD_API, "CustomResourceDefinition", crd, None,
                                       _crd_established, deadline=ctx.dl, resync=ctx.resync)
             if not ok:
@@ -321,6 +324,8 @@ class ControlPlane:
                 last_line[0] = line
                 ready, total = _kcp_replicas(obj)
                 ctx.progress(line, ready=ready, total=total, unit="replicas")
+            ctx.awaiting = (f"KubeadmControlPlane {_meta(kcp)['name']} Ready (now "
+                            f"{line.split(': ', 1)[-1]})")
             fail_fast(obj, machines)
 
         def report_cluster(obj: KubeObject | None) -> None:
@@ -329,6 +334,7 @@ class ControlPlane:
             if line != last_line[0]:
                 last_line[0] = line
                 ctx.progress(line)
+            ctx.awaiting = f"Cluster {_meta(cluster)['name']} Provisioned (phase {phase})"
             fail_fast(None, _machines(ctx, cluster))
 
         for obj, done, report in ((kcp, kcp_ready, report_kcp),
@@ -443,6 +449,7 @@ def wait_gate(ctx: Context, gate: Gate) -> None:
         errors = [f for f in findings if f.severity == "error"]
         text = "; ".join(f"{f.path}: {f.message}" for f in findings)
         was_blocked = bool(shown)
+        ctx.awaiting = f"gate {gate}" + (f" ({text})" if errors else "")
         if text != shown:
             shown = text
             for f in findings:
@@ -646,6 +653,7 @@ class Installer:
                           err: BaseException) -> bool:
         """Poll progress for ``post_grace`` seconds; True as soon as the request shows up."""
         grace = ctx.dl.within(ctx.post_grace)
+        ctx.awaiting = "the install request to show in the progress API"
         ctx.warn(f"POST outcome unknown ({err}); watching the progress API for up to "
                  f"{grace.seconds:.0f}s before sending again")
         while True:
@@ -683,6 +691,7 @@ class Monitor:
                 last = progress
             if progress.succeeded:
                 return
+            ctx.awaiting = f"installer Success/Complete (now {progress.summary()})"
             if progress.idle:
                 raise InstallerError(
                     "the installer reports no install request although it was sent "
@@ -782,6 +791,7 @@ class Verify:
                      "cpaas-system pods are Running or Completed, and ClusterModule/global "
                      "reports the base module healthy")
             return
+        ctx.awaiting = "ClusterModule/global"
         ok, last = ctx.kube.wait_for(res.group_version, "ClusterModule", "global", None,
                                      lambda o: o is not None, deadline=ctx.dl,
                                      resync=ctx.resync)

@@ -252,9 +252,9 @@ class FailFast:
         for key, symptom in current.items():
             if key not in self._since:
                 self._since[key] = now
-                self.warn(f"{symptom.detail}; failing fast in {self.grace:.0f}s unless it "
-                          "clears" + (" (waiting through it: --wait-through-failures)"
-                                      if self.wait_through else ""))
+                self.warn(f"{symptom.detail}; "
+                          + ("waiting through it (--wait-through-failures)" if self.wait_through
+                             else f"failing fast in {self.grace:.0f}s unless it clears"))
             held = now - self._since[key]
             if held >= self.grace and expired is None:
                 expired = (symptom, held)
