@@ -232,3 +232,19 @@ def test_cli_exit_code_and_flags(capsys: pytest.CaptureFixture[str],
     assert "node-facing registry" in err
     assert main(["install", "--sandbox", "--fail-fast-grace", "0"]) == 2
     assert "--fail-fast-grace must be a finite positive number" in capsys.readouterr().err
+
+
+def test_a_failed_request_naming_a_module_also_points_at_clustermodule(
+        sandbox_factory: Callable[..., Sandbox], loaded: LoadedSpec, plan: InstallPlan,
+        tmp_path: Path, canaries: dict[str, str]) -> None:
+    from acp_install.errors import InstallerError
+
+    sb = sandbox_factory(scenario="installer-fail", speed=50)
+    eng = Engine(plan, provider=loaded.provider, kubeconfig=sb.kubeconfig_path,
+                 workdir=tmp_path, poll_interval=0.1, resync=1.0,
+                 timeouts=Timeouts().with_overrides(monitor=LONG, control_plane=LONG))
+    with pytest.raises(InstallerError) as err:
+        eng.run()
+    assert "module 'base'" in str(err.value)
+    assert "installer.log" in str(err.value)
+    assert stalls.CLUSTERMODULE_UNHEALTHY.look in str(err.value)
