@@ -67,12 +67,16 @@ def test_init_from_env_takes_the_seed_variables(tmp_path: Path, monkeypatch: pyt
 def test_explain(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["explain"]) == 0
     out = capsys.readouterr().out
-    assert "hostIP  (str; required)  [HOST_IP]" in out
-    assert "localRegistryAddress  (str; default: '127.0.0.1:11443')  [LOCAL_REGISTRY_ADDRESS]" in out
+    assert "hostIP  (string; required)  [HOST_IP]" in out
+    assert "localRegistryAddress  (string; default: '127.0.0.1:11443')  [LOCAL_REGISTRY_ADDRESS]" in out
     assert main(["explain", "--provider", "dcs", "platform.controlPlane.pool"]) == 0
     out = capsys.readouterr().out
     assert "platform.controlPlane.pool[].mask" in out and "Prefix length" in out
     assert main(["explain", "nosuchfield"]) == 2
+    assert main(["explain", "--provider", "dcs"]) == 0
+    out = capsys.readouterr().out  # YAML words, not Python names
+    assert "list of mapping" in out and "secret reference" in out
+    assert not any(w in out for w in ("(str;", "(int;", "SecretRef", "list[", "| None", "Literal["))
 
 
 def test_lint_reports_file_line_rule_and_consequence(tmp_path: Path,

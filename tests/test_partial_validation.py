@@ -101,7 +101,7 @@ def test_one_wrong_scalar_breaks_only_itself() -> None:
     spec, errors, broken = structure_partial(data, InstallSpec, skip=NO_PLATFORM)
     assert broken == {"controlPlane.replicas", "hostIP"}
     assert sorted(errors) == [("controlPlane.replica", "unknown field"),
-                              ("controlPlane.replicas", "expected an integer, got str '3'"),
+                              ("controlPlane.replicas", "expected an integer, got a string '3'"),
                               ("hostIP", "required field missing"),
                               ("hostIp", "unknown field")]
     assert spec.controlPlane.format == "ignition" and spec.dr.role == "standby"
@@ -111,5 +111,5 @@ def test_one_wrong_scalar_breaks_only_itself() -> None:
 def test_a_section_that_is_not_a_mapping_is_broken_whole() -> None:
     data = {**full_data(), "dr": ["primary"]}
     spec, errors, broken = structure_partial(data, InstallSpec, skip=NO_PLATFORM)
-    assert errors == [("dr", "expected a mapping, got list")] and broken == {"dr"}
+    assert errors == [("dr", "expected a mapping, got a list")] and broken == {"dr"}
     assert spec.dr is BROKEN

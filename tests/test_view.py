@@ -166,6 +166,19 @@ def test_plain_view_lines_and_verbosity() -> None:
     assert [ln.split("] ", 1)[1] for ln in quiet] == ["!!  manifest: API server busy, retrying"]
 
 
+def test_an_event_type_added_later_is_shown_by_its_message() -> None:
+    import attrs
+
+    @attrs.frozen
+    class Heartbeat:
+        message: str
+        phase: str = "monitor"
+        time: float = 1_800_000_000.0
+
+    fact = view.describe(Heartbeat("still waiting for the installer (5 min)"))  # type: ignore[arg-type]
+    assert fact == view.Fact("info", "monitor", "still waiting for the installer (5 min)", 1_800_000_000.0)
+
+
 def test_events_read_back_from_json_render_the_same() -> None:
     """A report built later from the ``-o json`` lines words them like the live run."""
     from acp_install.engine import to_dict

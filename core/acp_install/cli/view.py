@@ -68,7 +68,7 @@ def describe(event: Event, titles: Mapping[str, str] | None = None) -> Fact | No
 
     ``detail`` facts (an object applied unchanged) are shown with ``-v`` only.
     """
-    from ..engine import EngineWarning, PhaseFinished, PhaseProgress, PhaseStarted
+    from ..engine import EngineWarning, PhaseFinished, PhaseProgress, PhaseStarted, RunFinished
 
     if isinstance(event, PhaseStarted):
         title = (titles or {}).get(event.phase, "")
@@ -83,7 +83,14 @@ def describe(event: Event, titles: Mapping[str, str] | None = None) -> Fact | No
                     f"{_FINISHED_WORDS.get(event.outcome, event.outcome)}{took}", event.time)
     if isinstance(event, EngineWarning):
         return Fact("warning", event.phase, event.message, event.time)
-    return None  # RunFinished: the summary line or the error message says it
+    if isinstance(event, RunFinished):
+        return None  # the summary line or the error message says it
+    # an event type added since: its message, if it has one, rather than nothing
+    message = getattr(event, "message", "")
+    if not isinstance(message, str) or not message:
+        return None
+    return Fact("info", str(getattr(event, "phase", "") or ""), message,
+                float(getattr(event, "time", 0.0) or 0.0))
 
 
 def event_from_dict(data: Mapping[str, Any]) -> Event | None:

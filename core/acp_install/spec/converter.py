@@ -27,21 +27,38 @@ from ..secrets import SecretRef
 _ERR = re.compile(r"^(?P<msg>.*) @ \$(?P<path>.*)$", re.S)
 
 
+#: YAML's words for what a value is (a user wrote YAML, not Python: never ``str`` or ``NoneType``)
+_KINDS: tuple[tuple[type, str], ...] = ((bool, "a boolean"), (int, "an integer"), (float, "a number"),
+                                        (str, "a string"), (list, "a list"), (dict, "a mapping"))
+
+
+def yaml_kind(value: Any) -> str:
+    """``a string``, ``a list``, ``null``... for messages about a value of the wrong type."""
+    if value is None:
+        return "null"
+    return next((word for tp, word in _KINDS if isinstance(value, tp)), "a value of another type")
+
+
+def _got(value: Any) -> str:
+    """``a string '3'``; ``null`` alone."""
+    return "null" if value is None else f"{yaml_kind(value)} {value!r}"
+
+
 def _strict_str(value: Any, _type: Any) -> str:
     if not isinstance(value, str):
-        raise TypeError(f"expected a string, got {type(value).__name__} {value!r}")
+        raise TypeError(f"expected a string, got {_got(value)}")
     return value
 
 
 def _strict_int(value: Any, _type: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"expected an integer, got {type(value).__name__} {value!r}")
+        raise TypeError(f"expected an integer, got {_got(value)}")
     return value
 
 
 def _strict_bool(value: Any, _type: Any) -> bool:
     if not isinstance(value, bool):
-        raise TypeError(f"expected true or false, got {type(value).__name__} {value!r}")
+        raise TypeError(f"expected true or false, got {_got(value)}")
     return value
 
 
@@ -82,7 +99,7 @@ _LEAVES: frozenset[type] = frozenset({SecretRef})
 def structure(data: Any, cls: type, prefix: str = "") -> tuple[Any, list[tuple[str, str]]]:
     """Structure ``data`` as ``cls``; return (object or None, [(path, message), ...])."""
     if not isinstance(data, dict):
-        return None, [(prefix, f"expected a mapping, got {type(data).__name__}")]
+        return None, [(prefix, f"expected a mapping, got {yaml_kind(data)}")]
     return _leaf(data, cls, prefix)
 
 
@@ -161,7 +178,7 @@ def structure_partial(data: Any, cls: type, prefix: str = "", *, skip: frozenset
     for the caller to fill (``platform``, structured with the provider's class).
     """
     if not isinstance(data, Mapping):
-        return BROKEN, [(prefix, f"expected a mapping, got {type(data).__name__}")], {prefix}
+        return BROKEN, [(prefix, f"expected a mapping, got {yaml_kind(data)}")], {prefix}
     hints = _type_hints(cls)
     known = {a.name for a in attrs.fields(cls)}
     errors = [(f"{prefix}.{key}" if prefix else str(key), "unknown field")

@@ -11,13 +11,38 @@ import attrs
 
 from .model import InstallSpec
 
+_WORDS: dict[Any, str] = {str: "string", int: "integer", bool: "boolean", float: "number",
+                          Any: "any value"}
+
 
 def _type_name(tp: Any) -> str:
-    """``str``, ``list[PoolSlot]``, ``SecretRef | None``: the names a user sees in YAML terms."""
+    """The type in YAML words (``string``, ``list of mapping``, ``one of: primary, standby``,
+    ``secret reference``), never a Python name: the user writes YAML."""
+    import types
+
+    from ..secrets import SecretRef
+
+    if tp in _WORDS:
+        return _WORDS[tp]
+    if tp is SecretRef:
+        return "secret reference ({file: PATH} or {env: NAME})"
+    if isinstance(tp, type) and attrs.has(tp):
+        return "mapping"
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        rest = [a for a in args if a is not type(None)]
+        text = " or ".join(_type_name(a) for a in rest)
+        return f"{text} or null" if len(rest) < len(args) else text
+    if origin is typing.Literal:
+        return "one of: " + ", ".join(str(a) for a in args)
+    if origin in (list, tuple, set, frozenset) or (origin is not None and getattr(origin, "__name__", "") in (
+            "Sequence", "Iterable")):
+        return f"list of {_type_name(args[0])}" if args else "list"
+    if origin is dict or getattr(origin, "__name__", "") == "Mapping":
+        return "mapping"
     if isinstance(tp, type):
-        return tp.__name__
-    text = str(tp).replace("typing.", "")
-    return re.sub(r"[\w.]+\.(\w+)", r"\1", text)
+        return tp.__name__.lower()
+    return re.sub(r"[\w.]+\.(\w+)", r"\1", str(tp).replace("typing.", ""))
 
 
 def _inner_attrs(tp: Any) -> type | None:
