@@ -431,7 +431,17 @@ class Api:
                 cursor = int(str(since))
             except ValueError:
                 raise ApiError.bad_request(f"invalid resourceVersion {since!r}") from None
-        return self.store.watch(rt, namespace, cursor, match, timeout, stop, initial)
+        # A watch is a client reading continuously: each time it has been sent everything up to
+        # now, it has seen the state the holds engaged before then were keeping (as a LIST does).
+        name = selected_name(field_selector)
+        names = None if name is None else [name]
+        before = [self.holds.engaged()]
+
+        def caught_up() -> None:
+            self.holds.observed(rt.kind, namespace, names, before[0])
+            before[0] = self.holds.engaged()
+
+        return self.store.watch(rt, namespace, cursor, match, timeout, stop, initial, caught_up)
 
     # -- convenience for controllers and tests -------------------------------------------------
 

@@ -189,6 +189,7 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         path = url.path.rstrip("/") or "/"
+        self.api.recorder.received()
         try:
             if path not in _PUBLIC and not self._authorized():
                 self._body()

@@ -78,10 +78,16 @@ class Recorder:
         self._requests: deque[RecordedRequest] = deque(maxlen=limit)
         self._writes: deque[AppliedObject] = deque(maxlen=limit)
         self._installer: deque[InstallerRequest] = deque(maxlen=limit)
+        self._served = {"api": 0, "installer": 0}  # totals: the deques forget, these do not
 
     def request(self, method: str, path: str, query: str, content_type: str, user_agent: str, status: int) -> None:
         with self._lock:
             self._requests.append(RecordedRequest(time.time(), method, path, query, content_type, user_agent, status))
+
+    def received(self) -> None:
+        """An API request arrived: counted at once (a watch is recorded only when it ends)."""
+        with self._lock:
+            self._served["api"] += 1
 
     def write(self, verb: str, obj: dict[str, Any], *, manager: str = "", subresource: str = "") -> None:
         meta = obj.get("metadata") or {}
@@ -102,6 +108,19 @@ class Recorder:
     def installer(self, method: str, path: str, status: int, body: Any) -> None:
         with self._lock:
             self._installer.append(InstallerRequest(time.time(), method, path, status, copy.deepcopy(body)))
+            self._served["installer"] += 1
+
+    @property
+    def api_requests_served(self) -> int:
+        """Every request the API server answered since start (a watch counts once)."""
+        with self._lock:
+            return self._served["api"]
+
+    @property
+    def installer_requests_served(self) -> int:
+        """Every request the simulated cpaas-installer answered since start."""
+        with self._lock:
+            return self._served["installer"]
 
     @property
     def requests(self) -> list[RecordedRequest]:

@@ -340,12 +340,15 @@ class Store:
         timeout: float,
         stop: threading.Event | None = None,
         initial: bool = False,
+        caught_up: Callable[[], None] | None = None,
     ) -> Iterator[tuple[str, Obj]]:
         """Yield ``(type, object)`` from ``since`` (exclusive) until timeout/stop/close.
 
         ``since=None`` means "current state, then changes": the existing objects are sent as
         ADDED first. A ``since`` older than the history yields one ``("ERROR", Status 410)``.
-        With ``initial`` the current state is sent first whatever ``since`` is.
+        With ``initial`` the current state is sent first whatever ``since`` is. ``caught_up`` is
+        called (outside the store's lock) whenever the watcher has been given every event so
+        far: after each batch it consumed, and about every half second while nothing happens.
         """
         deadline = time.monotonic() + max(timeout, 0.0)
 
@@ -377,7 +380,7 @@ class Store:
             )
         while True:
             with self._lock:
-                while (
+                if (
                     not self._closed
                     and not (stop and stop.is_set())
                     and self._rv <= cursor
@@ -386,7 +389,9 @@ class Store:
                     self._changed.wait(min(0.5, max(deadline - time.monotonic(), 0.01)))
                 if self._closed or (stop and stop.is_set()) or (self._rv <= cursor and time.monotonic() >= deadline):
                     return
-                if self._expired(cursor):
+                if self._rv <= cursor:
+                    batch = []
+                elif self._expired(cursor):
                     err = ApiError.gone(f"too old resource version: {cursor}")
                     batch = [("ERROR", err.status())]
                     cursor = -1
@@ -396,6 +401,8 @@ class Store:
             yield from batch
             if cursor < 0:
                 return
+            if caught_up is not None:
+                caught_up()
 
     def _expired(self, cursor: int) -> bool:
         return bool(self._events) and cursor < self._events[0].rv - 1

@@ -55,6 +55,10 @@ class SandboxCounts:
 
     objects_applied: int
     installer_requests: int
+    #: every request the sandbox answered during the run: flat in the run's length, because the
+    #: engine watches instead of polling (bench/requests.py)
+    api_requests_served: int = 0
+    installer_requests_served: int = 0
 
 
 @attrs.frozen
@@ -399,7 +403,9 @@ def _summary(result: InstallResult, sb: Any, fmt: str, out: TextIO, renderer: An
         counts = SandboxCounts(
             objects_applied=len({(w.kind, w.namespace, w.name) for w in sb.recorder.writes
                                  if w.manager == "acp-install"}),
-            installer_requests=len(sb.recorder.installer_payloads))
+            installer_requests=len(sb.recorder.installer_payloads),
+            api_requests_served=sb.recorder.api_requests_served,
+            installer_requests_served=sb.recorder.installer_requests_served)
     line = ResultLine(complete=result.complete, elapsed=round(result.elapsed, 2),
                       installer=result.installer_address,
                       phases={p.name: p.outcome for p in result.phases}, sandbox=counts)
@@ -411,8 +417,10 @@ def _summary(result: InstallResult, sb: Any, fmt: str, out: TextIO, renderer: An
                + (f"; installer {result.installer_address}" if result.installer_address else ""),
                file=out)
     if counts is not None:
-        click.echo(f"sandbox recorded {counts.objects_applied} objects applied by acp-install "
-                   f"and {counts.installer_requests} installer request(s); sandbox stopped",
+        click.echo(f"sandbox served {counts.api_requests_served} API requests and "
+                   f"{counts.installer_requests_served} installer requests "
+                   f"({counts.objects_applied} objects applied by acp-install, "
+                   f"{counts.installer_requests} install request(s) sent); sandbox stopped",
                    file=out)
     warned = renderer.closing() if hasattr(renderer, "closing") else ""
     if warned:

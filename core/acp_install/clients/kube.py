@@ -32,10 +32,11 @@ import yaml
 from kubernetes import config, dynamic, watch
 from kubernetes.client.exceptions import ApiException
 from kubernetes.dynamic.discovery import LazyDiscoverer
-from kubernetes.dynamic.exceptions import DynamicApiError, ResourceNotFoundError
+from kubernetes.dynamic.exceptions import DynamicApiError, NotFoundError, ResourceNotFoundError
 from kubernetes.dynamic.resource import Resource, ResourceList
 
 from ..errors import ClusterError
+from .informer import ClusterCache
 from .redact import Redactor
 from .retry import Deadline, retry_call
 
@@ -255,8 +256,23 @@ class KubeClient:
         # a sandbox reusing a port would otherwise see another run's kinds.
         self._cache_dir = tempfile.TemporaryDirectory(prefix="acp-install-discovery-")
         self._dyn: dynamic.DynamicClient | None = None
+        self._served: dict[tuple[str, str], Any] = {}
+        self._cache: ClusterCache | None = None
+        # every watched kind holds a connection of its own while the engine waits (informer.py)
+        pool = getattr(getattr(self.api_client, "rest_client", None), "pool_manager", None)
+        if pool is not None and hasattr(pool, "connection_pool_kw"):
+            pool.connection_pool_kw["maxsize"] = max(int(pool.connection_pool_kw.get("maxsize") or 1), 64)
+
+    @property
+    def cache(self) -> ClusterCache:
+        """The informer-style cache every wait of this client shares (started on first use)."""
+        if self._cache is None:
+            self._cache = ClusterCache(self)
+        return self._cache
 
     def close(self) -> None:
+        if self._cache is not None:
+            self._cache.close()
         self.api_client.close()
         self._cache_dir.cleanup()
 
@@ -331,19 +347,44 @@ class KubeClient:
         return self._dyn
 
     def _lookup(self, api_version: str, kind: str, deadline: Deadline | None) -> Any | None:
-        """The resource serving a kind or None; discovery refreshes once when it is unknown."""
+        """The resource serving a kind or None (see :meth:`lookup_kinds`)."""
+        return self.lookup_kinds(api_version, [kind], deadline)[kind]
+
+    def lookup_kinds(self, api_version: str, kinds: list[str], deadline: Deadline | None
+                     ) -> dict[str, Any | None]:
+        """The resources serving ``kinds`` of one group version (None: not served).
+
+        Why not ``dyn.resources.get``: on a miss the client library throws its whole discovery
+        cache away and rediscovers every group (three requests and more, on every check of a
+        kind whose CRD is not there yet). Here a kind already found is never looked up again,
+        and the others cost one request for their group version together.
+        """
+        out: dict[str, Any | None] = {k: self._served.get((api_version, k)) for k in kinds}
+        missing = [k for k, res in out.items() if res is None]
+        if not missing:
+            return out
         dyn = self._client(deadline)
+        group, _, version = api_version.rpartition("/")
+        prefix = "apis" if group else "api"
 
-        def find() -> Any | None:
+        def find() -> dict[str, list[Any]]:
             try:
-                return dyn.resources.get(api_version=api_version, kind=kind)
-            except ResourceNotFoundError:
-                return None
+                found: dict[str, list[Any]] = dyn.resources.get_resources_for_api_version(
+                    prefix, group, version, True)
+                return found
+            except (NotFoundError, ResourceNotFoundError):
+                return {}
 
-        return self._call(find, f"discover {kind} ({api_version})", deadline)
+        resources = self._call(find, f"discover {', '.join(missing)} ({api_version})", deadline)
+        for kind in missing:
+            for candidate in resources.get(kind) or []:
+                if getattr(candidate, "kind", None) == kind and "/" not in getattr(candidate, "name", "/"):
+                    self._served[(api_version, kind)] = out[kind] = candidate
+                    break
+        return out
 
     def resource(self, api_version: str, kind: str, *, deadline: Deadline | None = None) -> Any:
-        """The API resource serving a kind, rediscovering once (a CRD may be new)."""
+        """The API resource serving a kind (its group version is re-read: a CRD may be new)."""
         res = self._lookup(api_version, kind, deadline)
         if res is None:
             raise ClusterError(f"the API server does not serve {kind} ({api_version})",

@@ -436,16 +436,20 @@ def _machine_detail(m: KubeObject) -> str:
 def wait_gate(ctx: Context, gate: Gate) -> None:
     """Until the provider's ``acp_ready_gates`` yields no error for ``gate`` (or the deadline).
 
-    Gates are judged on a snapshot of several kinds, so this re-takes the snapshot every
-    ``poll_interval`` instead of watching one object; without an implementation it returns at
-    once and takes no snapshot.
+    Gates are judged on a snapshot of several kinds, taken from the client's informer-style
+    cache (:mod:`acp_install.clients.informer`): each kind is listed once and watched, and the
+    gate is judged again only when something changed, so a gate that stays closed for an hour
+    costs no more requests than one that opens at once. Without an implementation it returns
+    at once and takes no snapshot.
     """
     provider = ctx.provider
     if provider is None or "acp_ready_gates" not in provider.hooks_implemented():
         return
     shown = ""
+    quiet, recheck = ctx.resync, False
     while True:
-        findings = provider.ready_gates(ctx.plan.spec, gate, snapshot_cluster(ctx, secrets=True))
+        snapshot, version = _snapshot(ctx, secrets=True, recheck=recheck)
+        findings = provider.ready_gates(ctx.plan.spec, gate, snapshot)
         errors = [f for f in findings if f.severity == "error"]
         text = "; ".join(f"{f.path}: {f.message}" for f in findings)
         was_blocked = bool(shown)
@@ -462,13 +466,21 @@ def wait_gate(ctx: Context, gate: Gate) -> None:
         if ctx.dl.expired:
             raise WaitTimeout(f"gate {gate!r} still blocked after {ctx.dl.seconds:.0f}s:\n"
                               + "\n".join(f.format() for f in errors))
-        ctx.sleep(ctx.poll_interval)
+        # a kind whose CRD is not there yet is not watched: after a quiet period (doubling
+        # while nothing changes) discovery is asked about it again
+        changed = ctx.kube.cache.wait_changed(version, ctx.dl.within(quiet))
+        ctx.dl.cancel.check(f"the {gate} gate")
+        recheck = not changed
+        quiet = ctx.resync if changed else min(quiet * 2, 600.0)
 
 
 def _crd_kinds(ctx: Context) -> dict[str, str]:
-    """Kinds of the CRDs the packages install (e.g. host inventories no manifest names)."""
-    out: dict[str, str] = {}
+    """Kinds of the CRDs the packages install (e.g. host inventories no manifest names); each
+    CRD is read until found, then never again (it keeps its kind and group)."""
+    known = ctx.kube.cache.crd_kinds
     for crd in ctx.plan.wait_crds:
+        if crd in known:
+            continue
         obj = ctx.kube.get(CRD_API, "CustomResourceDefinition", crd, deadline=ctx.dl.within(10))
         if obj is None:
             continue
@@ -476,16 +488,11 @@ def _crd_kinds(ctx: Context) -> dict[str, str]:
         versions = [v.get("name") for v in spec.get("versions") or [] if v.get("served", True)]
         kind = (spec.get("names") or {}).get("kind")
         if kind and versions:
-            out[str(kind)] = f"{spec.get('group')}/{versions[0]}"
-    return out
+            known[crd] = (str(kind), f"{spec.get('group')}/{versions[0]}")
+    return {kind: api for crd, (kind, api) in known.items() if crd in ctx.plan.wait_crds}
 
 
-def snapshot_cluster(ctx: Context, *, secrets: bool = False) -> dict[str, list[KubeObject]]:
-    """Kind -> objects in the plan's namespaces: what ``acp_diagnose``/gate hooks look at.
-
-    Secrets are included only for gates (which check keys exist); the snapshot is handed to the
-    provider in memory and never written or emitted.
-    """
+def _snapshot_kinds(ctx: Context, secrets: bool) -> tuple[dict[str, str], set[str]]:
     kinds: dict[str, str] = {"Machine": CAPI}
     if secrets:  # gates check Secrets that controllers create, even when the plan renders none
         kinds["Secret"] = "v1"
@@ -501,20 +508,25 @@ def snapshot_cluster(ctx: Context, *, secrets: bool = False) -> dict[str, list[K
             kinds.setdefault(kind[: -len("Template")], api_version)
     namespaces = {str(_meta(o).get("namespace") or "")
                   for o in [*ctx.plan.package_objects, *ctx.plan.manifest]} - {""}
-    out: dict[str, list[KubeObject]] = {}
-    for kind, api_version in kinds.items():
-        if not ctx.kube.has_kind(api_version, kind, deadline=ctx.deadline):
-            continue
-        items: list[KubeObject] = []
-        scopes: list[str | None] = [*sorted(namespaces)] or [None]
-        for ns in scopes:
-            try:
-                got, _rv = ctx.kube.list(api_version, kind, ns, deadline=ctx.dl.within(10))
-            except Exception:
-                continue
-            items.extend(got)
-        out[kind] = items
-    return out
+    return kinds, namespaces
+
+
+def _snapshot(ctx: Context, *, secrets: bool, recheck: bool = True
+              ) -> tuple[dict[str, list[KubeObject]], int]:
+    """The snapshot from the shared cache, and the cache version it reflects."""
+    kinds, namespaces = _snapshot_kinds(ctx, secrets)
+    cache = ctx.kube.cache
+    served = cache.served(kinds, ctx.dl, recheck=recheck)
+    return cache.snapshot(served, sorted(namespaces), ctx.dl)
+
+
+def snapshot_cluster(ctx: Context, *, secrets: bool = False) -> dict[str, list[KubeObject]]:
+    """Kind -> objects in the plan's namespaces: what ``acp_diagnose``/gate hooks look at.
+
+    Secrets are included only for gates (which check keys exist); the snapshot is handed to the
+    provider in memory and never written or emitted.
+    """
+    return _snapshot(ctx, secrets=secrets)[0]
 
 
 class ExtraResources:
