@@ -339,11 +339,7 @@ class ControlPlane:
 
         for obj, done, report in ((kcp, kcp_ready, report_kcp),
                                   (cluster, cluster_provisioned, report_cluster)):
-            meta = _meta(obj)
-            ok, _last = ctx.kube.wait_for(str(obj["apiVersion"]), str(obj["kind"]),
-                                          str(meta["name"]), meta.get("namespace"), done,
-                                          deadline=ctx.dl, resync=ctx.resync, on_change=report)
-            if not ok:
+            if not wait_cached(ctx, obj, done, report):
                 raise WaitTimeout(self._stall_message(ctx, kcp, cluster))
 
     def _stall_message(self, ctx: Context, kcp: KubeObject, cluster: KubeObject, *,
@@ -398,12 +394,41 @@ def _kcp_line(obj: KubeObject | None) -> str:
 
 
 def _machines(ctx: Context, cluster: KubeObject) -> list[KubeObject]:
-    if not ctx.kube.has_kind(CAPI, "Machine", deadline=ctx.deadline):
+    """The cluster's Machines, from the shared cache (listed once, then watched)."""
+    served = ctx.kube.cache.served({"Machine": CAPI}, ctx.dl, recheck=True)
+    if not served:
         return []
-    items, _rv = ctx.kube.list(CAPI, "Machine", _meta(cluster).get("namespace"),
-                               label_selector=f"{CLUSTER_NAME_LABEL}={_meta(cluster)['name']}",
-                               deadline=ctx.deadline)
-    return items
+    snap, _version = ctx.kube.cache.snapshot(served, [_meta(cluster).get("namespace")], ctx.dl)
+    name = _meta(cluster)["name"]
+    return [m for m in snap.get("Machine", [])
+            if ((_meta(m).get("labels") or {}).get(CLUSTER_NAME_LABEL)) == name]
+
+
+def wait_cached(ctx: Context, obj: KubeObject, done: Callable[[KubeObject | None], bool],
+                on_change: Callable[[KubeObject | None], None]) -> bool:
+    """Until ``done`` holds for the live ``obj`` (True) or the deadline (False), from the cache.
+
+    ``on_change`` sees the object on start, whenever the cache changed, and every ``resync``
+    seconds while nothing does (fail-fast graces count on that) — the last costs no request:
+    the watch stays open, so a wait of an hour makes as many requests as a wait of a minute.
+    """
+    api_version, kind = str(obj["apiVersion"]), str(obj["kind"])
+    name, namespace = str(_meta(obj)["name"]), _meta(obj).get("namespace")
+    cache = ctx.kube.cache
+    while True:
+        served = cache.served({kind: api_version}, ctx.dl, recheck=True)
+        live: KubeObject | None = None
+        version = cache.version
+        if served:
+            snap, version = cache.snapshot(served, [namespace], ctx.dl)
+            live = next((o for o in snap.get(kind, []) if _meta(o).get("name") == name), None)
+        on_change(live)
+        if done(live):
+            return True
+        if ctx.dl.expired:
+            return False
+        cache.wait_changed(version, ctx.dl.within(ctx.resync))
+        ctx.dl.cancel.check(f"the wait for {kind}/{name}")
 
 
 def _machines_summary(machines: list[KubeObject]) -> str:
