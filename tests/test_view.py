@@ -246,3 +246,36 @@ def test_the_built_in_example_says_so_once(tmp_path: Path, monkeypatch: pytest.M
     assert proc.stderr.count("built-in example") == 1
     warnings = [ln for ln in proc.stderr.splitlines() if ln.startswith("  warning: ")]
     assert warnings and not any("built-in example" in ln for ln in warnings)
+
+
+def test_live_view_rows_current_wait_heartbeat_and_warnings() -> None:
+    """The live region, drawn from events alone (no terminal timing involved)."""
+    from rich.console import Console
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    live = view.LiveView(Tty(), phases=["manifest", "control-plane", "installer"])
+    t0 = 1_800_000_000.0
+    for event in (PhaseStarted("manifest", 1, 3, time=t0), PhaseFinished("manifest", "done", 2.0, time=t0 + 2),
+                  PhaseStarted("control-plane", 2, 3, time=t0 + 2),
+                  PhaseProgress("control-plane", "KubeadmControlPlane global-kcp: 1/3 ready; machines: 2 "
+                                "Provisioned, 1 Running", ready=1, total=3, unit="replicas", time=t0 + 3),
+                  PhaseProgress("control-plane", "waiting 4m30s: KubeadmControlPlane global-kcp Ready",
+                                270.0, time=t0 + 270),
+                  EngineWarning("API server busy, retrying", "control-plane", time=t0 + 271),
+                  EngineWarning("API server busy, retrying", "control-plane", time=t0 + 272)):
+        live(event)
+    screen = io.StringIO()
+    Console(file=screen, width=120, color_system=None).print(live.__rich__())
+    live.close()
+    text = screen.getvalue()
+    assert re.search(r"✓ +manifest +done +2\.0s", text)
+    assert re.search(r"▶ +control-plane +wait", text)
+    assert re.search(r"· +installer", text)
+    # the heartbeat does not replace the wait's numbers: machines by phase and the bar stay
+    assert "machines: 2 Provisioned, 1 Running" in text and "━" in text
+    assert "waiting 4m30s" in text
+    assert "1 warning(s) during the run (1 repeat(s) not shown" in text
+    assert live.shown_warnings == [view.Fact("warning", "control-plane", "API server busy, retrying", t0 + 271)]

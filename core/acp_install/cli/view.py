@@ -201,6 +201,7 @@ class _PhaseRow:
     ready: int | None = None
     total: int | None = None
     percent: float | None = None
+    awaiting: str = ""  # the latest heartbeat: what the phase waits for, said into silence
 
 
 class LiveView:
@@ -250,8 +251,12 @@ class LiveView:
             row = self.rows.setdefault(event.phase, _PhaseRow(event.phase, self.titles.get(event.phase, "")))
             row.status, row.started = "running", event.time
         elif isinstance(event, PhaseProgress) and row is not None:
-            row.current, row.ready, row.total = event.message, event.ready, event.total
-            row.percent = event.percent
+            heartbeat = event.ready is None and event.percent is None and event.message.startswith("waiting ")
+            if heartbeat and row.current:  # "waiting 4m30s: ...": the elapsed time ticks already
+                row.awaiting = event.message
+            else:
+                row.current, row.ready, row.total = event.message, event.ready, event.total
+                row.percent, row.awaiting = event.percent, ""
         elif isinstance(event, PhaseFinished) and row is not None:
             row.status, row.outcome = "done", event.outcome
             row.elapsed = event.elapsed if event.outcome != "skipped" else None
@@ -317,6 +322,8 @@ class LiveView:
                 if row.percent is not None:
                     bar = ProgressBar(total=100.0, completed=row.percent, width=20)
                 detail.add_row(Text(row.current, style="cyan"), bar)
+                if row.awaiting:
+                    detail.add_row(Text(row.awaiting, style="dim"), "")
                 table.add_row("", detail, "")
         if self.warnings.counts:
             table.add_row("", Text(self.warnings.closing(), style="yellow"), "")
