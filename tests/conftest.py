@@ -22,6 +22,9 @@ from support import CANARIES, GOLDEN
 def _private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never write into the real home (e.g. generated keys under ~/.acp-install)."""
     monkeypatch.setenv("HOME", str(tmp_path_factory.mktemp("home")))
+    # Tests install the `init` examples against sandboxes they start themselves (loopback only);
+    # the refusal of example values is tested with this unset (tests/test_example_values.py).
+    monkeypatch.setenv("ACP_INSTALL_ACCEPT_EXAMPLE_VALUES", "1")
 
 
 @pytest.fixture(scope="session")

@@ -353,3 +353,18 @@ def test_dr_encryption_key_must_be_a_base64_aes_key(tmp_path: Path, capsys: pyte
     assert "dr.encryptionKey" in err and "env $DR_KEY" in err and "canary-not-base64-key" not in err
     monkeypatch.setenv("DR_KEY", "MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI=")  # 32 bytes
     assert main(["render", "-f", str(spec), "-o", str(tmp_path / "o")]) == 0
+
+
+def test_install_refuses_an_untouched_example_value(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """Bad-input row "untouched example value": a real install names the field, exit 3,
+    nothing written (the kubeconfig is never even read)."""
+    monkeypatch.delenv("ACP_INSTALL_ACCEPT_EXAMPLE_VALUES", raising=False)
+    spec = write(tmp_path / "spec.yaml", example("dcs"))
+    work = tmp_path / "work"
+    assert main(["install", "-f", str(spec), "--kubeconfig", str(tmp_path / "absent"),
+                 "--workdir", str(work)]) == 3
+    err = capsys.readouterr().err
+    assert "platform.credentials.site: still holds the `acp-install init` example value EC1C108C: " \
+           "install refuses to start" in err
+    assert "Traceback" not in err and not work.exists()

@@ -123,10 +123,12 @@ def worker_findings(workers: Iterable[WorkerSection], findings: Findings,
             yield findings.error(f"{wp}.replicas", "must be >= 0", "the number of worker nodes", rule)
 
 
-def spec_example(package: str, template: str = "platform-example.yaml.j2") -> SpecExample:
+def spec_example(package: str, template: str = "platform-example.yaml.j2",
+                 placeholders: tuple[str, ...] = ()) -> SpecExample:
     """The commented ``platform:`` example ``acp-install init`` writes, from the package's
-    ``templates/`` (jinja2, so it can show derived defaults)."""
-    return SpecExample(templating.render(template, package=package))
+    ``templates/`` (jinja2, so it can show derived defaults); ``placeholders`` names the fields
+    whose example values a real spec must replace (see :class:`SpecExample`)."""
+    return SpecExample(templating.render(template, package=package), placeholders=placeholders)
 
 
 # --- the provider's complete documented kubeadm base ----------------------------------------

@@ -369,6 +369,16 @@ class Diagnosis:
 
 @attrs.frozen
 class SpecExample:
-    """The provider's commented ``platform:`` section for ``acp-install init``."""
+    """The provider's commented ``platform:`` section for ``acp-install init``.
+
+    Attributes:
+        platform_yaml: the section's text, starting with ``platform:``.
+        placeholders: field paths (``[*]`` for every list item, e.g.
+            ``platform.controlPlane.pool[*].ip``) whose example value must be replaced by the
+            site's own (endpoints, site ids, keys, node IPs, datastores). A spec still holding
+            the example's value there gets a warning from ``validate``/``render``, and
+            ``install`` refuses to start.
+    """
 
     platform_yaml: str
+    placeholders: tuple[str, ...] = ()

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 import attrs
 import click
 
-from ..errors import AcpInstallError, UsageError
+from ..errors import AcpInstallError, SpecError, UsageError
 from . import conventions, sandboxing, view
 from .view import view_options, view_verbosity
 
@@ -236,6 +236,9 @@ def _sandbox(crds: str | None, scenario: str, speed: float, tmp: Path) -> Iterat
 @click.option("--provider", "provider_id", metavar="ID",
               help="With --sandbox and no -f: provider of the example spec (default: the first "
                    "installed one, by id).")
+@click.option("--accept-example-values", is_flag=True, envvar="ACP_INSTALL_ACCEPT_EXAMPLE_VALUES",
+              help="Start although fields still hold the `acp-install init` example values "
+                   "(only if they really are your site's; env ACP_INSTALL_ACCEPT_EXAMPLE_VALUES=1).")
 @view_options
 def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
             installer_address: str | None, fmt: str, timeout_scale: float | None,
@@ -243,7 +246,8 @@ def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
             poll_interval: float | None, use_sandbox: bool, crds: str | None, scenario: str,
             speed: float, provider_id: str | None, no_color: bool = False, verbose: int = 0,
             quiet: bool = False, fail_fast_grace: float | None = None,
-            wait_through_failures: bool = False, heartbeat: float = 30.0) -> int:
+            wait_through_failures: bool = False, heartbeat: float = 30.0,
+            accept_example_values: bool = False) -> int:
     """Run the install: packages, manifest, control plane, installer request, monitor, verify.
 
     Resumable: a re-run in the same --workdir skips finished phases and never sends the
@@ -276,7 +280,8 @@ def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
             if kubeconfig is None:
                 raise UsageError("missing --kubeconfig (and $KUBECONFIG is not set)",
                                  hint="minialauda's is /var/cpaas/data/alauda.kubeconfig")
-            loaded, plan = _load(spec_file, fmt=fmt, verbosity=view_verbosity(verbose, quiet))
+            loaded, plan = _load(spec_file, fmt=fmt, verbosity=view_verbosity(verbose, quiet),
+                                 refuse_examples=not accept_example_values)
             result = _run(plan, loaded.provider, kubeconfig, workdir or ".", renderer,
                           timeouts_obj, until, restart,
                           poll_interval if poll_interval is not None else 5.0, installer_address,
@@ -291,15 +296,25 @@ def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
 
 
 def _load(spec_file: str, *, label: str | None = None, fmt: str = "text",
-          verbosity: int = 0) -> tuple[Any, InstallPlan]:
+          verbosity: int = 0, refuse_examples: bool = False) -> tuple[Any, InstallPlan]:
     """Load, show the spec's warnings (``label`` names a spec the user did not write).
 
-    With ``-o json`` they are JSON lines on stdout like every other event.
+    With ``-o json`` they are JSON lines on stdout like every other event. ``refuse_examples``
+    (a real install) turns the fields still holding ``init`` example values into errors before
+    anything runs: an example endpoint or node IP names a machine that is not the site's.
+    (``--sandbox`` runs are excepted: the sandbox serves every address itself.)
     """
     from ..plan import build_plan
+    from ..spec.example import RULE
     from ..spec.load import load_spec
 
     loaded = load_spec(spec_file)
+    examples = [f for f in loaded.warnings if f.rule == RULE]
+    if refuse_examples and examples:
+        raise SpecError([attrs.evolve(f, severity="error", message=f"{f.message}: install "
+                                      "refuses to start", fix=f"{f.fix.split(' (')[0]}, or pass "
+                                      "--accept-example-values if it really is your site's")
+                         for f in examples], source=loaded.source)
     if fmt == "json":  # a program reads every finding, every time
         for f in loaded.warnings:
             click.echo(_line(FindingLine(f.severity, f.path, f.line, label or loaded.source,

@@ -36,11 +36,21 @@ def init(provider_id: str, from_env: bool, out_file: str | None, legacy_out: str
          force: bool) -> None:
     """Write a commented example install spec that validates as is."""
     from ..plugins import load_provider
-    from ..spec.example import example_spec
+    from ..spec.example import example_from_env, example_spec
 
     output = conventions.legacy_path("init", out_file, legacy_out, "--out")
     provider = load_provider(provider_id)
-    text = example_spec(provider, os.environ if from_env else None)
+    if from_env:
+        result = example_from_env(provider, os.environ)
+        text = result.text
+        # on stderr, so `init --from-env > global.yaml` keeps a clean spec
+        click.echo("read from the environment: " + (", ".join(result.read) or
+                   "no Step 1 variable was set"), err=True)
+        if result.kept:
+            click.echo("kept example values (replace them before installing): "
+                       + ", ".join(result.kept), err=True)
+    else:
+        text = example_spec(provider)
     if output is None or output == conventions.STDOUT:
         click.echo(text, nl=False)
         return

@@ -102,6 +102,7 @@ def parse(data: Any, *, source: str = "<spec>", index: LineIndex | None = None,
         raise SpecError([Finding("error", "", "the spec must be a YAML mapping",
                                  fix="start from `acp-install init`")], source=source)
     data = dict(data)
+    raw = dict(data)  # the platform section is popped from data below
     provider_id = data.get("provider")
     if provider is None and isinstance(provider_id, str):
         provider = load_provider(provider_id)
@@ -131,6 +132,10 @@ def parse(data: Any, *, source: str = "<spec>", index: LineIndex | None = None,
     overruled = {f.path for f in own if f.severity == "error"}
     findings.extend(f for f in core if not (f.severity == "warning" and f.path in overruled))
     findings.extend(own)
+    if provider is not None:
+        from .example import example_values
+
+        findings.extend(example_values(raw, provider))
     if any(f.severity == "error" for f in findings) or provider is None:
         raise _fail(findings, index, source)
     return LoadedSpec(spec, provider, tuple(_locate(findings, index)), source)

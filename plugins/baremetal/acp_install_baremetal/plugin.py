@@ -220,4 +220,12 @@ def acp_ready_gates(spec: InstallSpec, gate: str,
 
 @hookimpl
 def acp_spec_example() -> SpecExample:
-    return spec_example("acp_install_baremetal")
+    return spec_example("acp_install_baremetal", placeholders=PLACEHOLDERS)
+
+
+#: Example values a real spec replaces: the ISO image, the hosts' inventory names and addresses,
+#: the key.
+PLACEHOLDERS = (
+    "platform.seedImage.baseImage", "platform.controlPlane.inventories[*].name",
+    "platform.controlPlane.inventories[*].ip", "platform.sshAuthorizedKeys[*]",
+)

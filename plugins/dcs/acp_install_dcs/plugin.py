@@ -101,7 +101,16 @@ def acp_dr_fields(spec: InstallSpec, role: str) -> Iterator[DRContribution]:
 
 @hookimpl
 def acp_spec_example() -> SpecExample:
-    return spec_example("acp_install_dcs")
+    return spec_example("acp_install_dcs", placeholders=PLACEHOLDERS)
+
+
+#: Example values a real spec replaces: endpoint, site id, key, node addresses, datastores.
+_CP = "platform.controlPlane"
+PLACEHOLDERS = (
+    "platform.credentials.endpoint", "platform.credentials.site", "platform.sshAuthorizedKeys[*]",
+    f"{_CP}.pool[*].ip", f"{_CP}.pool[*].gateway", f"{_CP}.pool[*].dns",
+    f"{_CP}.disks[*].datastoreName", f"{_CP}.pool[*].persistentDisk[*].datastoreName",
+)
 
 
 @hookimpl

@@ -105,7 +105,17 @@ def acp_diagnose(snapshot: Mapping[str, Any]) -> Iterator[Diagnosis]:
 
 @hookimpl
 def acp_spec_example() -> SpecExample:
-    return spec_example("acp_install_hcs")
+    return spec_example("acp_install_hcs", placeholders=PLACEHOLDERS)
+
+
+#: Example values a real spec replaces: account ids, endpoint domain, node and ELB addresses.
+PLACEHOLDERS = (
+    "platform.credentials.accessKey", "platform.credentials.projectID",
+    "platform.credentials.externalGlobalDomain",
+    "platform.controlPlane.pool[*].networks[*].ipAddress",
+    "platform.loadBalancer.elbVirsubnetL4Ips[*].ips[*]",
+    "platform.loadBalancer.elbVirsubnetL7Ips[*].ips[*]",
+)
 
 
 @hookimpl

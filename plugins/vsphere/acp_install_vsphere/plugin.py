@@ -100,7 +100,16 @@ def acp_dr_fields(spec: InstallSpec, role: str) -> Iterator[DRContribution]:
 
 @hookimpl
 def acp_spec_example() -> SpecExample:
-    return spec_example(PACKAGE)
+    return spec_example(PACKAGE, placeholders=PLACEHOLDERS)
+
+
+#: Example values a real spec replaces: vCenter endpoint and thumbprint, key, node addresses,
+#: datastore.
+_NET = "platform.controlPlane.configs[*].network.primary"
+PLACEHOLDERS = (
+    "platform.vcenter.server", "platform.vcenter.thumbprint", "platform.sshAuthorizedKeys[*]",
+    "platform.controlPlane.datastore", f"{_NET}.ip", f"{_NET}.gateway", f"{_NET}.dns[*]",
+)
 
 
 @hookimpl
