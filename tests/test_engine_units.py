@@ -161,5 +161,7 @@ def test_a_short_secret_never_mangles_the_redaction_marker() -> None:
     from acp_install.clients.redact import Redactor
 
     redact = Redactor(["a", "d"])  # both are letters of "<redacted>"
-    assert redact("ClusterModule/global, phase Ready") == \
-        "ClusterMo<redacted>ule/glob<redacted>l, ph<redacted>se Re<redacted><redacted>y"
+    # short secrets are replaced only where they stand alone: names and words stay intact
+    assert redact("ClusterModule/global, phase Ready") == "ClusterModule/global, phase Ready"
+    assert redact("password 'a' or d rejected") == "password '<redacted>' or <redacted> rejected"
+    assert redact(redact("password a")) == "password <redacted>"

@@ -349,3 +349,59 @@ def test_kubeconfig_server_must_be_https(tmp_path: Path, capsys: pytest.CaptureF
     assert main(_install(tmp_path, tmp_path / "w", kc)) == 10
     err = capsys.readouterr().err
     assert needle in err and str(kc) in err and "Traceback" not in err
+
+
+# --- redaction: whole values, names intact, short secrets refused ----------------------------------
+
+
+@pytest.mark.parametrize(("secret", "text", "expected"), [
+    ("global", "created DCSCluster/global", "created DCSCluster/global"),
+    ("global", "login 'global' refused", "login '<redacted>' refused"),
+    ("x", "MaxRetryError: x", "MaxRetryError: <redacted>"),
+    ("x", "urllib3.exceptions.MaxRetryError", "urllib3.exceptions.MaxRetryError"),
+    ("x", '{"password": "x"}', '{"password": "<redacted>"}'),
+    ("canary-long-secret", "tokencanary-long-secretend", "token<redacted>end"),
+], ids=["name-kept", "quoted", "alone", "inside-word", "json", "long-substring"])
+def test_redaction_keeps_names_and_removes_values(secret: str, text: str, expected: str) -> None:
+    from acp_install.clients.redact import Redactor
+
+    assert Redactor([secret])(text) == expected
+
+
+def test_redaction_of_data_replaces_whole_values_and_encodings() -> None:
+    import base64
+
+    from acp_install.clients.redact import Redactor
+
+    redact = Redactor(["pw"])
+    b64 = base64.b64encode(b"pw").decode()
+    assert redact.data({"name": "pwd-global", "password": "pw", "b": b64, "list": ["pw", "x pw y"]}) == {
+        "name": "pwd-global", "password": "<redacted>", "b": "<redacted>",
+        "list": ["<redacted>", "x <redacted> y"]}
+
+
+def test_a_short_secret_is_refused_before_anything_is_applied(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], canaries: dict[str, str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ACP_ADMIN_PASSWORD", "global")
+    spec = write(tmp_path / "s.yaml", example("dcs"))
+    assert main(["install", "--sandbox", "-f", str(spec), "--workdir", str(tmp_path / "w")]) == 6
+    err = capsys.readouterr().err
+    assert "$ACP_ADMIN_PASSWORD is shorter than 8 characters" in err and "--allow-short-secrets" in err
+    state = json.loads((tmp_path / "w" / ".acp-install" / "state.json").read_text())
+    assert not any(p.get("status") == "finished" for p in state["phases"].values())
+
+
+def test_an_allowed_short_secret_never_mangles_names(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], canaries: dict[str, str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before: with the password ``global`` the output read ``created DCSCluster/<redacted>``."""
+    monkeypatch.setenv("DCS_AUTH_KEY", "global")
+    spec = write(tmp_path / "s.yaml", example("dcs"))
+    assert main(["install", "--sandbox", "-f", str(spec), "--workdir", str(tmp_path / "w"),
+                 "--allow-short-secrets", "--until", "manifest", "-v"]) == 0
+    captured = capsys.readouterr()
+    text = captured.out + captured.err
+    assert "<redacted>" not in text
+    assert "$DCS_AUTH_KEY is shorter than 8 characters" in text
+    assert "created DCSCluster/global" in text  # the name, not <redacted>

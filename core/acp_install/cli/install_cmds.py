@@ -239,6 +239,9 @@ def _sandbox(crds: str | None, scenario: str, speed: float, tmp: Path) -> Iterat
 @click.option("--accept-example-values", is_flag=True, envvar="ACP_INSTALL_ACCEPT_EXAMPLE_VALUES",
               help="Start although fields still hold the `acp-install init` example values "
                    "(only if they really are your site's; env ACP_INSTALL_ACCEPT_EXAMPLE_VALUES=1).")
+@click.option("--allow-short-secrets", is_flag=True,
+              help="Accept secrets shorter than 8 characters (redacted from messages only where "
+                   "they stand alone).")
 @view_options
 def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
             installer_address: str | None, fmt: str, timeout_scale: float | None,
@@ -247,7 +250,8 @@ def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
             speed: float, provider_id: str | None, no_color: bool = False, verbose: int = 0,
             quiet: bool = False, fail_fast_grace: float | None = None,
             wait_through_failures: bool = False, heartbeat: float = 30.0,
-            accept_example_values: bool = False) -> int:
+            accept_example_values: bool = False,
+            allow_short_secrets: bool = False) -> int:
     """Run the install: packages, manifest, control plane, installer request, monitor, verify.
 
     Resumable: a re-run in the same --workdir skips finished phases and never sends the
@@ -273,7 +277,7 @@ def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
                                       crds, scenario, speed, fmt, out,
                                       provider_id, resubmit, wait_through_failures,
                                       verbosity=view_verbosity(verbose, quiet),
-                                      heartbeat=heartbeat)
+                                      heartbeat=heartbeat, allow_short_secrets=allow_short_secrets)
         else:
             if spec_file is None:
                 raise UsageError("missing -f SPEC", hint="write one with `acp-install init`")
@@ -286,7 +290,7 @@ def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
                           timeouts_obj, until, restart,
                           poll_interval if poll_interval is not None else 5.0, installer_address,
                           resubmit=resubmit, wait_through_failures=wait_through_failures,
-                          heartbeat=heartbeat)
+                          heartbeat=heartbeat, allow_short_secrets=allow_short_secrets)
             _summary(result, None, fmt, out, renderer)
     except AcpInstallError as err:
         if json_out is not None:
@@ -329,14 +333,15 @@ def _run(plan: InstallPlan, provider: Any, kubeconfig: str, workdir: str, render
          timeouts: Any, until: str | None, restart: bool, poll_interval: float,
          installer_address: str | None, resync: float = 30.0,
          resubmit: bool = False, secrets: dict[str, str] | None = None,
-         wait_through_failures: bool = False, heartbeat: float = 30.0) -> InstallResult:
+         wait_through_failures: bool = False, heartbeat: float = 30.0,
+         allow_short_secrets: bool = False) -> InstallResult:
     from ..engine import Engine
 
     engine = Engine(plan, kubeconfig=kubeconfig, workdir=workdir, provider=provider,
                     secrets=secrets, installer_address=installer_address, timeouts=timeouts,
                     poll_interval=poll_interval, resync=resync, restart=restart,
                     resubmit=resubmit, wait_through_failures=wait_through_failures,
-                    heartbeat=heartbeat)
+                    heartbeat=heartbeat, allow_short_secrets=allow_short_secrets)
     engine.subscribe(renderer)
     try:
         with _cancel_on_signals(engine):
@@ -382,7 +387,7 @@ def _install_sandbox(spec_file: str | None, workdir: str | None, renderer: Any, 
                      scenario: str, speed: float, fmt: str, out: TextIO,
                      provider_id: str | None = None, resubmit: bool = False,
                      wait_through_failures: bool = False, verbosity: int = 0,
-                     heartbeat: float = 30.0) -> InstallResult:
+                     heartbeat: float = 30.0, allow_short_secrets: bool = False) -> InstallResult:
     with tempfile.TemporaryDirectory(prefix="acp-install-demo-") as tmp_name:
         tmp = Path(tmp_name)
         label = None
@@ -407,7 +412,8 @@ def _install_sandbox(spec_file: str | None, workdir: str | None, renderer: Any, 
             result = _run(plan, loaded.provider, str(sb.kubeconfig_path),
                           workdir or str(tmp / "work"), renderer, timeouts, until, restart,
                           poll_interval, None, resync=5.0, resubmit=resubmit, secrets=demo,
-                          wait_through_failures=wait_through_failures, heartbeat=heartbeat)
+                          wait_through_failures=wait_through_failures, heartbeat=heartbeat,
+                          allow_short_secrets=allow_short_secrets)
             _summary(result, sb, fmt, out, renderer)
         return result
 

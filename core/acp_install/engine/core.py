@@ -188,6 +188,9 @@ class Engine:
         heartbeat: seconds of silence after which a waiting phase says what it awaits and for
             how long (a ``PhaseProgress`` ``waiting 4m30s: ...``), so a terminal never looks
             hung; every other event resets it.
+        allow_short_secrets: accept secrets shorter than 8 characters (refused otherwise, with
+            :class:`SecretError`): each is warned about once and redacted only where it stands
+            alone, never inside names or words that contain it.
         wait_through_failures: never fail fast; a visible cause of a stall is reported once
             as a warning and the wait goes on until the phase deadline (``Timeouts.fail_fast``
             is the grace otherwise).
@@ -208,7 +211,8 @@ class Engine:
                  installer_address: str | None = None, installer_port: int | None = None,
                  timeouts: Timeouts | None = None, poll_interval: float = 5.0,
                  resync: float = 30.0, restart: bool = False, resubmit: bool = False,
-                 wait_through_failures: bool = False, heartbeat: float = 30.0) -> None:
+                 wait_through_failures: bool = False, heartbeat: float = 30.0,
+                 allow_short_secrets: bool = False) -> None:
         self.poll_interval = positive_seconds("the poll interval", poll_interval)
         self.heartbeat = positive_seconds("the heartbeat interval", heartbeat)
         self._emit_lock = threading.RLock()
@@ -225,6 +229,7 @@ class Engine:
         self.restart = restart
         self.resubmit = resubmit
         self.wait_through_failures = wait_through_failures
+        self.allow_short_secrets = allow_short_secrets
         self._resolver, self._known = _resolver_of(secrets)
         # Redacts the in-memory values from the first event on (a failure before the secret
         # check must not show them either); the run adds every value the plan reads.
@@ -351,7 +356,8 @@ class Engine:
             # Every secret the remaining phases send, before the first side effect.
             todo = [p for p in PHASE_NAMES[:PHASE_NAMES.index(until) + 1 if until else None]
                     if not state.finished(p)]
-            found = check_secrets(self.plan, todo)
+            found = check_secrets(self.plan, todo, on_short=self._short_secret
+                                  if self.allow_short_secrets else None)
             for value in self._known:  # also those the plan does not reference
                 found.add(value.get())
             self._redact = found
@@ -466,6 +472,10 @@ class Engine:
         state.finish(phase.name, outcome)
         self._emit(PhaseFinished(phase.name, outcome, elapsed))  # type: ignore[arg-type]
         return PhaseResult(phase.name, outcome, elapsed)
+
+    def _short_secret(self, source: str) -> None:
+        self._emit(EngineWarning(f"secret {source} is shorter than 8 characters: it is redacted from "
+                                 "messages only where it stands alone (use a longer one)"))
 
     def _scrub(self, err: AcpInstallError) -> None:
         """Last line of defence: no secret value in an error the state or the CLI shows."""

@@ -13,10 +13,10 @@ strips them from whatever a server sends back.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from ..clients.redact import Redactor
+from ..clients.redact import MIN_SECRET_LENGTH, Redactor
 from ..errors import SecretError
 from ..secrets import SecretRef, SecretText, secret_refs
 
@@ -34,8 +34,14 @@ def plan_parts(plan: InstallPlan) -> dict[str, Any]:
     }
 
 
-def check_secrets(plan: InstallPlan, phases: Iterable[str]) -> Redactor:
+def check_secrets(plan: InstallPlan, phases: Iterable[str], *,
+                  on_short: Callable[[str], None] | None = None) -> Redactor:
     """Read every secret of ``phases``; one :class:`SecretError` lists all that cannot be read.
+
+    A secret shorter than :data:`~acp_install.clients.redact.MIN_SECRET_LENGTH` cannot be kept
+    out of messages without mangling them (``global`` is an object name too), so it is refused
+    as well — unless ``on_short`` is given: then it is called with the reference (never the
+    value) and the value is redacted where it stands alone only.
 
     Returns a :class:`Redactor` holding every secret of the plan that could be read (also of
     phases that will not run: a server may still echo them).
@@ -59,14 +65,26 @@ def check_secrets(plan: InstallPlan, phases: Iterable[str]) -> Redactor:
     problems: list[str] = []
     for ref, users in needed_by.items():
         try:
-            redactor.add(ref.reveal().get())
+            value = ref.reveal().get()
         except SecretError as err:
             if users:
                 problems.append(f"{err.message} (needed by phase {', '.join(users)})")
+            continue
+        redactor.add(value)
+        if users and len(value) < MIN_SECRET_LENGTH:
+            if on_short is None:
+                problems.append(f"secret {ref.source} is shorter than {MIN_SECRET_LENGTH} characters: too "
+                                "short to keep out of messages safely (needed by phase "
+                                f"{', '.join(users)})")
+            else:
+                on_short(ref.source)
     if problems:
+        short = any("too short" in p for p in problems)
         raise SecretError(
-            f"{len(problems)} secret reference(s) cannot be read; nothing was applied:\n"
-            + "\n".join(f"  - {p}" for p in problems),
+            f"{len(problems)} secret reference(s) cannot be {'used' if short else 'read'}; nothing was "
+            "applied:\n" + "\n".join(f"  - {p}" for p in problems),
             hint="export the variables / create the files (mode 0600) the spec points at, "
-                 "then re-run")
+                 "then re-run" + ("; for a secret that is too short, use a longer one (or "
+                                  "--allow-short-secrets: redacted only where it stands alone)"
+                                  if short else ""))
     return redactor
