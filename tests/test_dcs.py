@@ -339,3 +339,29 @@ def test_documented_cluster_annotations(tmp_path: Path, capsys: pytest.CaptureFi
     err = capsys.readouterr().err
     assert "kubeOvnJoinCIDR" in err and "cpaas.io/kube-ovn-join-cidr is required" in err
     assert "platform.kubeOvnVersion" in err and "OS Support Matrix" in err
+
+
+def test_additional_nics_render_and_warn_where_the_page_says_check(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], crd_registry: Any) -> None:
+    """infrastructure/huawei-dcs.mdx "Additional NICs in the IP Pool": both DVS and Port Group,
+    ip/mask for the guest, a gateway only if its route behaviour was checked."""
+    data = example("dcs")
+    nic = {"ip": "10.9.0.11", "mask": "24", "gateway": "10.9.0.1", "dns": "10.9.0.2;10.9.0.3",
+           "dvSwitchName": "dvs-storage", "portGroupName": "pg-storage"}
+    setpath(data, f"{CP}.pool[0].additionNic", [nic])
+    out = render(tmp_path, data)
+    err = capsys.readouterr().err
+    assert f"{CP}.pool[0].additionNic[0].gateway: an additional NIC with a gateway can take over" in err
+    objects = objects_of((out / "global.yaml").read_text())
+    pool = by_kind(objects, "DCSIpHostnamePool")[0]
+    assert pool["spec"]["pool"][0]["additionNic"] == [nic]
+    assert assert_valid_against_crds(crd_registry, objects) == len(
+        [o for o in objects if o["kind"] != "Secret"])  # every custom resource, CRD-valid
+
+
+def test_an_additional_nic_on_the_node_subnet_warns(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    data = setpath(example("dcs"), f"{CP}.pool[0].additionNic",
+                   [{"ip": "192.168.10.50", "mask": "24", "dvSwitchName": "d", "portGroupName": "p"}])
+    assert main(["validate", "-f", str(write(tmp_path / "spec.yaml", data))]) == 0
+    assert "additionNic[0].ip: 192.168.10.50/24 is on the node IP's own subnet" in capsys.readouterr().err

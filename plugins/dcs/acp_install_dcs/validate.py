@@ -60,6 +60,61 @@ def _check_gateway(slot: PoolSlot, sp: str) -> Iterator[Finding]:
                              "give the subnet's router address as gateway")
 
 
+def _prefix_ok(mask: str) -> bool:
+    return bool(re.fullmatch(r"\d{1,2}", mask)) and 0 < int(mask) <= 32
+
+
+def _check_nics(spec: InstallSpec, slot: PoolSlot, sp: str, taken: _Taken) -> Iterator[Finding]:
+    """``additionNic[]`` as the infrastructure page describes it ("Additional NICs in the IP
+    Pool"): dvSwitchName and portGroupName resolve the Port Group (required), ip and mask make the
+    guest's static configuration (recommended), and nothing reserves the addresses."""
+    for k, nic in enumerate(slot.additionNic or []):
+        np = f"{sp}.additionNic[{k}]"
+        for field in ("dvSwitchName", "portGroupName"):
+            if not getattr(nic, field):
+                yield findings.error(f"{np}.{field}", "missing: the provider resolves the additional "
+                                     "NIC's Port Group from dvSwitchName and portGroupName",
+                                     "give both (the DVS and Port Group must already exist)", "dcs-nic")
+        if netcheck.ipv4_error(nic.ip):
+            yield findings.error(f"{np}.ip", f"{nic.ip!r} is not an IPv4 address",
+                                 "give the additional NIC's address (not the node IP)", "dcs-nic")
+        else:
+            if nic.ip == spec.controlPlaneVIP:
+                yield findings.error(f"{np}.ip", "the control plane VIP is used as an additional NIC IP",
+                                     "the VIP must be a free address", "dcs-nic")
+            yield from _unique(taken.ips, nic.ip, f"{np}.ip", "IP",
+                               "give every NIC its own IP (DCS reserves none of them)")
+        if not _prefix_ok(nic.mask):
+            yield findings.error(f"{np}.mask", f"{nic.mask!r} is not a prefix length",
+                                 'write the prefix length as a string, e.g. mask: "24"', "dcs-nic")
+        elif (netcheck.ipv4_error(nic.ip) is None and netcheck.ipv4_error(slot.ip) is None
+              and _prefix_ok(slot.mask)
+              and ipaddress.ip_interface(f"{nic.ip}/{nic.mask}").network
+              == ipaddress.ip_interface(f"{slot.ip}/{slot.mask}").network):
+            yield findings.warning(f"{np}.ip", f"{nic.ip}/{nic.mask} is on the node IP's own subnet",
+                                   "an additional NIC belongs on a secondary network (storage, "
+                                   "management, isolation)", "dcs-nic")
+        if nic.gateway is not None:
+            if netcheck.ip_error(nic.gateway):
+                yield findings.error(f"{np}.gateway", f"{nic.gateway!r} is not an IP address",
+                                     "give the additional network's gateway, or remove it", "dcs-nic")
+            elif netcheck.ipv4_error(nic.ip) is None and _prefix_ok(nic.mask) and \
+                    ipaddress.ip_address(nic.gateway) not in ipaddress.ip_interface(
+                        f"{nic.ip}/{nic.mask}").network:
+                yield findings.error(f"{np}.gateway", f"gateway {nic.gateway} is outside the NIC's "
+                                     f"subnet {nic.ip}/{nic.mask}", "give the additional network's "
+                                     "gateway, or remove it", "dcs-nic")
+            else:
+                yield findings.warning(f"{np}.gateway", "an additional NIC with a gateway can take over "
+                                       "the default route from the primary NIC",
+                                       "keep it only if the route behaviour was checked; remove it "
+                                       "otherwise", "dcs-nic")
+        for server in (nic.dns or "").split(";"):
+            if server.strip() and netcheck.ip_error(server.strip()):
+                yield findings.error(f"{np}.dns", f"{server.strip()!r} is not an IP address",
+                                     "DNS server IPs separated by ';'", "dcs-nic")
+
+
 def _check_machines(spec: InstallSpec, m: Machines, path: str, required: Sequence[str],
                     replicas: int, taken: _Taken) -> Iterator[Finding]:
     systems = [i for i, d in enumerate(m.disks) if d.systemVolume]
@@ -110,6 +165,7 @@ def _check_machines(spec: InstallSpec, m: Machines, path: str, required: Sequenc
         if slot.machineName is not None:
             yield from _unique(taken.machine_names, slot.machineName, f"{sp}.machineName",
                                "machineName", "give every slot its own DCS VM name")
+        yield from _check_nics(spec, slot, sp, taken)
         slots: set[int] = set()
         for j, disk in enumerate(slot.persistentDisk or []):
             dp = f"{sp}.persistentDisk[{j}]"
@@ -119,8 +175,17 @@ def _check_machines(spec: InstallSpec, m: Machines, path: str, required: Sequenc
             slots.add(disk.slot)
             if disk.quantityGB < 1:
                 yield findings.error(f"{dp}.quantityGB", "must be >= 1", "size in GB")
-            if bool(disk.datastoreName) == bool(disk.datastoreClusterName):
-                yield findings.error(dp, "give exactly one of datastoreName or datastoreClusterName",
+            if not disk.datastoreName and not disk.datastoreClusterName:
+                # DCSIpHostnamePool CEL rule "exactly one of datastoreClusterName or datastoreName
+                # is required"; infrastructure page: "Specify exactly one storage target"
+                yield findings.error(dp, "a persistent disk without a datastore: the DCSIpHostnamePool "
+                                     "CRD refuses it (exactly one of datastoreClusterName or "
+                                     "datastoreName is required)",
+                                     "add datastoreClusterName (preferred where the DCS administrator "
+                                     "configured a datastore cluster) or datastoreName")
+            elif disk.datastoreName and disk.datastoreClusterName:
+                yield findings.error(dp, "both datastoreName and datastoreClusterName: the CRD "
+                                     "accepts exactly one storage target",
                                      "keep one datastore selector")
             if (disk.path is not None and not disk.path.startswith("/")) or disk.path == "/":
                 yield findings.error(f"{dp}.path", f"{disk.path!r} is not an absolute mount path",
