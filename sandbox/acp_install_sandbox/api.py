@@ -12,6 +12,8 @@ import base64
 import builtins
 import copy
 import json
+import threading
+from collections import deque
 from collections.abc import Iterator
 from typing import Any, Literal
 
@@ -131,7 +133,25 @@ class Api:
         self.default_field_validation = default_field_validation
         #: what the simulated controllers must leave alone; client reads may end a hold
         self.holds = Holds()
+        #: container output by Pod (namespace, name), what ``GET .../pods/NAME/log`` serves
+        self._logs: dict[tuple[str, str], deque[str]] = {}
+        self._logs_lock = threading.Lock()
         store.add_listener(self._on_change)
+
+    # -- pod logs ----------------------------------------------------------------------------
+
+    def log(self, namespace: str, pod: str, line: str) -> None:
+        """Append one line to a Pod's log (simulated components write what they do); the last
+        500 lines of each Pod are kept."""
+        with self._logs_lock:
+            self._logs.setdefault((namespace, pod), deque(maxlen=500)).append(f"{now_ts()} {line}")
+
+    def pod_log(self, namespace: str, pod: str) -> str:
+        """The log of a Pod that exists (404 otherwise), as ``kubectl logs`` prints it."""
+        self.get(self.kinds.by_path("", "v1", "pods"), namespace, pod)  # type: ignore[arg-type]
+        with self._logs_lock:
+            lines = list(self._logs.get((namespace, pod), ()))
+        return "".join(line + "\n" for line in lines)
 
     # -- CRDs make kinds appear ---------------------------------------------------------------
 

@@ -85,11 +85,14 @@ class ApiServer(BackgroundServer):
     thread_name = "sandbox-apiserver"
     _httpd: _Server
 
-    def __init__(self, api: Api, *, address: str, port: int, token: str, tls: ssl.SSLContext) -> None:
+    def __init__(self, api: Api, *, address: str, port: int, token: str, tls: ssl.SSLContext,
+                 extra_tokens: tuple[str, ...] = ()) -> None:
         super().__init__()
         self.api = api
         self.token = token
         self.faults = Faults()
+        #: every bearer token accepted (a cluster's admin token and e.g. its ``k8sadmin`` token)
+        self.tokens = (token, *extra_tokens)
         self.stopping = threading.Event()
         self._httpd = _Server((address, port), _Handler, self)
         self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True, do_handshake_on_connect=False)
@@ -180,9 +183,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _authorized(self) -> bool:
         header = self.headers.get("Authorization", "")
         scheme, _, value = header.partition(" ")
-        return scheme.lower() == "bearer" and hmac.compare_digest(
-            value.strip().encode(), self.server.owner.token.encode()
-        )
+        given = value.strip().encode()
+        # every token compared (no early exit): the time taken says nothing about which matched
+        matches = [hmac.compare_digest(given, t.encode()) for t in self.server.owner.tokens]
+        return scheme.lower() == "bearer" and any(matches)
 
     def _dispatch(self, method: str) -> None:
         self._status = 0
@@ -284,6 +288,8 @@ class _Handler(BaseHTTPRequestHandler):
         rt = self.api.resource(group, version, rest[0])
         name = rest[1] if len(rest) > 1 else None
         sub = rest[2] if len(rest) > 2 else ""
+        if sub == "log" and rt.key == ("", "pods") and method == "GET" and name and namespace:
+            return self._send_bytes(200, self.api.pod_log(namespace, name).encode(), "text/plain")
         if sub not in ("", "status") or (sub == "status" and not rt.status_subresource):
             raise ApiError(404, "NotFound", "the server could not find the requested resource")
         if rt.namespaced and namespace is None and method not in ("GET", "DELETE"):

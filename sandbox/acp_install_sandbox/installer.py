@@ -19,7 +19,7 @@ import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -30,6 +30,9 @@ from .recorder import Recorder
 from .scenarios import Scenario
 from .serving import BackgroundServer
 from .store import now_ts
+
+if TYPE_CHECKING:
+    from .global_cluster import GlobalClusters
 
 __all__ = ["PHASES", "Installer", "InstallerServer", "Phase", "progress_body"]
 
@@ -96,8 +99,11 @@ def progress_body(status: str, type_: str, message: str, steps: list[_Step], sta
 class Installer:
     """Progress state machine, advanced by :meth:`tick` (controller loop) and on every GET."""
 
-    def __init__(self, api: Api, recorder: Recorder, scenario: Scenario, speed: float) -> None:
+    def __init__(self, api: Api, recorder: Recorder, scenario: Scenario, speed: float,
+                 global_clusters: GlobalClusters | None = None) -> None:
         self.api = api
+        self.global_clusters = global_clusters
+        self._logged = ""
         self.recorder = recorder
         self.scenario = scenario
         self.speed = speed
@@ -159,6 +165,14 @@ class Installer:
         self._phase_since = self.clock()
 
     def tick(self) -> None:
+        with self._lock:
+            self._advance()
+            line = f"[{self.status}] {self.message}"
+            if line != self._logged:  # the Pod log is the seed's /var/cpaas/data/installer.log
+                self._logged = line
+                self.api.log(NAMESPACE, POD_NAME, line)
+
+    def _advance(self) -> None:
         with self._lock:
             while self.status == "Running":
                 step = self.steps[self._index]
@@ -228,6 +242,14 @@ class Installer:
         return ""
 
     def _write_cluster_module(self) -> None:
+        """The final state: on the new global cluster when it runs (as in reality), else, for an
+        installer exercised without a Cluster, on minialauda."""
+        gc = self.global_clusters.get(NAMESPACE, "global") if self.global_clusters is not None else None
+        if gc is not None:
+            payload = self.payload if isinstance(self.payload, dict) else {}
+            gc.import_from(self.api, NAMESPACE)
+            gc.deploy_platform(payload.get("product", []))
+            return
         ts = now_ts()
         obj = {
             "apiVersion": "cluster.alauda.io/v1alpha1",
@@ -266,11 +288,12 @@ class InstallerServer(BackgroundServer):
     thread_name = "sandbox-installer"
 
     def __init__(
-        self, api: Api, recorder: Recorder, scenario: Scenario, *, address: str, port: int, speed: float
+        self, api: Api, recorder: Recorder, scenario: Scenario, *, address: str, port: int, speed: float,
+        global_clusters: GlobalClusters | None = None,
     ) -> None:
         super().__init__()
         self.api = api
-        self.installer = Installer(api, recorder, scenario, speed)
+        self.installer = Installer(api, recorder, scenario, speed, global_clusters)
         self._httpd = _QuietServer((address, port), _Handler)
         self._httpd.daemon_threads = True
         self._httpd.installer = self.installer  # type: ignore[attr-defined]

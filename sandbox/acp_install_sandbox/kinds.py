@@ -124,6 +124,17 @@ BUILTIN: tuple[ResourceType, ...] = (
         ),
     ),
     _core("ServiceAccount", "serviceaccounts", short_names=("sa",)),
+    _core(
+        "Node",
+        "nodes",
+        False,
+        status_subresource=True,
+        short_names=("no",),
+        printer_columns=(
+            {"name": "Status", "type": "string", "jsonPath": ".status.conditions[?(@.type==\"Ready\")].status"},
+            {"name": "Version", "type": "string", "jsonPath": ".status.nodeInfo.kubeletVersion"},
+        ),
+    ),
     _core("Service", "services", status_subresource=True, short_names=("svc",), categories=("all",)),
     CRD_RESOURCE,
 )

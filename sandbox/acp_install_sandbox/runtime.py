@@ -28,6 +28,7 @@ from .catalog import Catalog
 from .controllers import Controllers
 from .declarations import installed
 from .faults import Fault
+from .global_cluster import GlobalCluster, GlobalClusters
 from .holds import Hold, Holds, Until
 from .installer import InstallerServer
 from .kinds import BUILTIN, Kinds
@@ -86,6 +87,7 @@ class Sandbox:
         preinstall_crds: bool = False,
         field_validation: FieldValidation = "Warn",
         holds: Iterable[Hold] = (),
+        global_address: str | None = None,
     ) -> None:
         self.scenario = scenario if isinstance(scenario, Scenario) else get_scenario(scenario)
         self.speed = float(speed)
@@ -95,6 +97,9 @@ class Sandbox:
             raise ValueError(f"address {address!r} is not a loopback address: the sandbox (its API server "
                              "and the unauthenticated installer) listens on 127.0.0.0/8 only")
         self.address = address
+        if global_address is not None and not _is_loopback(global_address):
+            raise ValueError(f"global_address {global_address!r} is not a loopback address")
+        self.global_clusters = GlobalClusters(address=address, scenario=self.scenario, own_address=global_address)
         self.token = token or secrets.token_urlsafe(32)
         self.declarations = installed()
         self.catalog = Catalog(self.declarations, Path(crds_dir) if crds_dir else None)
@@ -134,16 +139,18 @@ class Sandbox:
                 address=self.address,
                 port=self._installer_port,
                 speed=self.speed,
+                global_clusters=self.global_clusters,
             )
             self._server.start()
             self._installer.start()
             self._installer.publish_pod()
+            self._publish_controller_pod()
             self.kubeconfig_path = write_kubeconfig(
                 self.state_dir / "kubeconfig", server=self.server_url, ca_pem=certs.ca_pem, token=self.token
             )
             (self.state_dir / "ca.crt").write_bytes(certs.ca_pem)
             self._controllers = Controllers(
-                self.api, self.catalog, self.scenario, self.speed, self._installer.installer
+                self.api, self.catalog, self.scenario, self.speed, self._installer.installer, self.global_clusters
             )
             self._controllers.start()
         except BaseException:
@@ -157,6 +164,7 @@ class Sandbox:
             self._controllers.stop()
         if self._installer:
             self._installer.stop()
+        self.global_clusters.stop()
         self.store.close()
         if self._server:
             self._server.stop()
@@ -182,6 +190,27 @@ class Sandbox:
         if self._preinstall:
             for crd in self.catalog.all_crds():
                 self.api.apply_object(crd, manager="sandbox")
+
+    def _publish_controller_pod(self) -> None:
+        """The Cluster API controller's Pod (seed Step 2 brings it up with minialauda); the
+        simulation writes what it does to its log."""
+        from .controllers.capi import CONTROLLER_POD, PROVIDER_LABEL
+        from .store import now_ts
+
+        pods = next(rt for rt in BUILTIN if rt.plural == "pods")
+        ts = now_ts()
+        ns, name = CONTROLLER_POD
+        self.api.create(pods, {
+            "metadata": {"name": name, "namespace": ns,
+                         "labels": {PROVIDER_LABEL: "cluster-api", "control-plane": "controller-manager"}},
+            "spec": {"containers": [{"name": "manager", "image": "cluster-api-controller:sandbox"}]},
+            "status": {"phase": "Running", "startTime": ts, "podIP": self.address,
+                       "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": ts}],
+                       "containerStatuses": [{"name": "manager", "ready": True, "restartCount": 0, "started": True,
+                                              "image": "cluster-api-controller:sandbox", "imageID": "",
+                                              "state": {"running": {"startedAt": ts}}}]},
+        }, manager="sandbox")
+        self.api.log(ns, name, '"Starting Controller" controller="machine" controllerGroup="cluster.x-k8s.io"')
 
     # -- holds ------------------------------------------------------------------------------
 
@@ -225,6 +254,12 @@ class Sandbox:
         if self._installer is None:
             raise RuntimeError("sandbox not started")
         return f"http://{self.address}:{self._installer.port}"
+
+    @property
+    def global_cluster(self) -> GlobalCluster | None:
+        """The new global cluster (``Cluster cpaas-system/global``) once its control plane is
+        provisioned; ``None`` before."""
+        return self.global_clusters.get("cpaas-system", "global")
 
     @property
     def installer_port(self) -> int:

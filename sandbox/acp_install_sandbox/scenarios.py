@@ -13,6 +13,9 @@ image-pull        kube-system Pod in ImagePullBackOff + Warning Event; installer
 installer-stall   installer progress stops advancing in "platform installation"
 installer-5xx     progress API answers 503 a few times, then recovers (transient)
 installer-fail    installer ends with status Failed in "platform installation"
+node-not-ready    the installer completes, one Node of the new cluster stays NotReady
+module-blocked    the installer completes, ClusterModule/global stays blocked on the
+                  base module (new cluster)
 ================  ==================================================================
 
 Timings are in sandbox seconds; ``Sandbox(speed=...)`` divides them. Provider distributions add
@@ -53,6 +56,8 @@ class Scenario:
     installer_stall_at: str | None = None
     installer_fail_at: str | None = None
     installer_5xx: int = 0  # number of progress requests answered 503 after the POST
+    node_not_ready: bool = False  # the new cluster's last Node stays NotReady
+    module_blocked: bool = False  # the new cluster's ClusterModule/global stays blocked on a module
     #: knobs for controllers that provider distributions declare (documented by each provider)
     options: Mapping[str, Any] = attrs.field(factory=dict)
     #: objects held from the start (see :mod:`.holds`), e.g. until the engine has observed them
@@ -76,6 +81,10 @@ SCENARIOS: dict[str, Scenario] = {
         ),
         Scenario("installer-5xx", "progress API fails transiently with 503, then recovers", installer_5xx=3),
         Scenario("installer-fail", "installer fails in platform installation", installer_fail_at="platform"),
+        Scenario("node-not-ready", "installer completes; a Node of the new cluster stays NotReady",
+                 node_not_ready=True),
+        Scenario("module-blocked", "installer completes; ClusterModule/global stays blocked on a module",
+                 module_blocked=True),
     )
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import shutil
 import subprocess
 import time
@@ -34,11 +35,29 @@ def api_client(sb: Sandbox, token: str | None = None) -> client.ApiClient:
 Kubectl = Callable[..., subprocess.CompletedProcess[str]]
 
 
-def make_kubectl(sb: Sandbox, cache: Path) -> Kubectl:
+def global_kubeconfig(sb: Sandbox, path: Path, timeout: float = 20.0) -> Path:
+    """The new global cluster's kubeconfig, read as a user would: the Cluster API Secret
+    ``global-kubeconfig`` (key ``value``) in minialauda, written to ``path`` (waits for it)."""
+    core = client.CoreV1Api(api_client(sb))
+
+    def read() -> Any:
+        try:
+            return core.read_namespaced_secret("global-kubeconfig", "cpaas-system")
+        except client.ApiException as err:
+            if err.status == 404:
+                return None
+            raise
+
+    secret = wait_for(read, timeout=timeout)
+    path.write_bytes(base64.b64decode(secret.data["value"]))
+    return path
+
+
+def make_kubectl(sb: Sandbox, cache: Path, kubeconfig: Path | None = None) -> Kubectl:
     def run(
         *args: str, input: str | None = None, check: bool = True, timeout: float = 30
     ) -> subprocess.CompletedProcess[str]:
-        cmd = [KUBECTL, "--kubeconfig", str(sb.kubeconfig_path), "--cache-dir", str(cache), *args]
+        cmd = [KUBECTL, "--kubeconfig", str(kubeconfig or sb.kubeconfig_path), "--cache-dir", str(cache), *args]
         proc = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=timeout)
         if check and proc.returncode != 0:
             raise AssertionError(f"kubectl {' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")

@@ -14,7 +14,7 @@ from kubernetes import client
 
 from acp_install_sandbox import Sandbox
 
-from sandbox_helpers import api_client, make_kubectl, wait_for
+from sandbox_helpers import api_client, global_kubeconfig, make_kubectl, wait_for
 from sandbox_manifests import (
     INSTALLER_PAYLOAD,
     NS,
@@ -156,8 +156,11 @@ def test_happy_path_end_to_end(sandbox_factory: Factory, tmp_path: Path) -> None
     # each phase ran after the one before it (timestamps are RFC 3339 UTC: they sort as text)
     for before, after in itertools.pairwise(steps):
         assert before["startedAt"] <= before["finishedAt"] <= after["startedAt"]
-    cm = json.loads(kubectl("get", "clustermodule", "global", "-o", "json").stdout)
+    # the final state is on the NEW global cluster (seed: kubectl --kubeconfig <global-kubeconfig>)
+    on_global = make_kubectl(sb, tmp_path / "cache-global", global_kubeconfig(sb, tmp_path / "global.kubeconfig"))
+    cm = json.loads(on_global("get", "clustermodule", "global", "-o", "json").stdout)
     assert condition(cm, "Ready")["status"] == "True"
+    assert kubectl("get", "clustermodule", "global", check=False).returncode != 0  # not on minialauda
     assert sb.recorder.installer_payloads == [INSTALLER_PAYLOAD]
 
 
@@ -220,10 +223,18 @@ def test_kcp_not_ready(sandbox_factory: Factory) -> None:
 
 
 def test_image_pull(sandbox_factory: Factory, tmp_path: Path) -> None:
+    """The seed's row: ``kubectl --kubeconfig <global-kubeconfig> describe pod -n kube-system``."""
     sb = sandbox_factory(scenario="image-pull")
     start_install(sb)
-    kubectl = make_kubectl(sb, tmp_path / "cache")
-    pod = wait_for(lambda: json.loads(kubectl("get", "pods", "-n", "kube-system", "-o", "json").stdout)["items"])[0]
+    assert json.loads(make_kubectl(sb, tmp_path / "c0")("get", "pods", "-n", "kube-system", "-o", "json").stdout
+                      )["items"] == []  # not on minialauda
+    kubectl = make_kubectl(sb, tmp_path / "cache", global_kubeconfig(sb, tmp_path / "global.kubeconfig"))
+
+    def pulling() -> Any:
+        pods = json.loads(kubectl("get", "pods", "-n", "kube-system", "-l", "app=kube-ovn-cni", "-o", "json").stdout)
+        return pods["items"]
+
+    pod = wait_for(pulling)[0]
     waiting = pod["status"]["containerStatuses"][0]["state"]["waiting"]
     assert waiting["reason"] == "ImagePullBackOff" and "10.0.0.5:11443" in waiting["message"]
     assert "Failed to pull image" in kubectl("get", "events", "-n", "kube-system").stdout

@@ -193,8 +193,11 @@ def _sandbox(crds: str | None, scenario: str, speed: float, tmp: Path) -> Iterat
 @click.command()
 @click.option("-f", "--file", "spec_file", type=click.Path(dir_okay=False),
               help="Install spec (with --sandbox: default is the `init` example of --provider).")
-@click.option("--kubeconfig", envvar="KUBECONFIG", type=click.Path(dir_okay=False),
-              help="Kubeconfig of minialauda (default: $KUBECONFIG).")
+@click.option("--kubeconfig", type=click.Path(dir_okay=False),
+              help="Kubeconfig of minialauda (default: $KUBECONFIG, then ~/.kube/config).")
+@click.option("--global-kubeconfig", type=click.Path(dir_okay=False),
+              help="Kubeconfig of the NEW global cluster, for phase verify (default: its "
+                   "Cluster API Secret global-kubeconfig in minialauda).")
 @click.option("--workdir", type=click.Path(file_okay=False),
               help="Work directory holding .acp-install/state.json (default: current directory; "
                    "with --sandbox: a temporary one, since the sandbox is gone afterwards).")
@@ -251,7 +254,7 @@ def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
             quiet: bool = False, fail_fast_grace: float | None = None,
             wait_through_failures: bool = False, heartbeat: float = 30.0,
             accept_example_values: bool = False,
-            allow_short_secrets: bool = False) -> int:
+            allow_short_secrets: bool = False, global_kubeconfig: str | None = None) -> int:
     """Run the install: packages, manifest, control plane, installer request, monitor, verify.
 
     Resumable: a re-run in the same --workdir skips finished phases and never sends the
@@ -281,16 +284,17 @@ def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
         else:
             if spec_file is None:
                 raise UsageError("missing -f SPEC", hint="write one with `acp-install init`")
-            if kubeconfig is None:
-                raise UsageError("missing --kubeconfig (and $KUBECONFIG is not set)",
-                                 hint="minialauda's is /var/cpaas/data/alauda.kubeconfig")
+            from ..clients.kubeconfigs import resolve_kubeconfig
+
+            kubeconfig = resolve_kubeconfig(kubeconfig)
             loaded, plan = _load(spec_file, fmt=fmt, verbosity=view_verbosity(verbose, quiet),
                                  refuse_examples=not accept_example_values)
             result = _run(plan, loaded.provider, kubeconfig, workdir or ".", renderer,
                           timeouts_obj, until, restart,
                           poll_interval if poll_interval is not None else 5.0, installer_address,
                           resubmit=resubmit, wait_through_failures=wait_through_failures,
-                          heartbeat=heartbeat, allow_short_secrets=allow_short_secrets)
+                          heartbeat=heartbeat, allow_short_secrets=allow_short_secrets,
+                          global_kubeconfig=global_kubeconfig)
             _summary(result, None, fmt, out, renderer)
     except AcpInstallError as err:
         if json_out is not None:
@@ -334,14 +338,16 @@ def _run(plan: InstallPlan, provider: Any, kubeconfig: str, workdir: str, render
          installer_address: str | None, resync: float = 30.0,
          resubmit: bool = False, secrets: dict[str, str] | None = None,
          wait_through_failures: bool = False, heartbeat: float = 30.0,
-         allow_short_secrets: bool = False) -> InstallResult:
+         allow_short_secrets: bool = False,
+         global_kubeconfig: str | None = None) -> InstallResult:
     from ..engine import Engine
 
     engine = Engine(plan, kubeconfig=kubeconfig, workdir=workdir, provider=provider,
                     secrets=secrets, installer_address=installer_address, timeouts=timeouts,
                     poll_interval=poll_interval, resync=resync, restart=restart,
                     resubmit=resubmit, wait_through_failures=wait_through_failures,
-                    heartbeat=heartbeat, allow_short_secrets=allow_short_secrets)
+                    heartbeat=heartbeat, allow_short_secrets=allow_short_secrets,
+                    global_kubeconfig=global_kubeconfig)
     engine.subscribe(renderer)
     try:
         with _cancel_on_signals(engine):
@@ -451,9 +457,9 @@ def _summary(result: InstallResult, sb: Any, fmt: str, out: TextIO, renderer: An
 @click.command()
 @click.option("--workdir", type=click.Path(file_okay=False), default=".",
               help="Work directory of the install (default: current directory).")
-@click.option("--kubeconfig", envvar="KUBECONFIG", type=click.Path(dir_okay=False),
-              help="Kubeconfig of minialauda, to read the live objects (default: $KUBECONFIG; "
-                   "without one only the state file is read).")
+@click.option("--kubeconfig", type=click.Path(dir_okay=False),
+              help="Kubeconfig of minialauda, to read the live objects (default: $KUBECONFIG, "
+                   "then ~/.kube/config; without one only the state file is read).")
 @click.option("--no-cluster", is_flag=True,
               help="Read only the state file: contact neither the cluster nor the installer.")
 @click.option("--timeout", type=float, default=10.0, show_default=True,
@@ -466,6 +472,7 @@ def status(workdir: str, kubeconfig: str | None, no_cluster: bool, timeout: floa
     The exit code says where the install is (docs/exit-codes.md):
       0 complete, 20 not started, 21 running, 22 stopped before the end, 23 failed.
     """
+    from ..clients.kubeconfigs import default_kubeconfig
     from ..engine.core import positive_seconds
     from ..engine.status import installer_stage, read_cluster, run_state
 
@@ -473,6 +480,7 @@ def status(workdir: str, kubeconfig: str | None, no_cluster: bool, timeout: floa
     if not os.path.isdir(workdir):
         raise UsageError(f"--workdir {workdir}: no such directory",
                          hint="pass the --workdir the install ran in")
+    kubeconfig = kubeconfig or default_kubeconfig()
     state = run_state(workdir)
     stage, stage_error = "", ""
     address = str(state.installer.get("address") or "")
@@ -521,7 +529,8 @@ def status(workdir: str, kubeconfig: str | None, no_cluster: bool, timeout: floa
         for line in _tree_lines(cluster):
             click.echo(line)
     elif not kubeconfig and not no_cluster:
-        click.echo("cluster: not read (no --kubeconfig and $KUBECONFIG is not set)")
+        click.echo("cluster: not read (no --kubeconfig, $KUBECONFIG is not set and "
+                   "~/.kube/config does not exist)")
     if state.state == "complete":
         click.echo("install complete")
     elif state.state == "running":

@@ -29,6 +29,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "status": ("acp_install.cli.install_cmds", "status", "Show the phases of a work directory."),
     "handoff-check": ("acp_install.cli.handoff_cmds", "handoff_check",
                       "May the bootstrap host be decommissioned?"),
+    "kubeconfig": ("acp_install.cli.cluster_cmds", "kubeconfig",
+                   "Write the new global cluster's kubeconfig."),
     "demo": ("acp_install.cli.install_cmds", "demo", "Sandbox + full install of the example spec."),
     "sandbox": ("acp_install.cli.sandbox_cmds", "sandbox", "Run the emulated minialauda."),
     "plugin": ("acp_install.cli.plugin_cmds", "plugin", "Provider author tools: plugin new NAME."),

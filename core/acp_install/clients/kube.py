@@ -218,6 +218,10 @@ class KubeClient:
             a cluster that is down, not a transient fault, and says so in seconds. Once the
             server has answered, a refused connection is a restart and is retried in the
             caller's deadline like any transient fault.
+        config_dict: the kubeconfig itself (parsed) instead of a file; ``kubeconfig`` then
+            only names where it came from (the new global cluster's is read from a Secret and
+            never written to disk).
+        role: what the cluster is, for hints ("minialauda", "the new global cluster").
 
     TLS failures (wrong or missing CA, an address not in the certificate) are never retried.
     ``insecure`` is true when the kubeconfig sets ``insecure-skip-tls-verify: true``; the
@@ -227,7 +231,9 @@ class KubeClient:
     def __init__(self, kubeconfig: str | os.PathLike[str], *, context: str | None = None,
                  request_timeout: float = 30.0,
                  on_retry: Callable[[str], None] | None = None,
-                 redact: Redactor | None = None, connect_grace: float = 3.0) -> None:
+                 redact: Redactor | None = None, connect_grace: float = 3.0,
+                 config_dict: Mapping[str, Any] | None = None,
+                 role: str = "minialauda") -> None:
         self.kubeconfig = str(kubeconfig)
         self.connect_grace = connect_grace
         self._contacted = False
@@ -235,9 +241,14 @@ class KubeClient:
         self.redact = redact if redact is not None else Redactor()
         self.request_timeout = request_timeout
         self.on_retry = on_retry
+        self.role = role
         try:
-            self.api_client = config.new_client_from_config(config_file=self.kubeconfig,
-                                                            context=context)
+            if config_dict is not None:
+                self.api_client = config.new_client_from_config_dict(dict(config_dict),
+                                                                     context=context)
+            else:
+                self.api_client = config.new_client_from_config(config_file=self.kubeconfig,
+                                                                context=context)
         except (config.ConfigException, OSError, yaml.YAMLError, TypeError, AttributeError,
                 ValueError) as err:
             # a malformed file (not YAML, or YAML of the wrong shape) is a usage problem too
@@ -328,10 +339,10 @@ class KubeClient:
             return ClusterError(f"{what} failed: connection refused: nothing listens at "
                                 f"{self.server}",
                                 hint="check the server address in the kubeconfig and that the "
-                                     "bootstrap cluster is running (kubectl --kubeconfig "
-                                     f"{self.kubeconfig} get nodes)")
+                                     f"{'bootstrap cluster' if self.role == 'minialauda' else self.role}"
+                                     f" is running (kubectl --kubeconfig {self.kubeconfig} get nodes)")
         return ClusterError(f"{what} failed: {self._reason(err)}",
-                            hint=f"check that {self.server} is minialauda and reachable "
+                            hint=f"check that {self.server} is {self.role} and reachable "
                                  "(kubectl get nodes)")
 
     @property

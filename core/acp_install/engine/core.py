@@ -191,6 +191,9 @@ class Engine:
         allow_short_secrets: accept secrets shorter than 8 characters (refused otherwise, with
             :class:`SecretError`): each is warned about once and redacted only where it stands
             alone, never inside names or words that contain it.
+        global_kubeconfig: the new global cluster's kubeconfig file for phase ``verify``;
+            default: its Cluster API Secret ``<cluster>-kubeconfig`` (key ``value``) in
+            minialauda, as ``clusterctl get kubeconfig`` reads it.
         wait_through_failures: never fail fast; a visible cause of a stall is reported once
             as a warning and the wait goes on until the phase deadline (``Timeouts.fail_fast``
             is the grace otherwise).
@@ -212,7 +215,8 @@ class Engine:
                  timeouts: Timeouts | None = None, poll_interval: float = 5.0,
                  resync: float = 30.0, restart: bool = False, resubmit: bool = False,
                  wait_through_failures: bool = False, heartbeat: float = 30.0,
-                 allow_short_secrets: bool = False) -> None:
+                 allow_short_secrets: bool = False,
+                 global_kubeconfig: str | os.PathLike[str] | None = None) -> None:
         self.poll_interval = positive_seconds("the poll interval", poll_interval)
         self.heartbeat = positive_seconds("the heartbeat interval", heartbeat)
         self._emit_lock = threading.RLock()
@@ -230,6 +234,7 @@ class Engine:
         self.resubmit = resubmit
         self.wait_through_failures = wait_through_failures
         self.allow_short_secrets = allow_short_secrets
+        self.global_kubeconfig = None if global_kubeconfig is None else str(global_kubeconfig)
         self._resolver, self._known = _resolver_of(secrets)
         # Redacts the in-memory values from the first event on (a failure before the secret
         # check must not show them either); the run adds every value the plan reads.
@@ -374,7 +379,8 @@ class Engine:
                           poll_interval=self.poll_interval, resync=self.resync,
                           stall_after=self.timeouts.stall, post_grace=self.timeouts.grace,
                           resubmit=self.resubmit, fail_fast=self.timeouts.fail_fast_grace,
-                          wait_through_failures=self.wait_through_failures)
+                          wait_through_failures=self.wait_through_failures,
+                          global_kubeconfig=self.global_kubeconfig)
             self._beat = Heartbeat(self.heartbeat, lambda: self._heartbeat(ctx))
             self._beat.start()
             try:

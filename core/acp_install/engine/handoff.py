@@ -1,6 +1,8 @@
 """The handoff gate: may the bootstrap host (minialauda) be decommissioned?
 
-Run against the **final** global cluster after the installer reports success. The procedure's
+Run against the **final** global cluster after the installer reports success, reached like
+phase ``verify`` reaches it: its Cluster API kubeconfig Secret in minialauda, or a kubeconfig
+file given explicitly. The procedure's
 rule for every provider: delete only the KIND cluster, never the ``Cluster``/KCP/provider objects
 (they own the live VMs), and only once everything Step 7 imported is present in the new cluster.
 The core checks that generic part (every imported object by name exists); the provider adds its
@@ -14,7 +16,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from ..clients.kube import KubeClient
+from ..clients.kubeconfigs import MINIALAUDA_HINT
 from ..clients.retry import Deadline
+from ..errors import ClusterError, UsageError
 from ..plan import InstallPlan
 from ..plugins import Provider
 from ..records import Finding
@@ -79,15 +83,51 @@ def is_bootstrap_cluster(kube: KubeClient, plan: InstallPlan, deadline: Deadline
     return bool(pods)
 
 
-def handoff_check(plan: InstallPlan, provider: Provider, kubeconfig: str | os.PathLike[str], *,
+def final_cluster(plan: InstallPlan, kubeconfig: str | os.PathLike[str] | None, *,
+                  global_kubeconfig: str | os.PathLike[str] | None, deadline: Deadline) -> KubeClient:
+    """A client of the final global cluster: ``global_kubeconfig`` if given, else the Cluster
+    API kubeconfig Secret read from minialauda (``kubeconfig``), as phase ``verify`` does."""
+    from ..clients.kubeconfigs import global_kubeconfig as find
+    from ..clients.kubeconfigs import kubeconfig_secret_name
+
+    cluster = next((o for o in plan.manifest if o.get("kind") == "Cluster"), None)
+    name = str(((cluster or {}).get("metadata") or {}).get("name") or "global")
+    if global_kubeconfig is not None:
+        found = find(None, override=global_kubeconfig)
+    else:
+        if kubeconfig is None:
+            raise UsageError("handoff-check needs minialauda's kubeconfig (to read the new "
+                             "cluster's) or --global-kubeconfig", hint=MINIALAUDA_HINT)
+        with KubeClient(kubeconfig) as boot:
+            found = find(boot, namespace=plan.spec.namespace, cluster=name, deadline=deadline)
+        if found is None:
+            raise ClusterError(
+                f"Secret {plan.spec.namespace}/{kubeconfig_secret_name(name)} (the new global "
+                "cluster's kubeconfig) does not exist in minialauda",
+                hint="the control plane is not provisioned: finish the install first, or pass "
+                     "--global-kubeconfig FILE")
+    assert found is not None
+    return found.client()
+
+
+def handoff_check(plan: InstallPlan, provider: Provider,
+                  kubeconfig: str | os.PathLike[str] | None = None, *,
+                  global_kubeconfig: str | os.PathLike[str] | None = None,
                   timeout: float = 120.0) -> list[Finding]:
-    """Findings that block decommissioning the bootstrap host (errors) or deserve a look."""
+    """Findings that block decommissioning the bootstrap host (errors) or deserve a look.
+
+    The final global cluster is found through minialauda (``kubeconfig``: its Cluster API
+    kubeconfig Secret) unless ``global_kubeconfig`` names its kubeconfig file.
+    """
     deadline = Deadline(timeout)
-    with KubeClient(kubeconfig) as kube:
+    with final_cluster(plan, kubeconfig, global_kubeconfig=global_kubeconfig,
+                       deadline=deadline) as kube:
         if is_bootstrap_cluster(kube, plan, deadline):
-            return [Finding("error", "--kubeconfig", "this is the bootstrap cluster (minialauda): it "
-                            "runs the cpaas-installer Pod", fix="pass the kubeconfig of the NEW global "
-                            "cluster; the check must look at where the objects were imported",
+            return [Finding("error", "--global-kubeconfig", "this is the bootstrap cluster "
+                            "(minialauda): it runs the cpaas-installer Pod",
+                            fix="pass the kubeconfig of the NEW global cluster (or leave "
+                                "--global-kubeconfig out: it is read from minialauda); the check "
+                                "must look at where the objects were imported",
                             rule="handoff-target")]
         snap = snapshot(kube, plan, deadline)
     gate = provider.ready_gates(plan.spec, "handoff", snap)

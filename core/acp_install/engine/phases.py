@@ -59,6 +59,8 @@ class Context:
     resubmit: bool = False
     fail_fast: float = 300.0
     wait_through_failures: bool = False
+    #: the new global cluster's kubeconfig file; None: its Cluster API Secret in minialauda
+    global_kubeconfig: str | None = None
     phase: str = ""
     #: what the phase waits for now, for the heartbeat line (the engine sets the phase title)
     awaiting: str = ""
@@ -777,65 +779,104 @@ def _failed_hint(message: str) -> str:
     return _FAILED_HINT
 
 
-#: The seed's "Verification" commands, run against the NEW global cluster.
-SEED_VERIFICATION = (
-    "kubectl --kubeconfig <global-kubeconfig> get nodes",
-    "kubectl --kubeconfig <global-kubeconfig> get clusters.platform.tkestack.io global "
-    "-o jsonpath='{.status.phase}'",
-    "kubectl --kubeconfig <global-kubeconfig> get pods -n cpaas-system",
-    "kubectl --kubeconfig <global-kubeconfig> get clustermodule global",
-)
-
-
 class Verify:
-    """Completion: ``ClusterModule/global`` exists (the installer writes the final state there).
+    """Completion: the seed's Verification, on the **new** global cluster (:mod:`.verify`).
 
-    The seed checks it on the new global cluster, for which the engine has no kubeconfig. When
-    the bootstrap cluster serves the kind (the sandbox does) the engine watches it there;
-    otherwise it cannot verify anything itself and tells the user the seed's commands.
+    The cluster is reached the way ``clusterctl get kubeconfig`` does: the Cluster API Secret
+    ``<cluster>-kubeconfig`` (key ``value``) in minialauda, waited for if the control-plane
+    provider has not written it yet; ``Engine(global_kubeconfig=FILE)`` (``install
+    --global-kubeconfig``) overrides it. Every check is read each poll until all pass; a
+    failure whose cause is visible (a NotReady node with its reason, an image pull error, a
+    ClusterModule condition False) ends the wait after the fail-fast grace, anything else at
+    the deadline — both with the matching Common Stalls row.
     """
 
     name: ClassVar[str] = "verify"
-    title: ClassVar[str] = "verify ClusterModule/global"
+    title: ClassVar[str] = "verify the new global cluster (nodes, pods, ClusterModule/global)"
 
-    def _resource(self, ctx: Context) -> Any:
-        return ctx.kube.find_kind("ClusterModule", deadline=ctx.deadline)
+    def _source(self, ctx: Context, *, wait: bool) -> Any:
+        from ..clients.kubeconfigs import global_kubeconfig, kubeconfig_secret_name
+
+        if ctx.global_kubeconfig is not None:
+            return global_kubeconfig(None, override=ctx.global_kubeconfig)
+        cluster = _meta(_one(ctx.plan, "Cluster"))
+        ns, name = str(cluster.get("namespace") or ctx.plan.spec.namespace), str(cluster["name"])
+        found = global_kubeconfig(ctx.kube, namespace=ns, cluster=name, deadline=ctx.dl)
+        if found is None and wait:
+            secret = kubeconfig_secret_name(name)
+            ctx.progress(f"waiting for Secret {ns}/{secret} (the new cluster's kubeconfig)")
+            ctx.awaiting = f"Secret {ns}/{secret} (the new global cluster's kubeconfig)"
+            ok, _ = ctx.kube.wait_for("v1", "Secret", secret, ns, lambda o: o is not None,
+                                      deadline=ctx.dl, resync=ctx.resync)
+            if not ok:
+                raise WaitTimeout(
+                    f"Secret {ns}/{secret} (the new global cluster's kubeconfig, written by "
+                    f"Cluster API) did not appear within {ctx.dl.seconds:.0f}s",
+                    hint="check the Cluster and KubeadmControlPlane in minialauda (kubectl "
+                         f"describe cluster -n {ns} {name}), or pass --global-kubeconfig FILE")
+            found = global_kubeconfig(ctx.kube, namespace=ns, cluster=name, deadline=ctx.dl)
+        return found
+
+    def _client(self, ctx: Context, *, wait: bool) -> KubeClient | None:
+        found = self._source(ctx, wait=wait)
+        if found is None:
+            return None
+        ctx.progress(f"new global cluster {found.server} (kubeconfig: {found.source})")
+        client: KubeClient = found.client(redact=ctx.kube.redact, on_retry=ctx.warn)
+        return client
 
     def check(self, ctx: Context) -> bool:
-        res = self._resource(ctx)
-        obj = None if res is None else ctx.kube.get(res.group_version, "ClusterModule", "global",
-                                                     deadline=ctx.deadline)
-        if obj is not None:
-            self._report(ctx, obj)
-        return obj is not None
+        from .verify import all_ok, verification
 
-    @staticmethod
-    def _report(ctx: Context, obj: KubeObject | None) -> None:
-        status = (obj or {}).get("status") or {}
-        ready = condition(obj, "Ready")
-        ctx.progress("ClusterModule/global exists"
-                     + (f", phase {status['phase']}" if status.get("phase") else "")
-                     + (f", Ready={ready}" if ready else ""))
+        client = self._client(ctx, wait=False)
+        if client is None:
+            return False
+        with client:
+            checks = verification(client, deadline=ctx.dl)
+        if all_ok(checks):
+            for c in checks:
+                ctx.progress(c.format())
+        return all_ok(checks)
 
     def run(self, ctx: Context) -> None:
-        res = self._resource(ctx)
-        if res is None:
-            ctx.warn("the bootstrap cluster does not serve ClusterModule: it lives on the new "
-                     "global cluster, which this run has no kubeconfig for. Verify it as the "
-                     "seed says (status: Success, type: Complete is already confirmed):\n"
-                     + "\n".join(f"  {cmd}" for cmd in SEED_VERIFICATION)
-                     + "\nthe install is successful when every node is Ready, the critical "
-                     "cpaas-system pods are Running or Completed, and ClusterModule/global "
-                     "reports the base module healthy")
-            return
-        ctx.awaiting = "ClusterModule/global"
-        ok, last = ctx.kube.wait_for(res.group_version, "ClusterModule", "global", None,
-                                     lambda o: o is not None, deadline=ctx.dl,
-                                     resync=ctx.resync)
-        if not ok:
-            raise WaitTimeout(stalls.report(stalls.CLUSTERMODULE_UNHEALTHY,
-                                            what="ClusterModule/global does not exist"))
-        self._report(ctx, last)
+        from .verify import all_ok, diagnosis, symptoms, verification
+
+        client = self._client(ctx, wait=True)
+        assert client is not None
+        watch = ctx.fail_fast_watch()
+        shown: dict[str, str] = {}
+        with client:
+            while True:
+                checks = verification(client, deadline=ctx.dl)
+                for c in checks:
+                    if shown.get(c.name) != c.format():
+                        shown[c.name] = c.format()
+                        ctx.progress(c.format())
+                if all_ok(checks):
+                    return
+                ctx.awaiting = "the seed's Verification on the new cluster (failing: " + ", ".join(
+                    c.name for c in checks if not c.ok) + ")"
+                found = watch.observe(symptoms(checks))
+                if found is not None:
+                    symptom, held = found
+                    raise StallDiagnosed(diagnosis(
+                        checks, what=stalls.fail_fast_what(symptom, held, watch.grace),
+                        facts=_verify_facts(ctx, checks), stall=symptom.stall),
+                        stall=symptom.stall.key, held=held, grace=watch.grace)
+                if ctx.dl.expired:
+                    raise WaitTimeout(diagnosis(
+                        checks, what=f"the new global cluster did not pass the seed's "
+                                     f"Verification within {ctx.dl.seconds:.0f}s",
+                        facts=_verify_facts(ctx, checks)))
+                ctx.sleep(min(ctx.poll_interval, max(ctx.dl.remaining(), 0.01)))
+
+
+def _verify_facts(ctx: Context, checks: Iterable[Any]) -> list[str]:
+    if any(c.stall is stalls.PODS_PENDING for c in checks if not c.ok):
+        return [f"the node-facing registry address is {ctx.plan.spec.node_registry_address} "
+                "(spec field nodeRegistryAddress, annotation cpaas.io/registry-address): check "
+                "that the new nodes' subnet reaches it"]
+    return []
 
 
 PHASES: tuple[Phase, ...] = (Packages(), Manifest(), ControlPlane(), ExtraResources(),

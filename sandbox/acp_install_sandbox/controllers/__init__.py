@@ -18,9 +18,11 @@ from .apprelease import AppReleaseController
 from .base import Clock, Controller
 from .capi import ClusterApiController
 from .certmanager import CertManagerController
+from .globalcluster import GlobalClusterController
 
 if TYPE_CHECKING:
     from ..catalog import Catalog
+    from ..global_cluster import GlobalClusters
     from ..installer import Installer
 
 __all__ = ["Controllers"]
@@ -32,7 +34,8 @@ TICK = 0.02  # seconds of real time between reconciles when nothing changes
 
 class Controllers:
     def __init__(
-        self, api: Api, catalog: Catalog, scenario: Scenario, speed: float, installer: Installer | None = None
+        self, api: Api, catalog: Catalog, scenario: Scenario, speed: float, installer: Installer | None = None,
+        global_clusters: GlobalClusters | None = None,
     ) -> None:
         self.api = api
         self.clock = Clock(speed)
@@ -43,6 +46,8 @@ class Controllers:
             *(factory(api, self.clock, scenario) for factory in declared.controllers),
             ClusterApiController(api, self.clock, scenario, declared.provisioning_gates),
         ]
+        if global_clusters is not None:
+            self.controllers.append(GlobalClusterController(api, self.clock, scenario, global_clusters))
         self.installer = installer
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sandbox-controllers", daemon=True)

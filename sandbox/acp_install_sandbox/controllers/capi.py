@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..api import Api
 from ..errors import ApiError
-from ..kinds import BUILTIN, ResourceType
+from ..kinds import ResourceType
 from ..scenarios import Scenario
 from ..store import now_ts
 from .base import Clock, Controller, condition, set_condition, short_hash
@@ -32,6 +32,9 @@ CP_LABEL = "cluster.x-k8s.io/control-plane"
 CP_NAME_LABEL = "cluster.x-k8s.io/control-plane-name"
 MD_LABEL = "cluster.x-k8s.io/deployment-name"
 MANAGER = "capi-controller-manager"
+#: the controller's Pod in minialauda (its log records what the simulation does)
+CONTROLLER_POD = ("cpaas-system", "capi-controller-manager-0")
+PROVIDER_LABEL = "cluster.x-k8s.io/provider"
 PHASES = ("Pending", "Provisioning", "Provisioned", "Running")
 
 
@@ -146,8 +149,6 @@ class ClusterApiController(Controller):
         if kcp_rt is not None and kcp is not None:
             self._kcp_status(kcp_rt, kcp, cp_machines, running_cp)
         self._cluster_status(cluster_rt, cluster, infra is not None, initialized, kcp, running_cp, len(cp_machines))
-        if self.scenario.image_pull_failure and kcp is not None and cp_machines and running_cp == len(cp_machines):
-            self._image_pull_failure(cluster)
 
     # -- objects ----------------------------------------------------------------------------
 
@@ -321,6 +322,9 @@ class ClusterApiController(Controller):
         if n >= 3:
             status["nodeRef"] = {"apiVersion": "v1", "kind": "Node", "name": name, "uid": meta["uid"]}
             status.setdefault("lastUpdated", now_ts())
+        if (m.get("status") or {}).get("phase") != phase:
+            self.api.log(*CONTROLLER_POD, f'"Machine phase changed" machine="{ns}/{name}" phase="{phase}"'
+                         + (f' reason="{why}"' if why else ""))
         if failed:
             status["failureReason"] = "CreateError"
             status["failureMessage"] = why
@@ -370,6 +374,9 @@ class ClusterApiController(Controller):
                 condition("EtcdClusterHealthy", False, "EtcdClusterUnhealthy", why, "Error"),
                 condition("Ready", False, "EtcdClusterUnhealthy", why, "Error"),
             ]
+            if "EtcdClusterUnhealthy" not in str((kcp.get("status") or {}).get("conditions")):
+                self.api.log(*CONTROLLER_POD, f'"KubeadmControlPlane not ready" kcp="{meta["namespace"]}/'
+                             f'{meta["name"]}" reason="EtcdClusterUnhealthy" message="{why}"')
             self.event(kcp, "Warning", "EtcdClusterUnhealthy", why, MANAGER)
         else:
             msg = "" if ready else f"{running} of {want} control plane machines ready"
@@ -451,43 +458,3 @@ class ClusterApiController(Controller):
             ],
         )
         self.api.set_status(rt, meta["namespace"], meta["name"], status, manager=MANAGER)
-
-    def _image_pull_failure(self, cluster: dict[str, Any]) -> None:
-        """The add-on Pods that cannot pull from the node-facing registry (seed stall row 3)."""
-        pods = next(rt for rt in BUILTIN if rt.plural == "pods")
-        name = "kube-ovn-cni-" + short_hash(cluster["metadata"]["uid"])
-        if self.api.store.try_get(pods, "kube-system", name) is not None:
-            return
-        registry = (cluster["metadata"].get("annotations") or {}).get("cpaas.io/registry-address") or "192.0.2.1:11443"
-        image = f"{registry}/acp/kube-ovn:v1.14"
-        why = f'Failed to pull image "{image}": dial tcp {registry}: i/o timeout (sandbox scenario image-pull)'
-        created, _ = self.api.create(
-            pods,
-            {
-                "apiVersion": "v1",
-                "kind": "Pod",
-                "metadata": {
-                    "name": name,
-                    "namespace": "kube-system",
-                    "labels": {"app": "kube-ovn-cni", CLUSTER_LABEL: cluster["metadata"]["name"]},
-                },
-                "spec": {"containers": [{"name": "cni-server", "image": image}]},
-                "status": {
-                    "phase": "Pending",
-                    "conditions": [condition("PodScheduled", True), condition("Ready", False, "ContainersNotReady")],
-                    "containerStatuses": [
-                        {
-                            "name": "cni-server",
-                            "image": image,
-                            "imageID": "",
-                            "ready": False,
-                            "restartCount": 0,
-                            "started": False,
-                            "state": {"waiting": {"reason": "ImagePullBackOff", "message": why}},
-                        }
-                    ],
-                },
-            },
-            manager="kubelet",
-        )
-        self.event(created, "Warning", "Failed", why, "kubelet")
