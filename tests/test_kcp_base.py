@@ -141,6 +141,9 @@ def test_unset_tags_warn_and_name_the_matrix(provider: str, tmp_path: Path,
         line = next(x for x in err.splitlines() if field in x)
         assert "warning" in line
     assert err.count("OS Support Matrix") >= 2
+    # the matrix rows of the spec's Kubernetes version are quoted, never defaulted
+    assert "for Kubernetes v1.34.5-3 it lists 1.14.2-v4.3.11 (ACP v4.3.2)" in err
+    assert "for Kubernetes v1.34.5-3 it lists v3.5.28-260625 (ACP v4.3.2)" in err
     # given, the warnings are gone
     render(tmp_path / "given", _spec(provider, **TAGS))
     err = capsys.readouterr().err
@@ -165,3 +168,15 @@ def test_cluster_annotations_override_and_bad_keys(provider: str, tmp_path: Path
     spec = write(tmp_path / "bad.yaml", data)
     assert main(["validate", "-f", str(spec)]) == 3
     assert "platform.clusterAnnotations.example.com/bad key" in capsys.readouterr().err
+
+
+def test_matrix_hint_lists_every_row_of_the_version() -> None:
+    from acp_install.provider import matrix_hint
+
+    assert matrix_hint("v1.32.7", "coredns") == (
+        "; for Kubernetes v1.32.7 it lists 1.11.3-v4.1.0 (ACP v4.1.0, v4.1.1, v4.1.2) or "
+        "1.12.4-v4.1.2 (ACP v4.1.3)")
+    assert matrix_hint("v1.33.7-3", "kubeOvnChart") == (
+        "; for Kubernetes v1.33.7-3 it lists v4.2.26 (ACP v4.2.3, v4.2.4)")
+    assert matrix_hint("v1.35.6-acp.1", "etcd") == "; for Kubernetes v1.35.6-acp.1 it lists v3.6.13-acp.0 (ACP v4.4.0)"
+    assert matrix_hint("v9.9.9", "coredns") == ""

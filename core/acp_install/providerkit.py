@@ -223,12 +223,33 @@ def image_fields(image_repository: str | None, dns_image_tag: str | None,
 OS_SUPPORT_MATRIX = "OS Support Matrix (docs/en/overview/os-support-matrix.mdx)"
 
 
+@cache
+def _matrix_rows() -> tuple[Mapping[str, str], ...]:
+    text = resources.files("acp_install").joinpath("templates", "os-support-matrix.yaml").read_text()
+    return tuple(YAML(typ="safe", pure=True).load(text)["rows"])
+
+
+def matrix_hint(k8s_version: str, column: str) -> str:
+    """What the OS Support Matrix lists in ``column`` (``coredns``, ``etcd``, ``kubeOvnChart``)
+    for the rows of ``k8s_version``, e.g. ``"; for Kubernetes v1.34.5-3 it lists 1.14.2-v4.3.11
+    (ACP v4.3.2)"``, or ``""`` when no row has that version. Quoted in warnings only: a
+    Kubernetes version can belong to several ACP releases, and the spec names none."""
+    by_value: dict[str, list[str]] = {}
+    for row in _matrix_rows():
+        if row["kubernetes"] == k8s_version:
+            by_value.setdefault(row[column], []).append(row["acp"])
+    if not by_value:
+        return ""
+    listed = " or ".join(f"{value} (ACP {', '.join(acps)})" for value, acps in by_value.items())
+    return f"; for Kubernetes {k8s_version} it lists {listed}"
+
+
 def image_tag_findings(findings: Findings, *, dns_image_tag: str | None, etcd_image_tag: str | None,
-                       path: str = "platform", also: str = "") -> Iterator[Finding]:
+                       k8s_version: str = "", path: str = "platform", also: str = "") -> Iterator[Finding]:
     """Warn for each unset CoreDNS / etcd tag: kubeadm would fall back to its own default tag,
     which is not the image the Alauda OS image preloads (nor what the registry holds). The tags
-    are release facts only the user's release row knows, so they are never defaulted; ``also``
-    names a provider's further source (e.g. a ConfigMap on the management cluster)."""
+    are release facts, so they are never defaulted; the warning quotes the matrix rows of
+    ``k8s_version``, and ``also`` names a provider's further source (e.g. a ConfigMap)."""
     for field, value, what in (("dnsImageTag", dns_image_tag, "coredns"),
                                ("etcdImageTag", etcd_image_tag, "etcd")):
         if not value:
@@ -236,7 +257,7 @@ def image_tag_findings(findings: Findings, *, dns_image_tag: str | None, etcd_im
                 f"{path}.{field}", f"not set: kubeadm uses its built-in {what} image tag, not the "
                 "one of your Alauda OS image",
                 f"set it to the {what} column of your ACP release's row in the {OS_SUPPORT_MATRIX}"
-                f"{also}", "image-tags")
+                f"{matrix_hint(k8s_version, what)}{also}", "image-tags")
 
 
 #: A Kubernetes annotation / label key: optional DNS-subdomain prefix and '/', then a name.

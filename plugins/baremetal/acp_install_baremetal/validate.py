@@ -13,6 +13,7 @@ from acp_install.provider import (
     InstallSpec,
     annotation_findings,
     image_tag_findings,
+    matrix_hint,
     netcheck,
     platform_of,
     worker_findings,
@@ -253,6 +254,7 @@ def check(spec: InstallSpec) -> Iterator[Finding]:
                                "cpaas.io/kube-ovn-join-cidr", "set kubeOvnJoinCIDR [KUBE_OVN_JOIN_CIDR]",
                                "bm-join-cidr")
     yield from image_tag_findings(findings, dns_image_tag=p.dnsImageTag, etcd_image_tag=p.etcdImageTag,
+                                  k8s_version=spec.k8sVersion,
                                   also="; they must match the images baked into the base image")
     yield from annotation_findings(findings, "platform.clusterAnnotations", p.clusterAnnotations)
     if not p.kubeOvnVersion and "cpaas.io/kube-ovn-version" not in p.clusterAnnotations:
@@ -260,7 +262,8 @@ def check(spec: InstallSpec) -> Iterator[Finding]:
                                "cpaas.io/kube-ovn-version is not rendered (the provider falls back to the "
                                "kube-ovn ModulePlugin version)",
                                "set it to the kube-ovn (chart) column of your release's row in the "
-                               f"{OS_SUPPORT_MATRIX}", "annotations")
+                               f"{OS_SUPPORT_MATRIX}{matrix_hint(spec.k8sVersion, 'kubeOvnChart')}",
+                               "annotations")
     bootstrap = {spec.bootstrapRegistryAddress, spec.localRegistryAddress,
                  spec.node_registry_address}
     if spec.registryDomain in bootstrap:

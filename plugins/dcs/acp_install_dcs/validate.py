@@ -14,6 +14,7 @@ from acp_install.provider import (
     InstallSpec,
     annotation_findings,
     image_tag_findings,
+    matrix_hint,
     netcheck,
     platform_of,
     worker_findings,
@@ -198,6 +199,7 @@ def _check_kcp_base(spec: InstallSpec, p: DcsPlatform) -> Iterator[Finding]:
     install works, the cluster just differs from the documented one)."""
     yield from annotation_findings(findings, "platform.clusterAnnotations", p.clusterAnnotations)
     yield from image_tag_findings(findings, dns_image_tag=p.dnsImageTag, etcd_image_tag=p.etcdImageTag,
+                                  k8s_version=spec.k8sVersion,
                                   also=" or the cpaas.io/dcs-vm-template ConfigMap (corednsTag, etcdTag)")
     if not spec.kubeOvnJoinCIDR and "cpaas.io/kube-ovn-join-cidr" not in p.clusterAnnotations:
         yield findings.warning("kubeOvnJoinCIDR", "not set: the DCS Cluster annotation "
@@ -207,7 +209,8 @@ def _check_kcp_base(spec: InstallSpec, p: DcsPlatform) -> Iterator[Finding]:
         yield findings.warning("platform.kubeOvnVersion", "not set: the DCS Cluster annotation "
                                "cpaas.io/kube-ovn-version is required",
                                "set it to the kube-ovn (chart) column of your release's row in the "
-                               f"{OS_SUPPORT_MATRIX}", "annotations")
+                               f"{OS_SUPPORT_MATRIX}{matrix_hint(spec.k8sVersion, 'kubeOvnChart')}",
+                               "annotations")
 
 
 def check(spec: InstallSpec) -> Iterator[Finding]:

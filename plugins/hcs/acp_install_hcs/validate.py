@@ -12,6 +12,7 @@ from acp_install.provider import (
     InstallSpec,
     annotation_findings,
     image_tag_findings,
+    matrix_hint,
     netcheck,
     platform_of,
     worker_findings,
@@ -185,7 +186,8 @@ def _check_kcp_base(spec: InstallSpec, p: HcsPlatform) -> Iterator[Finding]:
                                "set the image repository of your approved release baseline (the HCS "
                                "page names no value) that holds the coredns and etcd images",
                                "image-tags")
-    yield from image_tag_findings(findings, dns_image_tag=p.dnsImageTag, etcd_image_tag=p.etcdImageTag)
+    yield from image_tag_findings(findings, dns_image_tag=p.dnsImageTag, etcd_image_tag=p.etcdImageTag,
+                                  k8s_version=spec.k8sVersion)
     if not spec.kubeOvnJoinCIDR and "cpaas.io/kube-ovn-join-cidr" not in p.clusterAnnotations:
         yield findings.warning("kubeOvnJoinCIDR", "not set: the HCS page's Cluster annotation "
                                "cpaas.io/kube-ovn-join-cidr is not rendered",
@@ -194,7 +196,8 @@ def _check_kcp_base(spec: InstallSpec, p: HcsPlatform) -> Iterator[Finding]:
         yield findings.warning("platform.kubeOvnVersion", "not set: the HCS page's Cluster "
                                "annotation cpaas.io/kube-ovn-version is not rendered",
                                "set it to the kube-ovn (chart) column of your release's row in the "
-                               f"{OS_SUPPORT_MATRIX}", "annotations")
+                               f"{OS_SUPPORT_MATRIX}{matrix_hint(spec.k8sVersion, 'kubeOvnChart')}",
+                               "annotations")
 
 
 def check(spec: InstallSpec) -> Iterator[Finding]:

@@ -21,6 +21,7 @@ from acp_install.provider import (
     InstallSpec,
     annotation_findings,
     image_tag_findings,
+    matrix_hint,
     netcheck,
     platform_of,
     worker_findings,
@@ -73,6 +74,7 @@ def _check_kcp_base(spec: InstallSpec, p: VspherePlatform) -> Iterator[Finding]:
     """Values the documented base needs from the user and cannot default (warnings)."""
     yield from annotation_findings(findings, "platform.clusterAnnotations", p.clusterAnnotations)
     yield from image_tag_findings(findings, dns_image_tag=p.dnsImageTag, etcd_image_tag=p.etcdImageTag,
+                                  k8s_version=spec.k8sVersion,
                                   also="; they must match the images preloaded in the template")
     if not spec.kubeOvnJoinCIDR and "cpaas.io/kube-ovn-join-cidr" not in p.clusterAnnotations:
         yield findings.warning("kubeOvnJoinCIDR", "not set: the create-cluster guide's Cluster "
@@ -82,7 +84,8 @@ def _check_kcp_base(spec: InstallSpec, p: VspherePlatform) -> Iterator[Finding]:
         yield findings.warning("platform.kubeOvnVersion", "not set: the create-cluster guide's Cluster "
                                "annotation cpaas.io/kube-ovn-version is not rendered",
                                "set it to the kube-ovn (chart) column of your release's row in the "
-                               f"{OS_SUPPORT_MATRIX}", "annotations")
+                               f"{OS_SUPPORT_MATRIX}{matrix_hint(spec.k8sVersion, 'kubeOvnChart')}",
+                               "annotations")
 
 
 def _check_vcenter(p: VspherePlatform) -> Iterator[Finding]:
