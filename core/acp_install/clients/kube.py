@@ -479,6 +479,42 @@ class KubeClient:
 
         return self._call(send, what, deadline)
 
+    def create(self, obj: Mapping[str, Any], *, deadline: Deadline | None = None) -> Obj | None:
+        """Create one object; ``None`` when one of that name exists already (409). Unlike
+        :meth:`apply`, two clients racing get one winner: the basis of a cluster-side lock."""
+        body = dict(obj)
+        meta = body.get("metadata") or {}
+        res = self.resource(str(body.get("apiVersion")), str(body.get("kind")), deadline=deadline)
+
+        def send() -> Obj | None:
+            try:
+                out: Obj = res.create(body=body, namespace=meta.get("namespace") if res.namespaced else None,
+                                      _request_timeout=self.request_timeout).to_dict()
+                return out
+            except DynamicApiError as err:
+                if _status(err) == 409:
+                    return None
+                raise
+
+        return self._call(send, f"create {describe(body)}", deadline)
+
+    def delete(self, api_version: str, kind: str, name: str, namespace: str | None = None, *,
+               deadline: Deadline | None = None) -> bool:
+        """Delete one object; False when it was not there."""
+        res = self.resource(api_version, kind, deadline=deadline)
+
+        def send() -> bool:
+            try:
+                res.delete(name=name, namespace=namespace if res.namespaced else None,
+                           _request_timeout=self.request_timeout)
+                return True
+            except DynamicApiError as err:
+                if _status(err) == 404:
+                    return False
+                raise
+
+        return self._call(send, f"delete {kind}/{name}", deadline)
+
     def ensure_namespace(self, name: str, *, deadline: Deadline | None = None) -> bool:
         """Create the namespace when missing (never touch an existing one). True if created."""
         if self.get("v1", "Namespace", name, deadline=deadline) is not None:

@@ -25,7 +25,7 @@ import attrs
 from ..errors import AcpInstallError, InstallerError, StallDiagnosed, WaitTimeout
 from ..records import Gate, KubeObject
 from ..yamlio import resolve_secrets
-from . import appreleases, stalls
+from . import appreleases, guard, stalls
 from .events import EngineWarning, Outcome, PhaseProgress
 
 if TYPE_CHECKING:
@@ -630,9 +630,16 @@ class Installer:
             raise InstallerError(f"the installer reports the install request failed: "
                                  f"{progress.summary()}", hint=_failed_hint(progress.message))
         if not progress.idle:
-            if not note.get("sent"):
+            if note.get("sending") and not note.get("sent"):
+                # killed between the POST and its state write: the installer has it, so it was
+                # delivered; recorded as sent (status would say "sending (unconfirmed)" forever)
+                ctx.state.note("installer", sent=True, sending=False, confirmed="progress")
+                ctx.warn("the request an earlier run was sending reached the installer "
+                         f"(confirmed through the progress API: {progress.summary()}); recorded as sent")
+            elif not note.get("sent"):
                 ctx.warn("the installer already has an install request (sent by an earlier run "
                          "or by hand); not sending another one")
+            guard.release(ctx.kube, ctx.state, ctx.dl)  # an earlier run's, left by a crash
             ctx.progress(f"installer already working: {progress.summary()}")
             return True
         if note.get("sent"):
@@ -644,8 +651,11 @@ class Installer:
         from ..clients.installer import InstallerUnavailable
 
         endpoint = ctx.plan.provider.installer_endpoint
+        # the cluster-side guard first: a run from another work directory is refused here
+        guard.acquire(ctx.kube, ctx.state, str(ctx.state.dir.parent), ctx.dl)
         before = ctx.installer.progress(deadline=ctx.dl)
         if not before.idle and not before.failed:  # run() without check(): still guarded
+            guard.release(ctx.kube, ctx.state, ctx.dl)
             ctx.progress(f"installer already working: {before.summary()}")
             return
 
@@ -681,10 +691,12 @@ class Installer:
         except InstallerError:
             # a definite refusal (4xx): nothing is in flight
             ctx.state.note("installer", sending=False, refused=True)
+            guard.release(ctx.kube, ctx.state, ctx.dl)
             raise
         finally:
             del payload
         ctx.state.note("installer", sent=True, sending=False)
+        guard.release(ctx.kube, ctx.state, ctx.dl)
         ctx.progress(f"install request accepted by {ctx.installer.address}")
 
     @staticmethod

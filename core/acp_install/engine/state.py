@@ -58,7 +58,7 @@ def read_state(workdir: str | os.PathLike[str]) -> dict[str, Any] | None:
 
 #: A state file is a few KB; anything far larger is not one.
 MAX_STATE_BYTES = 4 << 20
-_SECTIONS = ("phases", "installer", "lease")
+_SECTIONS = ("phases", "installer", "guard")
 
 
 def _shape_problem(data: dict[str, Any]) -> str | None:
