@@ -180,3 +180,21 @@ def test_matrix_hint_lists_every_row_of_the_version() -> None:
         "; for Kubernetes v1.33.7-3 it lists v4.2.26 (ACP v4.2.3, v4.2.4)")
     assert matrix_hint("v1.35.6-acp.1", "etcd") == "; for Kubernetes v1.35.6-acp.1 it lists v3.6.13-acp.0 (ACP v4.4.0)"
     assert matrix_hint("v9.9.9", "coredns") == ""
+
+
+@pytest.mark.parametrize("provider", sorted(PROVIDERS))
+def test_api_server_extra_args_override_the_base(provider: str, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    """controlPlane.apiServerExtraArgs: set an argument, remove one the base renders (e.g. the
+    audit rotation HCS gets from the other pages, docs/decisions.md)."""
+    data = setpath(_spec(provider, **TAGS), "controlPlane.apiServerExtraArgs",
+                   {"audit-log-maxage": None, "event-ttl": "2h", "profiling": "true"})
+    kcp, _workers, _objects = _bodies(render(tmp_path, data))
+    args = kcp["clusterConfiguration"]["apiServer"]["extraArgs"]
+    assert "audit-log-maxage" not in args
+    assert args["event-ttl"] == "2h" and args["profiling"] == "true"
+    assert args["audit-policy-file"] == AUDIT  # the rest of the base is kept
+    data = setpath(_spec(provider, **TAGS), "controlPlane.apiServerExtraArgs", {"--profiling": "true"})
+    assert main(["validate", "-f", str(write(tmp_path / "bad.yaml", data))]) == 3
+    err = capsys.readouterr().err
+    assert "controlPlane.apiServerExtraArgs.--profiling" in err and "without '--'" in err

@@ -101,6 +101,7 @@ def build_plan(loaded: LoadedSpec) -> InstallPlan:
             spec, worker=False, kubelet_extra=body.kubelet_config, audit_policy=audit), body)
     if override is not None:
         body = wiring.with_audit_policy(body, override)
+    body = wiring.with_api_server_args(body, spec.controlPlane.apiServerExtraArgs)
     worker_extra = {k: v for w in manifest_part.workers for k, v in w.kubeadm.kubelet_config.items()}
     worker_base = wiring.baseline_kubeadm(spec, worker=True, kubelet_extra=worker_extra,
                                           audit_policy=audit)

@@ -213,7 +213,8 @@ class KubeadmContribution:
     ``kubeadm_base`` in :mod:`acp_install.provider`): the core then adds no baseline of its own,
     because its generic hardened body would put keys into a provider's body that the provider's
     documentation does not have. The global-specific fields (format, etcd SANs, the
-    ``controlPlane.auditPolicyFile`` override) are still layered on top.
+    ``controlPlane.auditPolicyFile`` and ``controlPlane.apiServerExtraArgs`` overrides) are
+    still layered on top.
     """
 
     files: tuple[KubeadmFile, ...] = ()

@@ -173,6 +173,23 @@ def with_audit_policy(body: KubeadmContribution, policy: str) -> KubeadmContribu
     return attrs.evolve(body, files=tuple(files))
 
 
+def with_api_server_args(body: KubeadmContribution, args: Mapping[str, str | None]) -> KubeadmContribution:
+    """``body`` with ``controlPlane.apiServerExtraArgs`` applied: set, or removed when None."""
+    if not args:
+        return body
+    cc = dict(body.cluster_configuration)
+    api = dict(cc.get("apiServer") or {})
+    extra = dict(api.get("extraArgs") or {})
+    for key, value in args.items():
+        if value is None:
+            extra.pop(key, None)
+        else:
+            extra[key] = value
+    api["extraArgs"] = extra
+    cc["apiServer"] = api
+    return attrs.evolve(body, cluster_configuration=cc)
+
+
 def kubeadm_body(body: KubeadmContribution, fmt: str | None) -> dict[str, Any]:
     """A kubeadm config spec (KCP ``kubeadmConfigSpec`` / KCT ``template.spec``) as data."""
     out: dict[str, Any] = {}

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import re
 from collections.abc import Callable, Collection, Iterator
 
 from .. import netcheck
@@ -215,6 +216,12 @@ def _check_audit_policy(path: str) -> Iterator[Finding]:
 
 
 def _check_control_plane(spec: InstallSpec, ok: Callable[..., bool]) -> Iterator[Finding]:
+    if ok("controlPlane.apiServerExtraArgs"):
+        for key in spec.controlPlane.apiServerExtraArgs:
+            if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", key):
+                yield _err(f"controlPlane.apiServerExtraArgs.{key}", f"{key!r} is not a kube-apiserver "
+                           "flag name", "write the flag name without '--', e.g. audit-log-maxage",
+                           "apiserver-args")
     if ok("controlPlane.auditPolicyFile"):
         audit = spec.controlPlane.auditPolicyFile
         # unset is the normal case: the provider renders its published audit policy

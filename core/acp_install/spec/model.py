@@ -175,6 +175,12 @@ class ControlPlane:
                      "(/etc/kubernetes/audit/policy.yaml); unset uses the policy the provider's "
                      "create-cluster page publishes."),
     )
+    apiServerExtraArgs: dict[str, str | None] = attrs.field(
+        factory=dict,
+        metadata=doc("kube-apiserver arguments merged over the rendered "
+                     "clusterConfiguration.apiServer.extraArgs (flag names without '--'); null "
+                     "removes one the provider's base renders, to match your release manifest."),
+    )
 
 
 @attrs.frozen
