@@ -326,11 +326,24 @@ def test_cpi_resource_set(tmp_path: Path, full_example: dict[str, Any]) -> None:
     assert inner["metadata"]["name"] == "vsphere-cloud-secret"
     assert set(inner["stringData"]) == {"vcenter.example.com.username", "vcenter.example.com.password"}
     manifests = objects_of(rendered[("ConfigMap", "global-vsphere-cpi-manifests")]["data"]["data"])
-    assert [m["kind"] for m in manifests] == ["ServiceAccount", "ClusterRole", "ClusterRoleBinding",
-                                              "RoleBinding", "DaemonSet", "Service"]
-    ds = manifests[4]["spec"]["template"]["spec"]
+    # the create-cluster page's objects in its order
+    assert [m["kind"] for m in manifests] == ["ServiceAccount", "ClusterRole", "RoleBinding",
+                                              "ClusterRoleBinding", "DaemonSet", "Service"]
+    daemonset = manifests[4]
+    ds = daemonset["spec"]["template"]["spec"]
     assert ds["containers"][0]["image"] == "192.168.1.10:11443/ait/cloud-provider-vsphere:v1.31.0"
     assert ds["hostNetwork"] is True
+    # the page's restart command selects `-l k8s-app=vsphere-cloud-controller-manager`
+    app = {"k8s-app": "vsphere-cloud-controller-manager"}
+    assert daemonset["spec"]["selector"]["matchLabels"] == app
+    assert app.items() <= daemonset["metadata"]["labels"].items()
+    assert app.items() <= daemonset["spec"]["template"]["metadata"]["labels"].items()
+    assert ds["tolerations"] == [
+        {"operator": "Exists"},
+        {"key": "node.cloudprovider.kubernetes.io/uninitialized", "value": "true", "effect": "NoSchedule"},
+        {"key": "node-role.kubernetes.io/master", "effect": "NoSchedule"},
+        {"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule", "operator": "Exists"}]
+    assert manifests[5]["spec"]["ports"] == [{"port": 43001, "protocol": "TCP", "targetPort": 43001}]
 
 
 def test_cpi_password_is_quoted_safely(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -795,3 +808,106 @@ def test_create_guide_cluster_annotations(tmp_path: Path, capsys: pytest.Capture
     err = capsys.readouterr().err
     assert "platform.kubeOvnVersion" in err and "OS Support Matrix" in err
     assert "kubeOvnJoinCIDR" not in err
+
+
+# --- failure domains (create-cluster page, "Multiple datacenters and failure domains") ---------
+
+DOMAINS = [
+    {"name": "global-fd-1", "deploymentZone": "global-dz-1", "region": "region-a", "zone": "zone-1",
+     "computeCluster": "cluster-1", "datastore": "datastore1", "resourcePool": "/dc1/host/cluster-1/Resources"},
+    {"name": "global-fd-2", "deploymentZone": "global-dz-2", "region": "region-a", "zone": "zone-2",
+     "computeCluster": "cluster-2", "datastore": "datastore2", "datacenter": "dc2"},
+]
+
+
+def with_domains(**extra: Any) -> dict[str, Any]:
+    data = full_example_spec()
+    data["platform"]["failureDomains"] = {"domains": [dict(d) for d in DOMAINS], **extra}
+    data["platform"]["workers"][0]["failureDomain"] = "global-dz-2"
+    return data
+
+
+def _fd_manifest(out: Path) -> list[dict[str, Any]]:
+    return objects_of((out / "global.yaml").read_text())
+
+
+def test_failure_domains_render_as_one_configuration_set(tmp_path: Path, canaries: dict[str, str],
+                                                         crd_registry: Any) -> None:
+    out = render(tmp_path, with_domains())
+    objects = _fd_manifest(out)
+    # applied first ("Do not proceed until the deployment zones are available"), cluster-scoped
+    assert [o["kind"] for o in objects[:4]] == ["VSphereFailureDomain", "VSphereDeploymentZone"] * 2
+    fd1, dz1, fd2, dz2 = objects[:4]
+    assert fd1["metadata"] == {"name": "global-fd-1"}
+    assert fd1["spec"] == {
+        "region": {"name": "region-a", "type": "Datacenter", "tagCategory": "k8s-region", "autoConfigure": True},
+        "zone": {"name": "zone-1", "type": "ComputeCluster", "tagCategory": "k8s-zone", "autoConfigure": True},
+        "topology": {"datacenter": "dc1", "computeCluster": "cluster-1", "datastore": "datastore1",
+                     "networks": ["VM Network", "storage-pg"]}}
+    assert fd2["spec"]["topology"]["datacenter"] == "dc2"
+    assert dz1["spec"] == {"server": "vcenter.example.com", "failureDomain": "global-fd-1",
+                           "controlPlane": True,
+                           "placementConstraint": {"resourcePool": "/dc1/host/cluster-1/Resources"}}
+    assert dz2["spec"]["placementConstraint"] == {}  # required by the CRD, even empty
+    assert by_kind(objects, "VSphereCluster")[0]["spec"]["failureDomainSelector"] == {}
+    md = by_kind(objects, "MachineDeployment")[0]
+    assert md["spec"]["template"]["spec"]["failureDomain"] == "global-dz-2"
+    # the CPI publishes the matching labels, and knows both datacenters
+    cm = next(o for o in objects if o["metadata"]["name"] == "global-vsphere-cpi-config")
+    conf = objects_of(cm["data"]["data"])[0]["data"]["vsphere.conf"]
+    assert '[Labels]\nzone = "k8s-zone"\nregion = "k8s-region"' in conf
+    assert 'datacenters = "dc1,dc2"' in conf
+    assert assert_valid_against_crds(crd_registry, objects) >= 4
+    resources = json.dumps(objects_of((out / "extra-resources.yaml").read_text()))
+    assert "vspherefailuredomains.infrastructure.cluster.x-k8s.io" in resources
+    assert "vspheredeploymentzones.infrastructure.cluster.x-k8s.io" in resources
+
+
+def test_without_failure_domains_nothing_of_it_is_rendered(tmp_path: Path, canaries: dict[str, str]) -> None:
+    out = render(tmp_path, full_example_spec())
+    objects = _fd_manifest(out)
+    assert not by_kind(objects, "VSphereFailureDomain") and not by_kind(objects, "VSphereDeploymentZone")
+    assert "failureDomainSelector" not in by_kind(objects, "VSphereCluster")[0]["spec"]
+    assert "failureDomain" not in by_kind(objects, "MachineDeployment")[0]["spec"]["template"]["spec"]
+    assert "[Labels]" not in (out / "global.yaml").read_text()
+
+
+def test_selector_labels_and_tag_categories(tmp_path: Path, canaries: dict[str, str]) -> None:
+    data = with_domains(controlPlaneSelector={"zone-group": "cp"}, importAtStep7=False,
+                        zoneTagCategory="site-zone", regionTagCategory="site-region")
+    out = render(tmp_path, data)
+    objects = _fd_manifest(out)
+    assert by_kind(objects, "VSphereCluster")[0]["spec"]["failureDomainSelector"] == {
+        "matchLabels": {"zone-group": "cp"}}
+    assert by_kind(objects, "VSphereFailureDomain")[0]["spec"]["zone"]["tagCategory"] == "site-zone"
+    cm = next(o for o in objects if o["metadata"]["name"] == "global-vsphere-cpi-config")
+    conf = objects_of(cm["data"]["data"])[0]["data"]["vsphere.conf"]
+    assert '[Labels]\nzone = "site-zone"\nregion = "site-region"' in conf
+    assert "vspherefailuredomains" not in (out / "extra-resources.yaml").read_text()
+
+
+@pytest.mark.parametrize(("mutate", "path", "needle"), [
+    (lambda d: d["platform"]["workers"][0].__setitem__("failureDomain", "global-fd-2"),
+     "platform.workers[0].failureDomain", "that is a VSphereFailureDomain name; give its deploymentZone"),
+    (lambda d: d["platform"]["workers"][0].__setitem__("failureDomain", "global-dz-9"),
+     "platform.workers[0].failureDomain", "is not a deployment zone"),
+    (lambda d: [x.__setitem__("controlPlane", False) for x in d["platform"]["failureDomains"]["domains"]],
+     "platform.failureDomains.domains", "no deployment zone allows the control plane"),
+    (lambda d: d["platform"]["failureDomains"]["domains"][1].__setitem__("deploymentZone", "global-dz-1"),
+     "platform.failureDomains.domains[1].deploymentZone", "already used"),
+    (lambda d: d["platform"]["failureDomains"]["domains"][0].__setitem__("name", "fd-1"),
+     "platform.failureDomains.domains[0].name", "lacks the 'global-' prefix"),
+    (lambda d: d["platform"]["failureDomains"]["domains"][0].__setitem__("zoneType", "Cluster"),
+     "platform.failureDomains.domains[0].zoneType", "is not a failure domain type"),
+    (lambda d: d["platform"].pop("failureDomains"),
+     "platform.workers[0].failureDomain", "set without platform.failureDomains"),
+])
+def test_bad_failure_domains(tmp_path: Path, capsys: pytest.CaptureFixture[str], mutate: Any,
+                             path: str, needle: str) -> None:
+    data = with_domains()
+    mutate(data)
+    out = tmp_path / "out"
+    assert main(["render", "-f", str(write(tmp_path / "spec.yaml", data)), "--output-dir", str(out)]) == 3
+    err = capsys.readouterr().err
+    assert f"{path}: " in err and needle in err and "Traceback" not in err
+    assert not out.exists()

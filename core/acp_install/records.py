@@ -241,6 +241,8 @@ class WorkerGroup:
         kubeadm: body of the worker KubeadmConfigTemplate.
         max_surge / max_unavailable: rolling update strategy.
         labels: extra labels on the machine template metadata.
+        failure_domain: ``spec.template.spec.failureDomain`` of the MachineDeployment (the
+            provider's name of a deployment target), unset when the group is not pinned.
     """
 
     name: str
@@ -251,6 +253,7 @@ class WorkerGroup:
     max_surge: int = 0
     max_unavailable: int = 1
     labels: Mapping[str, str] = attrs.field(factory=dict, converter=_frozen_map)
+    failure_domain: str | None = None
 
 
 @attrs.frozen

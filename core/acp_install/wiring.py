@@ -309,6 +309,7 @@ def workers(spec: InstallSpec, info: ProviderInfo, groups: Iterable[WorkerGroup]
                     "metadata": {"labels": template_labels},
                     "spec": {
                         "clusterName": CLUSTER_NAME,
+                        **({"failureDomain": group.failure_domain} if group.failure_domain else {}),
                         "version": spec.k8sVersion,
                         "nodeDrainTimeout": "1m",
                         "nodeDeletionTimeout": "5m",

@@ -40,13 +40,21 @@ def _datacenters(spec: InstallSpec) -> list[str]:
         for slot in m.configs:
             if slot.datacenter:
                 seen.setdefault(slot.datacenter)
+    for d in p.failureDomains.domains if p.failureDomains is not None else ():
+        if d.datacenter:
+            seen.setdefault(d.datacenter)
     return list(seen)
 
 
 def config(spec: InstallSpec) -> dict[str, Any]:
-    vc = platform_of(spec, VspherePlatform).vcenter
+    p = platform_of(spec, VspherePlatform)
+    fd = p.failureDomains
+    # [Labels] only with failure domains: "Adding [Labels] to vsphere.conf without matching
+    # VSphereFailureDomain objects causes the CPI to look up zone and region tags that do not exist"
+    labels = {"zone": fd.zoneTagCategory, "region": fd.regionTagCategory} if fd is not None else None
     conf = templating.render("vsphere.conf.j2", package=PACKAGE,
-                             datacenters=",".join(_datacenters(spec)), server=vc.server)
+                             datacenters=",".join(_datacenters(spec)), server=p.vcenter.server,
+                             labels=labels)
     inner = {"apiVersion": "v1", "kind": "ConfigMap",
              "metadata": {"name": "cloud-config", "namespace": "kube-system"},
              "data": {"vsphere.conf": conf}}
@@ -66,42 +74,51 @@ def secret(spec: InstallSpec) -> dict[str, Any]:
                          type="addons.cluster.x-k8s.io/resource-set")
 
 
+#: The DaemonSet's label the create-cluster page selects on (its troubleshooting restart:
+#: ``kubectl -n kube-system delete pod -l k8s-app=vsphere-cloud-controller-manager``).
+APP_LABEL = {"k8s-app": "vsphere-cloud-controller-manager"}
+
+
 def _objects(spec: InstallSpec) -> list[dict[str, Any]]:
+    """``<cluster_name>-vsphere-cpi-manifests`` of the create-cluster page, object by object:
+    the same labels, selector, tolerations and ports, so the page's commands match."""
     cpi = platform_of(spec, VspherePlatform).cpi
     registry = cpi.imageRegistry or spec.node_registry_address
     image = f"{registry}/ait/cloud-provider-vsphere:{cpi.imageTag}"
     ns = "kube-system"
     sa = "cloud-controller-manager"
-    subjects = [{"kind": "ServiceAccount", "name": sa, "namespace": ns},
-                {"kind": "User", "name": sa}]
+    subjects = [{"apiGroup": "", "kind": "ServiceAccount", "name": sa, "namespace": ns},
+                {"apiGroup": "", "kind": "User", "name": sa}]
     pod_spec: dict[str, Any] = {
-        "containers": [{
-            "args": ["--v=2", "--cloud-provider=vsphere", "--cloud-config=/etc/cloud/vsphere.conf"],
-            "image": image,
-            "name": "vsphere-cloud-controller-manager",
-            "resources": {"requests": {"cpu": "200m"}},
-            "volumeMounts": [{"mountPath": "/etc/cloud", "name": "vsphere-config-volume",
-                              "readOnly": True}],
-        }],
-        "hostNetwork": True,
-        "nodeSelector": {"node-role.kubernetes.io/control-plane": ""},
-        "priorityClassName": "system-node-critical",
         "securityContext": {"runAsUser": 1001},
-        "serviceAccountName": sa,
-        "tolerations": [
-            {"effect": "NoSchedule", "key": "node.cloudprovider.kubernetes.io/uninitialized",
-             "value": "true"},
-            {"effect": "NoSchedule", "key": "node-role.kubernetes.io/master"},
-            {"effect": "NoSchedule", "key": "node-role.kubernetes.io/control-plane"},
-            {"effect": "NoSchedule", "key": "node.kubernetes.io/not-ready"},
-        ],
-        "volumes": [{"configMap": {"name": "cloud-config"}, "name": "vsphere-config-volume"}],
+        "automountServiceAccountToken": True,
     }
     if cpi.imagePullSecrets:
         pod_spec["imagePullSecrets"] = [{"name": s} for s in cpi.imagePullSecrets]
+    pod_spec |= {
+        "serviceAccountName": sa,
+        "hostNetwork": True,
+        "tolerations": [
+            {"operator": "Exists"},
+            {"key": "node.cloudprovider.kubernetes.io/uninitialized", "value": "true",
+             "effect": "NoSchedule"},
+            {"key": "node-role.kubernetes.io/master", "effect": "NoSchedule"},
+            {"key": "node.kubernetes.io/not-ready", "effect": "NoSchedule", "operator": "Exists"},
+        ],
+        "containers": [{
+            "name": "vsphere-cloud-controller-manager",
+            "image": image,
+            "args": ["--v=2", "--cloud-provider=vsphere", "--cloud-config=/etc/cloud/vsphere.conf"],
+            "volumeMounts": [{"mountPath": "/etc/cloud", "name": "vsphere-config-volume",
+                              "readOnly": True}],
+            "resources": {"requests": {"cpu": "200m"}},
+        }],
+        "volumes": [{"name": "vsphere-config-volume", "configMap": {"name": "cloud-config"}}],
+    }
     rule = lambda groups, res, verbs: {"apiGroups": groups, "resources": res, "verbs": verbs}  # noqa: E731
     return [
-        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": sa, "namespace": ns}},
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": sa, "namespace": ns},
+         "automountServiceAccountToken": False},
         {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
          "metadata": {"name": "system:cloud-controller-manager"},
          "rules": [
@@ -111,38 +128,39 @@ def _objects(spec: InstallSpec) -> list[dict[str, Any]]:
              rule([""], ["services"], ["list", "patch", "update", "watch"]),
              rule([""], ["services/status"], ["patch"]),
              rule([""], ["serviceaccounts"], ["create", "get", "list", "watch", "update"]),
-             rule([""], ["persistentvolumes"], ["get", "list", "watch", "update"]),
+             rule([""], ["persistentvolumes"], ["get", "list", "update", "watch"]),
              rule([""], ["endpoints"], ["create", "get", "list", "watch", "update"]),
              rule([""], ["secrets"], ["get", "list", "watch"]),
-             rule(["coordination.k8s.io"], ["leases"],
-                  ["get", "watch", "list", "delete", "update", "create"]),
+             rule(["coordination.k8s.io"], ["leases"], ["get", "list", "watch", "create", "update"]),
          ]},
-        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-         "metadata": {"name": "system:cloud-controller-manager"},
-         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
-                     "name": "system:cloud-controller-manager"},
-         "subjects": subjects},
         {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
          "metadata": {"name": "servicecatalog.k8s.io:apiserver-authentication-reader",
                       "namespace": ns},
          "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
                      "name": "extension-apiserver-authentication-reader"},
          "subjects": subjects},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+         "metadata": {"name": "system:cloud-controller-manager"},
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                     "name": "system:cloud-controller-manager"},
+         "subjects": [{"kind": "ServiceAccount", "name": sa, "namespace": ns},
+                      {"kind": "User", "name": sa}]},
         {"apiVersion": "apps/v1", "kind": "DaemonSet",
-         "metadata": {"labels": {"component": "cloud-controller-manager", "tier": "control-plane"},
+         "metadata": {"annotations": {"scheduler.alpha.kubernetes.io/critical-pod": ""},
+                      "labels": {"component": "cloud-controller-manager", "tier": "control-plane",
+                                 **APP_LABEL},
                       "name": "vsphere-cloud-controller-manager", "namespace": ns},
-         "spec": {"selector": {"matchLabels": {"name": "vsphere-cloud-controller-manager"}},
-                  "template": {"metadata": {"labels": {
-                      "component": "cloud-controller-manager",
-                      "name": "vsphere-cloud-controller-manager",
-                      "tier": "control-plane"}}, "spec": pod_spec},
-                  "updateStrategy": {"type": "RollingUpdate"}}},
+         "spec": {"selector": {"matchLabels": dict(APP_LABEL)},
+                  "updateStrategy": {"type": "RollingUpdate"},
+                  "template": {"metadata": {"labels": {"component": "cloud-controller-manager",
+                                                       **APP_LABEL}},
+                               "spec": pod_spec}}},
         {"apiVersion": "v1", "kind": "Service",
          "metadata": {"labels": {"component": "cloud-controller-manager"},
-                      "name": "cloud-controller-manager", "namespace": ns},
-         "spec": {"ports": [{"port": 443, "protocol": "TCP", "targetPort": 43001}],
-                  "selector": {"component": "cloud-controller-manager"},
-                  "type": "NodePort"}},
+                      "name": "vsphere-cloud-controller-manager", "namespace": ns},
+         "spec": {"type": "NodePort",
+                  "ports": [{"port": 43001, "protocol": "TCP", "targetPort": 43001}],
+                  "selector": {"component": "cloud-controller-manager"}}},
     ]
 
 

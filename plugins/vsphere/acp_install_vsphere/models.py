@@ -123,6 +123,78 @@ class WorkerMachines(Machines):
 
     name: str = attrs.field(default="global-worker", metadata=doc("MachineDeployment name."))
     replicas: int = attrs.field(default=1, metadata=doc("Worker count (<= slots)."))
+    failureDomain: str | None = attrs.field(
+        default=None,
+        metadata=doc("Pin the group to one deployment target: a failureDomains.domains[]."
+                     "deploymentZone name (MachineDeployment spec.template.spec.failureDomain; "
+                     "a VSphereDeploymentZone name, never a VSphereFailureDomain name)."),
+    )
+
+
+@attrs.frozen
+class FailureDomain:
+    """One ``VSphereFailureDomain`` and the ``VSphereDeploymentZone`` that references it.
+
+    The create-cluster page's "Multiple datacenters and failure domains" (``18-failure-domains.
+    yaml``): region tag on the datacenter, zone tag on the compute cluster, both auto-configured.
+    """
+
+    name: str = attrs.field(metadata=doc("VSphereFailureDomain name (global-...; cluster-scoped)."))
+    deploymentZone: str = attrs.field(
+        metadata=doc("VSphereDeploymentZone name (global-...; cluster-scoped); what workers' "
+                     "failureDomain names.")
+    )
+    region: str = attrs.field(metadata=doc("Region tag value, e.g. region-a."))
+    zone: str = attrs.field(metadata=doc("Zone tag value, e.g. zone-1."))
+    computeCluster: str = attrs.field(metadata=doc("topology.computeCluster."))
+    datastore: str = attrs.field(metadata=doc("topology.datastore (default datastore of the zone)."))
+    datacenter: str | None = attrs.field(
+        default=None, metadata=doc("topology.datacenter; default vcenter.datacenter.")
+    )
+    networks: list[str] | None = attrs.field(
+        default=None,
+        metadata=doc("topology.networks; default the control plane's template NIC networks."),
+    )
+    resourcePool: str | None = attrs.field(
+        default=None, metadata=doc("placementConstraint.resourcePool of the deployment zone.")
+    )
+    folder: str | None = attrs.field(
+        default=None, metadata=doc("placementConstraint.folder of the deployment zone.")
+    )
+    controlPlane: bool = attrs.field(
+        default=True, metadata=doc("Whether control plane machines may be placed in this zone.")
+    )
+    regionType: str = attrs.field(default="Datacenter", metadata=doc("region.type."))
+    zoneType: str = attrs.field(default="ComputeCluster", metadata=doc("zone.type."))
+    autoConfigure: bool = attrs.field(
+        default=True, metadata=doc("region/zone autoConfigure (CAPV creates the tags).")
+    )
+
+
+@attrs.frozen
+class FailureDomains:
+    """Failure domains: enabled together with ``VSphereCluster.spec.failureDomainSelector`` and
+    the CPI ``[Labels]`` block (the page: "Adding either one alone leaves the cluster in an
+    inconsistent state"), so one section renders all three."""
+
+    domains: list[FailureDomain] = attrs.field(metadata=doc("One entry per datacenter/compute cluster."))
+    regionTagCategory: str = attrs.field(
+        default="k8s-region", metadata=doc("region.tagCategory, also the CPI [Labels] region key.")
+    )
+    zoneTagCategory: str = attrs.field(
+        default="k8s-zone", metadata=doc("zone.tagCategory, also the CPI [Labels] zone key.")
+    )
+    controlPlaneSelector: dict[str, str] | None = attrs.field(
+        default=None,
+        metadata=doc("matchLabels of VSphereCluster.spec.failureDomainSelector; unset renders {} "
+                     "(every deployment zone with controlPlane: true)."),
+    )
+    importAtStep7: bool = attrs.field(
+        default=True,
+        metadata=doc("Import the failure domains and deployment zones at Step 7 (kubectl, by "
+                     "name) so the handed-off VSphereCluster still finds its zones; see "
+                     "docs/decisions.md."),
+    )
 
 
 @attrs.frozen
@@ -145,6 +217,11 @@ class VspherePlatform:
     vcenter: VCenter = attrs.field(metadata=doc("vCenter endpoint and account."))
     controlPlane: Machines = attrs.field(metadata=doc("Control plane machines."))
     cpi: Cpi = attrs.field(metadata=doc("vSphere CPI (cloud controller manager)."))
+    failureDomains: FailureDomains | None = attrs.field(
+        default=None,
+        metadata=doc("Multiple datacenters / failure domains; unset is the single-datacenter "
+                     "baseline (no failureDomainSelector, no CPI [Labels])."),
+    )
     sshAuthorizedKeys: list[str] = attrs.field(
         factory=list, metadata=doc("Public keys for user 'boot'.")
     )

@@ -104,12 +104,50 @@ def machine_template(spec: InstallSpec, m: Machines) -> dict[str, Any]:
 
 
 def vsphere_cluster(spec: InstallSpec) -> dict[str, Any]:
-    vc = platform_of(spec, VspherePlatform).vcenter
+    p = platform_of(spec, VspherePlatform)
+    vc = p.vcenter
+    body: dict[str, Any] = {"controlPlaneEndpoint": {"host": spec.controlPlaneVIP, "port": 6443},
+                            "identityRef": {"kind": "Secret", "name": CREDENTIALS_SECRET},
+                            "server": vc.server,
+                            "thumbprint": vc.thumbprint}
+    fd = p.failureDomains
+    if fd is not None:
+        # "An empty selector {} matches every VSphereDeploymentZone that has controlPlane: true"
+        body["failureDomainSelector"] = ({"matchLabels": dict(sorted(fd.controlPlaneSelector.items()))}
+                                         if fd.controlPlaneSelector else {})
     return {"apiVersion": INFRA, "kind": "VSphereCluster", "metadata": object_meta(spec, "global"),
-            "spec": {"controlPlaneEndpoint": {"host": spec.controlPlaneVIP, "port": 6443},
-                     "identityRef": {"kind": "Secret", "name": CREDENTIALS_SECRET},
-                     "server": vc.server,
-                     "thumbprint": vc.thumbprint}}
+            "spec": body}
+
+
+def failure_domain_objects(spec: InstallSpec) -> list[dict[str, Any]]:
+    """``18-failure-domains.yaml`` of the create-cluster page: per domain a cluster-scoped
+    ``VSphereFailureDomain`` and the ``VSphereDeploymentZone`` referencing it."""
+    p = platform_of(spec, VspherePlatform)
+    fd = p.failureDomains
+    if fd is None:
+        return []
+    out: list[dict[str, Any]] = []
+    for d in fd.domains:
+        topology: dict[str, Any] = {"datacenter": d.datacenter or p.vcenter.datacenter,
+                                    "computeCluster": d.computeCluster, "datastore": d.datastore,
+                                    "networks": list(d.networks) if d.networks is not None
+                                    else template_networks(p.controlPlane)}
+        out.append({"apiVersion": INFRA, "kind": "VSphereFailureDomain",
+                    "metadata": {"name": d.name},
+                    "spec": {"region": {"name": d.region, "type": d.regionType,
+                                        "tagCategory": fd.regionTagCategory,
+                                        "autoConfigure": d.autoConfigure},
+                             "zone": {"name": d.zone, "type": d.zoneType,
+                                      "tagCategory": fd.zoneTagCategory,
+                                      "autoConfigure": d.autoConfigure},
+                             "topology": topology}})
+        # placementConstraint is required by the CRD, even when empty
+        placement = {k: v for k, v in (("resourcePool", d.resourcePool), ("folder", d.folder)) if v}
+        zone: dict[str, Any] = {"server": p.vcenter.server, "failureDomain": d.name,
+                                "controlPlane": d.controlPlane, "placementConstraint": placement}
+        out.append({"apiVersion": INFRA, "kind": "VSphereDeploymentZone",
+                    "metadata": {"name": d.deploymentZone}, "spec": zone})
+    return out
 
 
 # --- kubeadm bodies ---------------------------------------------------------------------------
@@ -178,13 +216,16 @@ def cluster_annotations(spec: InstallSpec) -> dict[str, str]:
 def manifest_objects(spec: InstallSpec) -> tuple[list[dict[str, Any]], list[WorkerGroup]]:
     """Provider objects in the documented order, and the worker groups the core wires."""
     p = platform_of(spec, VspherePlatform)
-    objects: list[dict[str, Any]] = [credential_secret(spec), config_pool(spec, p.controlPlane),
+    # the failure domains come first: "Do not proceed until the deployment zones are available"
+    objects: list[dict[str, Any]] = [*failure_domain_objects(spec), credential_secret(spec),
+                                     config_pool(spec, p.controlPlane),
                                      machine_template(spec, p.controlPlane)]
     groups = []
     for w in p.workers:
         objects += [config_pool(spec, w), machine_template(spec, w)]
         groups.append(worker_group(w, ObjectRef(INFRA, "VSphereMachineTemplate", template_name(w)),
-                                   kubeadm_worker(spec), labels={"nodepool": w.name}))
+                                   kubeadm_worker(spec), labels={"nodepool": w.name},
+                                   failure_domain=w.failureDomain))
     objects.append(vsphere_cluster(spec))
     return objects, groups
 
@@ -233,4 +274,12 @@ def import_entries(spec: InstallSpec, objects: Sequence[Mapping[str, Any]]) -> l
     })
     if secrets:
         entries.append(ImportEntry("secrets", names=tuple(secrets), method="kubectl"))
+    fd = getattr(getattr(spec, "platform", None), "failureDomains", None)
+    if fd is None or fd.importAtStep7:
+        # cluster-scoped, like the CRDs other providers import with kubectl (docs/decisions.md)
+        for kind in ("VSphereFailureDomain", "VSphereDeploymentZone"):
+            names = tuple(sorted(str(o["metadata"]["name"]) for o in by_kind.get(kind, [])))
+            if names:
+                entries.append(ImportEntry(f"{_plural(kind)}.{INFRA.split('/')[0]}", names=names,
+                                           method="kubectl"))
     return entries

@@ -67,7 +67,64 @@ def check(spec: InstallSpec) -> Iterator[Finding]:
         wp = f"platform.workers[{i}]"
         yield from findings.global_name(f"{wp}.name", w.name, "MachineDeployment")
         yield from _check_machines(spec, w, wp, WORKER_DISKS, w.replicas, names)
+    yield from _check_failure_domains(p)
     yield from _check_kcp_base(spec, p)
+
+
+ZONE_TYPES = ("Datacenter", "ComputeCluster", "HostGroup")  # the VSphereFailureDomain CRD enum
+
+
+def _check_failure_domains(p: VspherePlatform) -> Iterator[Finding]:
+    """The create-cluster page's failure-domain set: every name global- prefixed and unique, a
+    deployment zone for the control plane, workers pinned to deployment zones (not domains)."""
+    fd = p.failureDomains
+    zones: dict[str, str] = {}
+    domains: dict[str, str] = {}
+    base = "platform.failureDomains"
+    if fd is not None:
+        if not fd.domains:
+            yield findings.error(f"{base}.domains", "empty: failure domains need at least one "
+                                 "VSphereFailureDomain", "add a domain per datacenter/compute cluster, "
+                                 "or remove failureDomains for the single-datacenter baseline",
+                                 "vsphere-failure-domain")
+        for i, d in enumerate(fd.domains):
+            dp = f"{base}.domains[{i}]"
+            yield from findings.global_name(f"{dp}.name", d.name, "VSphereFailureDomain")
+            yield from findings.global_name(f"{dp}.deploymentZone", d.deploymentZone, "VSphereDeploymentZone")
+            for seen, value, field in ((domains, d.name, "name"), (zones, d.deploymentZone, "deploymentZone")):
+                if value in seen:
+                    yield findings.error(f"{dp}.{field}", f"{value!r} is already used by {seen[value]}",
+                                         "give every domain and deployment zone its own name",
+                                         "vsphere-failure-domain")
+                else:
+                    seen[value] = dp
+            for field in ("regionType", "zoneType"):
+                if getattr(d, field) not in ZONE_TYPES:
+                    yield findings.error(f"{dp}.{field}", f"{getattr(d, field)!r} is not a failure "
+                                         "domain type", f"use one of {', '.join(ZONE_TYPES)}",
+                                         "vsphere-failure-domain")
+        if fd.domains and not any(d.controlPlane for d in fd.domains):
+            yield findings.error(f"{base}.domains", "no deployment zone allows the control plane: "
+                                 "failureDomainSelector would select nothing",
+                                 "set controlPlane: true on at least one domain", "vsphere-failure-domain")
+        if fd.regionTagCategory == fd.zoneTagCategory:
+            yield findings.error(f"{base}.zoneTagCategory", "region and zone use the same tag category",
+                                 "keep k8s-region and k8s-zone (the CPI [Labels] keys)",
+                                 "vsphere-failure-domain")
+    for i, w in enumerate(p.workers):
+        if w.failureDomain is None:
+            continue
+        wp = f"platform.workers[{i}].failureDomain"
+        if fd is None:
+            yield findings.error(wp, "set without platform.failureDomains: no deployment zone exists",
+                                 "add platform.failureDomains, or remove failureDomain",
+                                 "vsphere-failure-domain")
+        elif w.failureDomain not in zones:
+            hint = " (that is a VSphereFailureDomain name; give its deploymentZone)" \
+                if w.failureDomain in domains else ""
+            yield findings.error(wp, f"{w.failureDomain!r} is not a deployment zone{hint}",
+                                 f"use one of {', '.join(sorted(zones)) or 'the deploymentZone names'}",
+                                 "vsphere-failure-domain")
 
 
 def _check_kcp_base(spec: InstallSpec, p: VspherePlatform) -> Iterator[Finding]:
