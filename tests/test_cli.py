@@ -245,3 +245,21 @@ def test_an_internal_error_is_one_line_with_exit_code_1(monkeypatch: pytest.Monk
     assert "internal error" in err and "--debug" in err
     assert "KeyError" not in err  # no Python names in what a user reads
     assert "Traceback" not in err and "canary-internal-text" not in err
+
+
+def test_the_console_script_answers_version_without_click(capsys: pytest.CaptureFixture[str]) -> None:
+    """``acp-install --version`` is a bare interpreter plus one small module (bench/startup.py)."""
+    from importlib import metadata
+
+    from acp_install._version import __version__
+
+    assert __version__ == metadata.version("acp-install")
+    code = ("import sys\nsys.argv = ['acp-install', '--version']\n"
+            "from acp_install.cli import launch\n"
+            "try:\n    launch.run()\nexcept SystemExit:\n    pass\n"
+            "print(' '.join(sorted(m.split('.')[0] for m in sys.modules)))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    line, modules = out.splitlines()
+    assert not {"click", "yaml", "attrs", "pluggy", *HEAVY} & set(modules.split())
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == line == f"acp-install, version {__version__}"

@@ -10,9 +10,12 @@ move.
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
+# not ``from typing import``: importing typing is most of what ``import acp_install`` costs
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from .engine import (
         Engine,
         EngineWarning,

@@ -19,6 +19,7 @@ import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -117,6 +118,17 @@ class Installer:
         self._index = 0
         self._phase_since = 0.0
         self._failures_left = 0
+        #: the same lines as the Pod log, in a file a client on this host can follow
+        self.log_path: Path | None = None
+
+    def _log(self, line: str) -> None:
+        if self.log_path is None:
+            return
+        try:
+            with open(self.log_path, "a", encoding="utf-8") as fh:
+                fh.write(f"{now_ts()} {line}\n")
+        except OSError:
+            log.debug("installer log %s not writable", self.log_path, exc_info=True)
 
     def clock(self) -> float:
         return (time.monotonic() - self._t0) * self.speed
@@ -171,6 +183,7 @@ class Installer:
             if line != self._logged:  # the Pod log is the seed's /var/cpaas/data/installer.log
                 self._logged = line
                 self.api.log(NAMESPACE, POD_NAME, line)
+                self._log(line)
 
     def _advance(self) -> None:
         with self._lock:

@@ -141,6 +141,7 @@ class Sandbox:
                 speed=self.speed,
                 global_clusters=self.global_clusters,
             )
+            self._installer.installer.log_path = self.installer_log_path
             self._server.start()
             self._installer.start()
             self._installer.publish_pod()
@@ -247,6 +248,12 @@ class Sandbox:
         if self._server is None:
             raise RuntimeError("sandbox not started")
         return f"https://{self.address}:{self._server.port}"
+
+    @property
+    def installer_log_path(self) -> Path:
+        """The simulated installer's log (``/var/cpaas/data/installer.log`` on minialauda): a
+        line for each step it starts or finishes, so a client can follow it."""
+        return self.state_dir / "installer.log"
 
     @property
     def installer_url(self) -> str:

@@ -56,7 +56,7 @@ class SandboxCounts:
     objects_applied: int
     installer_requests: int
     #: every request the sandbox answered during the run: flat in the run's length, because the
-    #: engine watches instead of polling (bench/requests.py)
+    #: engine watches instead of polling (bench/request_counts.py)
     api_requests_served: int = 0
     installer_requests_served: int = 0
 
@@ -226,7 +226,7 @@ def _sandbox(crds: str | None, scenario: str, speed: float, tmp: Path) -> Iterat
               help="Send the installer request again if, and only if, the installer reports "
                    "the earlier one Failed (after fixing the cause).")
 @click.option("--poll-interval", type=float, default=None,
-              help="Seconds between installer progress polls (default 5; 0.2 with --sandbox).")
+              help="Longest wait between installer progress polls (default 1.5; 0.2 with --sandbox).")
 @click.option("--sandbox", "use_sandbox", is_flag=True,
               help="Run against an embedded sandbox (emulated minialauda) started for this run.")
 @click.option("--crds", type=click.Path(file_okay=False),
@@ -291,7 +291,7 @@ def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
                                  refuse_examples=not accept_example_values)
             result = _run(plan, loaded.provider, kubeconfig, workdir or ".", renderer,
                           timeouts_obj, until, restart,
-                          poll_interval if poll_interval is not None else 5.0, installer_address,
+                          poll_interval if poll_interval is not None else 1.5, installer_address,
                           resubmit=resubmit, wait_through_failures=wait_through_failures,
                           heartbeat=heartbeat, allow_short_secrets=allow_short_secrets,
                           global_kubeconfig=global_kubeconfig)
@@ -339,12 +339,15 @@ def _run(plan: InstallPlan, provider: Any, kubeconfig: str, workdir: str, render
          resubmit: bool = False, secrets: dict[str, str] | None = None,
          wait_through_failures: bool = False, heartbeat: float = 30.0,
          allow_short_secrets: bool = False,
-         global_kubeconfig: str | None = None) -> InstallResult:
+         global_kubeconfig: str | None = None,
+         installer_log: str | None = None) -> InstallResult:
     from ..engine import Engine
+    from ..engine.phases import INSTALLER_LOG
 
     engine = Engine(plan, kubeconfig=kubeconfig, workdir=workdir, provider=provider,
                     secrets=secrets, installer_address=installer_address, timeouts=timeouts,
-                    poll_interval=poll_interval, resync=resync, restart=restart,
+                    poll_interval=poll_interval, installer_log=installer_log or INSTALLER_LOG,
+                    resync=resync, restart=restart,
                     resubmit=resubmit, wait_through_failures=wait_through_failures,
                     heartbeat=heartbeat, allow_short_secrets=allow_short_secrets,
                     global_kubeconfig=global_kubeconfig)
@@ -419,7 +422,8 @@ def _install_sandbox(spec_file: str | None, workdir: str | None, renderer: Any, 
                           workdir or str(tmp / "work"), renderer, timeouts, until, restart,
                           poll_interval, None, resync=5.0, resubmit=resubmit, secrets=demo,
                           wait_through_failures=wait_through_failures, heartbeat=heartbeat,
-                          allow_short_secrets=allow_short_secrets)
+                          allow_short_secrets=allow_short_secrets,
+                          installer_log=str(sb.installer_log_path))
             _summary(result, sb, fmt, out, renderer)
         return result
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from .._version import __version__
 from ..errors import AcpInstallError, UsageError
 
 # command name -> (module, attribute, one-line help). Order is the order shown in --help.
@@ -62,7 +63,7 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
-@click.version_option(package_name="acp-install")
+@click.version_option(version=__version__, prog_name="acp-install")
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
     """Install the Alauda Container Platform global cluster through Cluster API."""

@@ -31,7 +31,7 @@ from .events import (
     Subscriber,
 )
 from .heartbeat import Heartbeat, format_elapsed
-from .phases import PHASE_NAMES, PHASES, Context, Phase
+from .phases import INSTALLER_LOG, PHASE_NAMES, PHASES, Context, Phase
 from .preflight import check_secrets
 from .state import StateStore
 
@@ -180,7 +180,10 @@ class Engine:
             cpaas-installer pod (its podIP; port ``installer_port``, else the pod's declared
             container port, else 8080).
         timeouts: per-phase deadlines (:class:`Timeouts`).
-        poll_interval: seconds between installer progress polls.
+        poll_interval: the longest wait between installer progress polls (after a change the
+            next poll comes within a second, then backs off to this while nothing changes).
+        installer_log: the installer's log on this host; while it is readable, a write to it
+            brings the next progress poll forward (None: do not look).
         resync: seconds between watch resyncs (a fresh list).
         restart: forget finished phases (the world is re-checked; the POST stays guarded).
         resubmit: when the installer reports the request ``Failed``, send it again (only
@@ -212,12 +215,14 @@ class Engine:
                  kubeconfig: str | os.PathLike[str], workdir: str | os.PathLike[str] = ".",
                  secrets: Secrets | None = None,
                  installer_address: str | None = None, installer_port: int | None = None,
-                 timeouts: Timeouts | None = None, poll_interval: float = 5.0,
+                 timeouts: Timeouts | None = None, poll_interval: float = 1.5,
+                 installer_log: str | os.PathLike[str] | None = INSTALLER_LOG,
                  resync: float = 30.0, restart: bool = False, resubmit: bool = False,
                  wait_through_failures: bool = False, heartbeat: float = 30.0,
                  allow_short_secrets: bool = False,
                  global_kubeconfig: str | os.PathLike[str] | None = None) -> None:
         self.poll_interval = positive_seconds("the poll interval", poll_interval)
+        self.installer_log = str(installer_log) if installer_log else None
         self.heartbeat = positive_seconds("the heartbeat interval", heartbeat)
         self._emit_lock = threading.RLock()
         self._beat: Heartbeat | None = None
@@ -376,7 +381,8 @@ class Engine:
                 raise
             ctx = Context(plan=self.plan, kube=kube, state=state, emit=self._emit,
                           installer_factory=self._installer_client, provider=self.provider,
-                          poll_interval=self.poll_interval, resync=self.resync,
+                          poll_interval=self.poll_interval, installer_log=self.installer_log,
+                          resync=self.resync,
                           stall_after=self.timeouts.stall, post_grace=self.timeouts.grace,
                           resubmit=self.resubmit, fail_fast=self.timeouts.fail_fast_grace,
                           wait_through_failures=self.wait_through_failures,

@@ -1,6 +1,6 @@
 """Requests per sandbox install, for every provider at three sandbox speeds: flat.
 
-    .venv/bin/python bench/requests.py [--speeds 5,20,80] [--providers dcs,vsphere,hcs,baremetal]
+    .venv/bin/python bench/request_counts.py [--speeds 5,20,80] [--providers dcs,vsphere,hcs,baremetal]
 
 Each install is ``acp-install install --sandbox --provider P --speed S -o json`` in its own
 process; the figures are the counts its closing line reports (``sandbox served N API requests
