@@ -79,6 +79,7 @@ def test_complete_lists_every_machine(capsys: pytest.CaptureFixture[str], sandbo
         assert f"Machine/{name} " in out
     assert "Cluster/global " in out and "KubeadmControlPlane/global-kcp" in out
     assert "installer stage: Success 100%" in out
+    assert "new global cluster https://127." in out and "3 node(s)" in out
     rc, out = status(capsys, tmp_path / "w", sb, "-o", "json")
     doc = json.loads(out)
     assert rc == 0 and doc["state"] == "complete" and doc["cluster"]["reachable"] is True
@@ -88,6 +89,12 @@ def test_complete_lists_every_machine(capsys: pytest.CaptureFixture[str], sandbo
     assert kcp["state"] == "3/3 ready"
     assert {m["name"] for m in kcp["children"] if m["kind"] == "Machine"} == machines
     assert all(m["node"] for m in kcp["children"])  # each Machine's node
+    # the new global cluster's nodes, read through its kubeconfig Secret: one per Machine, Ready
+    new = doc["cluster"]["new_cluster"]
+    assert new["error"] == "" and new["server"].startswith("https://127.")
+    assert {n["name"] for n in new["nodes"]} == {m["node"] for m in kcp["children"]}
+    assert {(n["ready"], n["reason"]) for n in new["nodes"]} == {("True", "")}
+    assert all(n["state"].startswith("control-plane") for n in new["nodes"])
     for value in canaries.values():
         assert value not in out
 
@@ -158,3 +165,13 @@ def test_running_shows_the_machines_under_way(capsys: pytest.CaptureFixture[str]
     assert not errors and not thread.is_alive()
     rc, _ = status(capsys, tmp_path / "w", sb)
     assert rc == 22  # stopped after --until control-plane
+
+
+def test_a_node_not_ready_on_the_new_cluster_says_why(capsys: pytest.CaptureFixture[str],
+                                                      sandbox_factory: Factory, spec: Path, tmp_path: Path) -> None:
+    sb = sandbox_factory(scenario="node-not-ready", speed=50)
+    install(sb, spec, tmp_path / "w")  # how the run ends is the engine's business; status reads the nodes
+    capsys.readouterr()
+    _rc, out = status(capsys, tmp_path / "w", sb)
+    line = next(ln for ln in out.splitlines() if ln.startswith("  global-") and " False " in ln)
+    assert "KubeletNotReady" in line and "cni plugin not initialized" in line

@@ -464,12 +464,16 @@ def _summary(result: InstallResult, sb: Any, fmt: str, out: TextIO, renderer: An
 @click.option("--kubeconfig", type=click.Path(dir_okay=False),
               help="Kubeconfig of minialauda, to read the live objects (default: $KUBECONFIG, "
                    "then ~/.kube/config; without one only the state file is read).")
+@click.option("--global-kubeconfig", type=click.Path(dir_okay=False),
+              help="Kubeconfig of the new global cluster, for its nodes (default: the Cluster "
+                   "API Secret global-kubeconfig in minialauda).")
 @click.option("--no-cluster", is_flag=True,
               help="Read only the state file: contact neither the cluster nor the installer.")
 @click.option("--timeout", type=float, default=10.0, show_default=True,
               help="Seconds to wait for the cluster and for the installer each.")
 @conventions.format_option()
-def status(workdir: str, kubeconfig: str | None, no_cluster: bool, timeout: float, fmt: str) -> int:
+def status(workdir: str, kubeconfig: str | None, global_kubeconfig: str | None, no_cluster: bool,
+           timeout: float, fmt: str) -> int:
     """Show the install: phases, installer stage, and the live objects as a tree.
 
     \b
@@ -491,8 +495,8 @@ def status(workdir: str, kubeconfig: str | None, no_cluster: bool, timeout: floa
     if address and not no_cluster and (state.installer.get("sent") or state.installer.get("sending")):
         stage, stage_error = installer_stage(address, timeout)
     cluster = None
-    if kubeconfig and not no_cluster and state.state != "not-started":
-        cluster = read_cluster(kubeconfig, timeout)
+    if (kubeconfig or global_kubeconfig) and not no_cluster and state.state != "not-started":
+        cluster = read_cluster(kubeconfig, timeout, global_kubeconfig=global_kubeconfig)
     if fmt != "text":
         conventions.emit({"workdir": str(workdir), "state": state.state, "detail": state.detail,
                           "exit_code": state.exit_code, "provider": state.provider,
@@ -552,9 +556,10 @@ def state_file(workdir: str) -> str:
 
 
 def _tree_lines(cluster: Any) -> list[str]:
-    """The tree as ``clusterctl describe cluster`` draws it: object, state, Ready, reason."""
+    """The tree as ``clusterctl describe cluster`` draws it: object, state, Ready, reason; then
+    the new global cluster's nodes."""
     if not cluster.reachable:
-        return [f"cluster: not reachable ({cluster.error})"]
+        return [f"cluster: not reachable ({cluster.error})", *_node_lines(cluster)]
     if cluster.tree is None:
         return [f"cluster {cluster.server}: no Cluster object yet"]
     rows: list[tuple[str, Any]] = []
@@ -576,6 +581,22 @@ def _tree_lines(cluster: Any) -> list[str]:
         if node.node:
             why = f"node {node.node}" + (f"; {why}" if why else "")
         lines.append(f"{label:<{width}}  {node.state:<{state_width}}  {node.ready or '-':<5}  {why}".rstrip())
+    return lines + _node_lines(cluster)
+
+
+def _node_lines(cluster: Any) -> list[str]:
+    """The new global cluster's nodes (Step 6's `kubectl get nodes` on it), or why not."""
+    if cluster.nodes_error:
+        return [f"new global cluster: nodes not read ({cluster.nodes_error})"]
+    if not cluster.nodes_server:
+        return []
+    width = max([len(n.name) for n in cluster.nodes] + [4])
+    state_width = max([len(n.state) for n in cluster.nodes] + [5])
+    lines = [f"new global cluster {cluster.nodes_server}: {len(cluster.nodes)} node(s)",
+             f"  {'NODE':<{width}}  {'ROLES':<{state_width}}  READY  REASON"]
+    for n in cluster.nodes:
+        why = ": ".join(p for p in (n.reason, n.message) if p)
+        lines.append(f"  {n.name:<{width}}  {n.state:<{state_width}}  {n.ready or '-':<5}  {why}".rstrip())
     return lines
 
 

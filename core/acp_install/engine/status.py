@@ -9,9 +9,13 @@ Two sources, because each knows what the other cannot:
   its ``Ready`` condition and reason (:func:`cluster_tree`, the shape ``clusterctl describe
   cluster`` shows) — and the installer says its stage (:func:`installer_stage`).
 
-Reading the cluster is best effort: an unreachable API server or installer is reported, never an
-error, so ``status`` still answers from the state file. Only names, phases, conditions and
-reasons are read (never a Secret), so nothing here can carry a secret value.
+Once the control plane is provisioned, the new global cluster's Nodes are read too, through
+the Cluster API kubeconfig Secret in minialauda (:func:`read_new_cluster`).
+
+Reading the clusters is best effort: an unreachable API server or installer is reported, never
+an error, so ``status`` still answers from the state file. What is reported is names, phases,
+conditions and reasons; the one Secret read (the new cluster's kubeconfig) stays in memory and
+its credentials go to the redactor.
 
 The exit code says the run state (``docs/exit-codes.md``): :data:`STATE_CODES`.
 """
@@ -142,8 +146,10 @@ def _node(obj: Mapping[str, Any], state: str = "", children: tuple[TreeNode, ...
     status = obj.get("status") or {}
     ready_text = str(ready.get("status", "")) if ready else (
         "True" if status.get("ready") is True else "False" if status.get("ready") is False else "")
-    # the condition that explains a not-ready object: Ready itself, else the first False one
-    why = ready if ready and ready.get("status") != "True" else next(
+    # the condition that explains a not-ready object: Ready itself; without a Ready condition
+    # the first False one. A ready object needs no explaining (a Node's MemoryPressure=False
+    # is good news).
+    why = (ready if ready.get("status") != "True" else None) if ready else next(
         (c for c in conds if c.get("status") == "False"), None)
     meta = obj.get("metadata") or {}
     node_ref = (status.get("nodeRef") or {}).get("name", "")
@@ -239,35 +245,92 @@ def cluster_tree(kube: KubeClient, deadline: Deadline, *, name: str = GLOBAL,
 
 @attrs.frozen
 class ClusterView:
-    """What the bootstrap cluster said: ``tree`` when reachable, else ``error`` (in words)."""
+    """What the bootstrap cluster said: ``tree`` when reachable, else ``error`` (in words);
+    and the new global cluster's ``nodes`` once its kubeconfig exists (else ``nodes_error``)."""
 
     server: str = ""
     reachable: bool = False
     error: str = ""
     tree: TreeNode | None = None
+    nodes_server: str = ""
+    nodes: tuple[TreeNode, ...] = ()
+    nodes_error: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return {"server": self.server, "reachable": self.reachable, "error": self.error,
-                "tree": self.tree.as_dict() if self.tree else None}
+                "tree": self.tree.as_dict() if self.tree else None,
+                "new_cluster": {"server": self.nodes_server, "error": self.nodes_error,
+                                "nodes": [n.as_dict() for n in self.nodes]}}
 
 
-def read_cluster(kubeconfig: str, seconds: float = 10.0) -> ClusterView:
-    """The tree of the bootstrap cluster behind ``kubeconfig``; an error in words if unreachable."""
+def _node_row(node: Mapping[str, Any]) -> TreeNode:
+    """A Node of the new cluster: roles and kubelet version as its state, Ready and why."""
+    meta = node.get("metadata") or {}
+    roles = sorted(k.split("/", 1)[1] for k in (meta.get("labels") or {})
+                   if k.startswith("node-role.kubernetes.io/"))
+    version = ((node.get("status") or {}).get("nodeInfo") or {}).get("kubeletVersion", "")
+    state = " ".join(p for p in (",".join(roles) or "worker", version) if p)
+    return attrs.evolve(_node(node, state), kind="Node")
+
+
+def read_new_cluster(kube: KubeClient | None, deadline: Deadline, *,
+                     override: str | None = None) -> tuple[str, tuple[TreeNode, ...], str]:
+    """(server, nodes, "") of the new global cluster, or ("", (), why not).
+
+    Its kubeconfig comes from the Cluster API Secret in minialauda (or ``override``) and stays in
+    memory; its credentials go to the client's redactor, so no error can quote them.
+    """
+    from ..clients.kubeconfigs import global_kubeconfig, kubeconfig_secret_name
+    from ..clients.redact import Redactor
+    from ..errors import AcpInstallError
+
+    try:
+        found = global_kubeconfig(kube, override=override, deadline=deadline)
+    except AcpInstallError as err:
+        return "", (), err.message
+    if found is None:
+        return "", (), (f"Secret {NAMESPACE}/{kubeconfig_secret_name(GLOBAL)} not there yet "
+                         "(the control plane is not provisioned)")
+    try:
+        client = found.client(redact=Redactor(), request_timeout=max(1.0, min(deadline.remaining(), 5.0)))
+    except AcpInstallError as err:
+        return found.server, (), err.message
+    try:
+        items, _rv = client.list("v1", "Node", None, deadline=deadline)
+        rows = tuple(_node_row(n) for n in sorted(items, key=lambda n: str(n["metadata"]["name"])))
+        return found.server, rows, ""
+    except AcpInstallError as err:
+        return found.server, (), err.message
+    finally:
+        client.close()
+
+
+def read_cluster(kubeconfig: str | None, seconds: float = 10.0, *,
+                 global_kubeconfig: str | None = None) -> ClusterView:
+    """The tree of the bootstrap cluster behind ``kubeconfig`` and the new cluster's nodes; an
+    error in words for what is unreachable."""
     from ..clients.kube import KubeClient
     from ..clients.retry import Deadline
     from ..errors import AcpInstallError
 
+    if kubeconfig is None:  # only the new cluster, from its own kubeconfig file
+        server, nodes, why = read_new_cluster(None, Deadline(seconds), override=global_kubeconfig)
+        return ClusterView(error="no kubeconfig of minialauda", nodes_server=server, nodes=nodes,
+                           nodes_error=why)
     try:
         kube = KubeClient(kubeconfig, request_timeout=min(seconds, 5.0))
     except AcpInstallError as err:
         return ClusterView(error=err.message)
     try:
         tree = cluster_tree(kube, Deadline(seconds))
-        return ClusterView(kube.server, True, "", tree)
     except AcpInstallError as err:
+        kube.close()
         return ClusterView(kube.server, False, err.message)
+    try:
+        server, nodes, why = read_new_cluster(kube, Deadline(seconds), override=global_kubeconfig)
     finally:
         kube.close()
+    return ClusterView(kube.server, True, "", tree, server, nodes, why)
 
 
 def installer_stage(address: str, seconds: float = 5.0) -> tuple[str, str]:
