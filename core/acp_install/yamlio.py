@@ -15,8 +15,9 @@ from typing import Any
 
 import yaml
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import YAMLError as RuamelYAMLError
 from ruamel.yaml.scalarstring import LiteralScalarString
 
 from .secrets import Base64Of, SecretRef, SecretText, secret_refs
@@ -103,6 +104,10 @@ def _plain(node: Any, path: str, index: LineIndex, budget: _Budget | None = None
         return items
     if isinstance(node, str):
         return str(node)
+    if isinstance(node, TaggedScalar):  # ``!!python/object...``, ``!custom``: no spec field takes one
+        tag = str(getattr(node.tag, "value", node.tag) or "")[:80]
+        raise YamlSyntaxError(f"unsupported YAML tag {tag} at {path or 'the top'}: a spec or manifest "
+                              "holds plain values only", line_of(index, path))
     return node
 
 
@@ -292,6 +297,10 @@ def _load_roundtrip(text: str) -> list[tuple[Any, LineIndex, int]]:
         raise YamlSyntaxError(str(err.problem or err), mark.line + 1 if mark else None) from None
     except RecursionError:  # the parser recurses per level: thousands of levels end here
         raise YamlSyntaxError(f"nested more than {MAX_DEPTH} levels deep", None) from None
+    except (RuamelYAMLError, ValueError) as err:  # e.g. a control character (ReaderError)
+        mark = getattr(err, "problem_mark", None)
+        line = getattr(mark, "line", None)
+        raise YamlSyntaxError(str(err).splitlines()[0][:200], line + 1 if isinstance(line, int) else None) from None
     out = []
     for doc in docs:
         index: LineIndex = {}
