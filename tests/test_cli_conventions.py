@@ -146,3 +146,11 @@ def test_every_doc_example_is_checked() -> None:
     lines = _doc_command_lines()
     assert any(ln.startswith("acp-install completion ") for ln in lines)
     assert any("--output-dir" in ln for ln in lines) and any(" -o json" in ln for ln in lines)
+
+
+def test_plugin_new_output_dir_and_the_old_spelling(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rc, _, err = run(capsys, "plugin", "new", "acme", "--output-dir", "-")
+    assert rc == 2 and "a directory cannot be standard output" in err
+    rc, _, err = run(capsys, "plugin", "new", "acme", "--out", str(tmp_path / "a"))
+    assert rc == 0 and "`plugin new --out DIR` is deprecated, use --output-dir DIR" in err
+    assert (tmp_path / "a" / "pyproject.toml").exists()

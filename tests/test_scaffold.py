@@ -29,7 +29,7 @@ NAME = "acme_cloud"
 @pytest.fixture(scope="session")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("scaffold") / "acp-install-acme-cloud"
-    assert main(["plugin", "new", NAME, "--out", str(root)]) == 0
+    assert main(["plugin", "new", NAME, "--output-dir", str(root)]) == 0
     return root
 
 
@@ -157,7 +157,7 @@ def test_default_directory_and_an_empty_one(tmp_path: Path, monkeypatch: pytest.
     assert main(["plugin", "new", "acme"]) == 0
     assert (tmp_path / "acp-install-acme" / "acp_install_acme" / "plugin.py").is_file()
     (tmp_path / "empty").mkdir()
-    assert main(["plugin", "new", "acme", "--out", "empty"]) == 0
+    assert main(["plugin", "new", "acme", "--output-dir", "empty"]) == 0
     assert (tmp_path / "empty" / "pyproject.toml").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["acp-install-acme", "empty"]  # no staging left
     assert "acme" not in sys.modules and "acp_install_acme" not in sys.modules

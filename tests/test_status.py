@@ -46,6 +46,20 @@ def live_machines(sb: Sandbox) -> set[str]:
     return {m.metadata.name for m in machines.get(namespace="cpaas-system").items}
 
 
+def new_cluster_credentials(sb: Sandbox) -> list[str]:
+    """The token(s) in the new cluster's kubeconfig Secret, which status reads and must not show."""
+    import base64
+
+    import yaml
+    from kubernetes import client
+
+    secret = client.CoreV1Api(api_client(sb)).read_namespaced_secret("global-kubeconfig", "cpaas-system")
+    config = yaml.safe_load(base64.b64decode(secret.data["value"]))
+    found = [str(u["user"][k]) for u in config["users"] for k in ("token", "client-key-data") if u["user"].get(k)]
+    assert found
+    return found
+
+
 def tree_objects(tree: dict[str, Any]) -> list[dict[str, Any]]:
     out = [tree]
     for child in tree["children"]:
@@ -80,6 +94,7 @@ def test_complete_lists_every_machine(capsys: pytest.CaptureFixture[str], sandbo
     assert "Cluster/global " in out and "KubeadmControlPlane/global-kcp" in out
     assert "installer stage: Success 100%" in out
     assert "new global cluster https://127." in out and "3 node(s)" in out
+    assert not any(c in out for c in new_cluster_credentials(sb))
     rc, out = status(capsys, tmp_path / "w", sb, "-o", "json")
     doc = json.loads(out)
     assert rc == 0 and doc["state"] == "complete" and doc["cluster"]["reachable"] is True
@@ -95,7 +110,7 @@ def test_complete_lists_every_machine(capsys: pytest.CaptureFixture[str], sandbo
     assert {n["name"] for n in new["nodes"]} == {m["node"] for m in kcp["children"]}
     assert {(n["ready"], n["reason"]) for n in new["nodes"]} == {("True", "")}
     assert all(n["state"].startswith("control-plane") for n in new["nodes"])
-    for value in canaries.values():
+    for value in [*canaries.values(), *new_cluster_credentials(sb)]:
         assert value not in out
 
 
