@@ -448,15 +448,18 @@ def test_hook_raising_mid_install_fails_the_phase_and_resumes(
     flaky_dcs.broken = False
     events = run(release=True)
     outcomes = {e.phase: e.outcome for e in events if isinstance(e, PhaseFinished)}
-    assert outcomes == {"packages": "skipped", "manifest": "skipped", "control-plane": "done"}
+    assert outcomes == {"push": "skipped", "packages": "skipped", "manifest": "skipped",
+                        "control-plane": "done"}
     state = read_state(tmp_path / "work")
     assert state is not None and state["phases"]["control-plane"]["status"] == "finished"
 
 
-def test_a_chart_no_distribution_declares_fails_packages_with_the_apprelease_reason(
+def test_a_chart_no_distribution_declares_stops_before_any_apprelease_then_fails_packages(
         tmp_path: Path, sandbox_factory: Callable[..., Any]) -> None:
-    """A provider with no sandbox declaration: the AppRelease's own reason reaches the user
-    at once (PackageError), not "CRD did not appear" at the deadline."""
+    """A provider with no sandbox declaration: its chart is not in the sandbox's registry, so
+    the run stops before any AppRelease, naming chart, version and registry. Pushed by hand,
+    the AppRelease's own reason reaches the user at once (PackageError), not "CRD did not
+    appear" at the deadline."""
     from acp_install.engine import Engine, Timeouts
     from acp_install.errors import PackageError
     from acp_install.plan import build_plan
@@ -465,10 +468,21 @@ def test_a_chart_no_distribution_declares_fails_packages_with_the_apprelease_rea
     provider = Provider(FooProvider(), distribution="acp-install-foo", version="0.1")
     plan = build_plan(parse(FOO_SPEC, provider=provider))
     sb = sandbox_factory(scenario="happy", speed=50)
-    engine = Engine(plan, kubeconfig=sb.kubeconfig_path, workdir=tmp_path / "work", provider=provider,
-                    timeouts=Timeouts().with_overrides(packages=3600), poll_interval=0.1, resync=1.0)
+
+    def run() -> None:
+        Engine(plan, kubeconfig=sb.kubeconfig_path, workdir=tmp_path / "work", provider=provider,
+               timeouts=Timeouts().with_overrides(packages=3600), poll_interval=0.1,
+               resync=1.0).run(until="packages")
+
     with pytest.raises(PackageError) as err:
-        engine.run(until="packages")
+        run()
+    assert (f"chart ait/chart-cluster-api-provider-foo version v0.1.0 is not in the local "
+            f"registry {sb.registry_address}") in err.value.message
+    assert not [w for w in sb.recorder.writes if w.kind == "AppRelease"]
+
+    sb.registry.push_chart("ait/chart-cluster-api-provider-foo", "v0.1.0")
+    with pytest.raises(PackageError) as err:
+        run()
     message = err.value.message
     assert "AppRelease cluster-api-provider-foo reports failure: ChartNotFound: charts not found: " \
            "cluster-api-provider-foo" in message

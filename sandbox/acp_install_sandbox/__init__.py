@@ -11,9 +11,11 @@ simulated cpaas-installer, all in threads of one process::
 
 Provider distributions teach it their charts, CRD schemas and simulated behaviour through the
 entry-point group ``acp_install_sandbox.providers`` (:mod:`acp_install_sandbox.provider`); the
-sandbox itself names no provider. :class:`CRDRegistry` is usable on its own to validate rendered
-manifests offline; ``pytest`` gets the ``sandbox`` fixtures from the registered plugin
-:mod:`acp_install_sandbox.pytest_plugin`.
+sandbox itself names no provider. Minialauda's registry is served too (OCI distribution API,
+:mod:`acp_install_sandbox.registry`); :func:`make_pack`, :func:`push_pack` and
+:func:`write_packtool` are the stand-in packtool, a test double. :class:`CRDRegistry` is
+usable on its own to validate rendered manifests offline; ``pytest`` gets the ``sandbox``
+fixtures from the registered plugin :mod:`acp_install_sandbox.pytest_plugin`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from __future__ import annotations
 from .catalog import installed_registry
 from .holds import Hold
 from .kinds import BUILTIN as BUILTIN_KINDS
+from .packtool import make_pack, write_packtool
+from .packtool import push as push_pack
 from .recorder import AppliedObject, InstallerRequest, RecordedRequest, Recorder
 from .runtime import Sandbox
 from .scenarios import SCENARIOS, Scenario, Timing, all_scenarios
@@ -42,4 +46,7 @@ __all__ = [
     "Timing",
     "all_scenarios",
     "installed_registry",
+    "make_pack",
+    "push_pack",
+    "write_packtool",
 ]

@@ -14,4 +14,6 @@ __all__ = ["declaration"]
 
 
 def declaration() -> SandboxProvider:
-    return SandboxProvider(charts=(Chart("cluster-api-provider-kubeadm", Path(__file__).parent / "crds"),))
+    # v1.0.14: the kubeadm provider version of the `acp-install init` example
+    return SandboxProvider(charts=(Chart("cluster-api-provider-kubeadm", Path(__file__).parent / "crds",
+                                         versions=("v1.0.14",)),))

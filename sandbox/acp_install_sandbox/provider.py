@@ -14,11 +14,14 @@ own::
     from acp_install_sandbox.provider import Chart, SandboxProvider
 
     def declaration() -> SandboxProvider:
-        return SandboxProvider(charts=(Chart("cluster-api-provider-foo", Path(__file__).parent / "crds"),))
+        return SandboxProvider(charts=(Chart("cluster-api-provider-foo", Path(__file__).parent / "crds",
+                                             versions=("v1.0.0",)),))
 
 ``crds/`` holds the structural schemas of the chart's CRDs, generated from the published CRD
 YAML with ``python -m acp_install_sandbox.schemagen``. When an AppRelease names the chart, the
-sandbox serves those kinds and validates every object of them.
+sandbox serves those kinds and validates every object of them. ``versions`` are the chart
+versions the package delivers: the sandbox's registry (:mod:`.registry`) holds them, under
+``ait/chart-<release>``, from the start.
 
 Simulated behaviour: ``controllers`` are constructed like :class:`Controller` (``api, clock,
 scenario``) and reconciled level-triggered with the others; ``provisioning_gates`` hold the
@@ -69,11 +72,22 @@ class Chart:
 
     ``release`` is the chart's release name as AppReleases name it (``spec.source.charts[]
     .releaseName``, or the AppRelease name); chart names such as ``repo/chart-<release>``
-    match too. ``schemas`` is a folder of CRD JSON files (``schemagen`` output).
+    match too. ``schemas`` is a folder of CRD JSON files (``schemagen`` output). ``versions``
+    (and ``repository``) say what the package puts into minialauda's registry.
     """
 
     release: str
     schemas: Path = attrs.field(converter=Path)
+    #: chart versions the package delivers: the sandbox's registry holds them from the start
+    #: (as if the package had been pushed), under :attr:`repo`
+    versions: tuple[str, ...] = attrs.field(default=(), converter=lambda v: tuple(str(x) for x in v))
+    #: registry repository of the chart (an AppRelease's ``charts[].name``); default
+    #: ``ait/chart-<release>``, the seed's naming
+    repository: str | None = None
+
+    @property
+    def repo(self) -> str:
+        return self.repository or f"ait/chart-{self.release}"
 
     def matches(self, name: str) -> bool:
         return name.rsplit("/", 1)[-1].removeprefix("chart-") == self.release

@@ -34,6 +34,7 @@ from .installer import InstallerServer
 from .kinds import BUILTIN, Kinds
 from .kubeconfig import write_kubeconfig
 from .recorder import Recorder
+from .registry import AuthScheme, Registry, RegistryServer
 from .scenarios import Scenario, get_scenario
 from .schema import CRDRegistry
 from .store import Store
@@ -47,6 +48,9 @@ def _is_loopback(address: str) -> bool:
         return ipaddress.ip_address(address).is_loopback
     except ValueError:
         return False
+
+#: ConfigMap in ``kube-public`` by which a sandbox announces itself and its loopback stand-ins.
+ANNOUNCEMENT = "acp-install-sandbox"
 
 NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease", "cpaas-system")
 
@@ -71,6 +75,11 @@ class Sandbox:
         field_validation: server default for requests without ``fieldValidation``.
         holds: objects the simulated controllers keep in a state (with the scenario's own
             ``holds``); more with :meth:`hold` at any time.
+        registry: ``"preloaded"``: minialauda's registry holds every declared chart version
+            (``Chart.versions``) from the start; ``"empty"``: nothing, for a test that pushes.
+        registry_port: registry port (0 = any free port; the real one is 11443).
+        registry_auth: ``(user, password)`` the registry asks for; ``None`` = anonymous.
+        registry_auth_scheme: ``"bearer"`` (token service at ``/token``) or ``"basic"``.
     """
 
     def __init__(
@@ -88,7 +97,13 @@ class Sandbox:
         field_validation: FieldValidation = "Warn",
         holds: Iterable[Hold] = (),
         global_address: str | None = None,
+        registry: str = "preloaded",
+        registry_port: int = 0,
+        registry_auth: tuple[str, str] | None = None,
+        registry_auth_scheme: AuthScheme = "bearer",
     ) -> None:
+        if registry not in ("preloaded", "empty"):
+            raise ValueError(f"registry must be 'preloaded' or 'empty', not {registry!r}")
         self.scenario = scenario if isinstance(scenario, Scenario) else get_scenario(scenario)
         self.speed = float(speed)
         if self.speed <= 0:
@@ -114,6 +129,13 @@ class Sandbox:
         self._api_port = api_port
         self._installer_port = installer_port
         self._preinstall = preinstall_crds
+        self.registry = Registry()
+        if registry == "preloaded":
+            self.registry.preload((c.repo, v) for c in self.declarations.charts for v in c.versions)
+        self._registry_port = registry_port
+        self._registry_auth = registry_auth
+        self._registry_auth_scheme: AuthScheme = registry_auth_scheme
+        self._registry_server: RegistryServer | None = None
         self._server: ApiServer | None = None
         self._installer: InstallerServer | None = None
         self._controllers: Controllers | None = None
@@ -142,8 +164,13 @@ class Sandbox:
                 global_clusters=self.global_clusters,
             )
             self._installer.installer.log_path = self.installer_log_path
+            self._registry_server = RegistryServer(
+                self.registry, address=self.address, port=self._registry_port,
+                auth=self._registry_auth, auth_scheme=self._registry_auth_scheme)
             self._server.start()
             self._installer.start()
+            self._registry_server.start()
+            self._announce()
             self._installer.publish_pod()
             self._publish_controller_pod()
             self.kubeconfig_path = write_kubeconfig(
@@ -166,6 +193,9 @@ class Sandbox:
         if self._installer:
             self._installer.stop()
         self.global_clusters.stop()
+        if self._registry_server:
+            self._registry_server.stop()
+            self._registry_server = None
         self.store.close()
         if self._server:
             self._server.stop()
@@ -212,6 +242,16 @@ class Sandbox:
                                               "state": {"running": {"startedAt": ts}}}]},
         }, manager="sandbox")
         self.api.log(ns, name, '"Starting Controller" controller="machine" controllerGroup="cluster.x-k8s.io"')
+
+    def _announce(self) -> None:
+        """Tell every client of the API that this is a sandbox, and where its loopback
+        stand-ins are (ConfigMap ``kube-public/acp-install-sandbox``): the engine checks charts
+        in this registry instead of the spec's ``localRegistryAddress``."""
+        cm_type = next(rt for rt in BUILTIN if rt.plural == "configmaps")
+        self.api.create(cm_type, {"apiVersion": "v1", "kind": "ConfigMap",
+                                  "metadata": {"name": ANNOUNCEMENT, "namespace": "kube-public"},
+                                  "data": {"localRegistryAddress": self.registry_address}},
+                        manager="sandbox")
 
     # -- holds ------------------------------------------------------------------------------
 
@@ -275,6 +315,13 @@ class Sandbox:
         return self._installer.port
 
     @property
+    def registry_address(self) -> str:
+        """``host:port`` of minialauda's registry here: this sandbox's LOCAL_REGISTRY_ADDRESS."""
+        if self._registry_server is None:
+            raise RuntimeError("sandbox not started")
+        return self._registry_server.host_port
+
+    @property
     def ca_pem(self) -> bytes:
         return (self.state_dir / "ca.crt").read_bytes()
 
@@ -284,6 +331,7 @@ class Sandbox:
             "kubeconfig": str(self.kubeconfig_path),
             "server": self.server_url,
             "installer": self.installer_url,
+            "registry": self.registry_address,
             "scenario": self.scenario.name,
             "speed": self.speed,
             "state_dir": str(self.state_dir),

@@ -140,6 +140,7 @@ def up(
         click.echo(f"kubeconfig: {info['kubeconfig']}")
         click.echo(f"server:     {info['server']}")
         click.echo(f"installer:  {info['installer']}")
+        click.echo(f"registry:   {info['registry']} (LOCAL_REGISTRY_ADDRESS)")
         click.echo(f"scenario:   {info['scenario']} (speed {speed:g})")
         click.echo(f"charts:     {', '.join(info['charts'])}")
         for problem in info["declaration_errors"]:

@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 
 #: Default deadline of each phase, in seconds (seed: a typical install takes 30-60 minutes).
 DEFAULT_TIMEOUTS: Mapping[str, float] = {
+    "push": 1800.0,  # packtool pushes every image of a package, not only its chart
     "packages": 600.0,
     "manifest": 300.0,
     "control-plane": 3600.0,

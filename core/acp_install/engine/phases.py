@@ -29,6 +29,7 @@ from ..records import Gate, KubeObject
 from ..yamlio import resolve_secrets
 from . import appreleases, guard, stalls
 from .events import EngineWarning, Outcome, PhaseProgress
+from .push import Push
 
 if TYPE_CHECKING:
     from ..clients.installer import InstallerClient, Progress
@@ -950,6 +951,6 @@ def _verify_facts(ctx: Context, checks: Iterable[Any]) -> list[str]:
     return []
 
 
-PHASES: tuple[Phase, ...] = (Packages(), Manifest(), ControlPlane(), ExtraResources(),
+PHASES: tuple[Phase, ...] = (Push(), Packages(), Manifest(), ControlPlane(), ExtraResources(),
                              Installer(), Monitor(), Verify())
 PHASE_NAMES: tuple[str, ...] = tuple(p.name for p in PHASES)

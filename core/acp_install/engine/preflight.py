@@ -26,7 +26,9 @@ if TYPE_CHECKING:
 
 def plan_parts(plan: InstallPlan) -> dict[str, Any]:
     """Phase name -> the plan data that phase sends (with secret references in it)."""
+    registry = plan.spec.credentials.registry
     return {
+        "push": [registry.password] if registry is not None else [],
         "packages": [*plan.package_objects, *plan.appreleases],
         "manifest": list(plan.manifest),
         "extra-resources": [plan.extra_resources] if plan.extra_resources is not None else [],

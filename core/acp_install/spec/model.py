@@ -51,6 +51,11 @@ class Packages:
         default="/root/cpaas-install/installer/res/amd64/packtool",
         metadata=doc("packtool binary from the Core Package."),
     )
+    push: bool = attrs.field(
+        default=True,
+        metadata=doc("Push a package with packtool when its chart version is not in the "
+                     "local registry yet (false: only check, and stop naming what is missing)."),
+    )
 
 
 @attrs.frozen

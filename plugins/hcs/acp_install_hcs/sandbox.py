@@ -15,4 +15,5 @@ __all__ = ["declaration"]
 
 
 def declaration() -> SandboxProvider:
-    return SandboxProvider(charts=(Chart("cluster-api-provider-hcs", Path(__file__).resolve().parent / "crds"),))
+    return SandboxProvider(charts=(Chart("cluster-api-provider-hcs", Path(__file__).resolve().parent / "crds",
+                                         versions=("v1.0.21",)),))

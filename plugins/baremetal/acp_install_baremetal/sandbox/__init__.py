@@ -41,7 +41,7 @@ def inventory_gate(api: Api, namespace: str, wanted: int) -> str | None:
 
 def declaration() -> SandboxProvider:
     return SandboxProvider(
-        charts=(Chart("cluster-api-provider-baremetal", CRDS),),
+        charts=(Chart("cluster-api-provider-baremetal", CRDS, versions=("v1.0.21",)),),
         controllers=(HostRegistrationController,),
         provisioning_gates={"BaremetalCluster": inventory_gate},
         scenarios=(
