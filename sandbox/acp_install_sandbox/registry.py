@@ -163,6 +163,10 @@ class RegistryServer(BackgroundServer):
         return f"{self.address}:{self.port}"
 
 
+class _BadRequest(Exception):
+    """A request the registry refuses with 400 before reading on."""
+
+
 class _Handler(BaseHTTPRequestHandler):
     server_version = "sandbox-registry"
     protocol_version = "HTTP/1.1"
@@ -195,7 +199,10 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(code, body, headers)
 
     def _body(self) -> bytes:
-        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.headers.get("Content-Length") or "0"
+        if not raw.isdigit():
+            raise _BadRequest("Content-Length must be a number")
+        length = int(raw)
         return self.rfile.read(length) if length else b""
 
     def _basic_ok(self) -> bool:
@@ -353,6 +360,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         try:
             self._route()
+        except _BadRequest as err:
+            self.close_connection = True
+            self._error(400, "BAD_REQUEST", str(err))
         except (ConnectionError, TimeoutError):
             return
 
