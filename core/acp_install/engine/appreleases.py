@@ -119,6 +119,7 @@ def wait_settled(ctx: Context, appreleases: Sequence[KubeObject],
                 return True
             return bool(pkg.wait_crds) and _crds_exist(ctx, pkg.wait_crds)
 
+        ctx.awaiting = f"AppRelease {name} installed"
         ok, _last = ctx.kube.wait_for(str(ar["apiVersion"]), str(ar["kind"]), name, namespace,
                                       settled, deadline=ctx.dl, resync=ctx.resync)
         if reason:
