@@ -15,6 +15,7 @@ import logging
 import socket
 import ssl
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -75,6 +76,16 @@ class _Server(ThreadingHTTPServer):
             with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
 
+    def drain(self, timeout: float) -> None:
+        """Wait (up to ``timeout``) until every connection's handler has finished, so what they
+        record (a watch is recorded when its stream ends) is there once ``stop()`` returns."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            with self._conns_lock:
+                if not self._conns:
+                    return
+            time.sleep(0.01)
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         log.debug("connection error from %s", client_address, exc_info=True)
 
@@ -103,6 +114,7 @@ class ApiServer(BackgroundServer):
 
     def _after_close(self) -> None:
         self._httpd.close_connections()
+        self._httpd.drain(5.0)
 
 
 class _Handler(BaseHTTPRequestHandler):

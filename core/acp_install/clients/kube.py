@@ -460,6 +460,23 @@ class KubeClient:
 
         return self._call(fetch, f"list {res.kind}", deadline)
 
+    def pod_log(self, name: str, namespace: str, *, container: str | None = None,
+                tail_lines: int | None = None, deadline: Deadline | None = None) -> str:
+        """A Pod's log (``kubectl logs``), last ``tail_lines`` lines; passes the redactor."""
+        from kubernetes.client import CoreV1Api
+
+        core = CoreV1Api(self.api_client)
+
+        def fetch() -> str:
+            kwargs: dict[str, Any] = {"_request_timeout": self.request_timeout}
+            if container:
+                kwargs["container"] = container
+            if tail_lines is not None:
+                kwargs["tail_lines"] = tail_lines
+            return str(core.read_namespaced_pod_log(name, namespace, **kwargs))
+
+        return self.redact(self._call(fetch, f"logs of Pod {namespace}/{name}", deadline))
+
     # -- writes --------------------------------------------------------------------------------
 
     def apply(self, obj: Mapping[str, Any], *, deadline: Deadline | None = None) -> Obj:

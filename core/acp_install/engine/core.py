@@ -29,11 +29,12 @@ from .events import (
     RunFinished,
     RunOutcome,
     Subscriber,
+    to_dict,
 )
 from .heartbeat import Heartbeat, format_elapsed
 from .phases import INSTALLER_LOG, PHASE_NAMES, PHASES, Context, Phase
 from .preflight import check_secrets
-from .state import StateStore
+from .state import EventLog, StateStore
 
 if TYPE_CHECKING:
     from ..plugins import Provider
@@ -246,6 +247,7 @@ class Engine:
         # check must not show them either); the run adds every value the plan reads.
         self._redact: Redactor = Redactor(v.get() for v in self._known)
         self._subscribers: list[Subscriber] = []
+        self._log = EventLog(self.workdir)
         self._cancel = Cancel()
 
     @classmethod
@@ -293,6 +295,7 @@ class Engine:
             event = attrs.evolve(event, message=self._redact(event.message))
         # the heartbeat thread emits too: one event at a time reaches the subscribers
         with self._emit_lock:
+            self._log.write(to_dict(event))
             for sub in list(self._subscribers):
                 try:
                     sub(event)

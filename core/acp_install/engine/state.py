@@ -12,6 +12,7 @@ secret value (the plan digest is computed over the rendered files with secret pl
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from pathlib import Path
@@ -28,8 +29,44 @@ LOCK_FILE = "lock"
 VERSION = 1
 
 
+log = logging.getLogger(__name__)
+
+EVENTS_FILE = "events.jsonl"
+#: the event log is rotated (one older file kept) past this size
+EVENTS_MAX = 4 * 1024 * 1024
+
+
 def state_path(workdir: str | os.PathLike[str]) -> Path:
     return Path(workdir) / STATE_DIR / STATE_FILE
+
+
+def events_path(workdir: str | os.PathLike[str]) -> Path:
+    return Path(workdir) / STATE_DIR / EVENTS_FILE
+
+
+class EventLog:
+    """The run's events, one JSON object a line, appended to ``.acp-install/events.jsonl``.
+
+    Why on disk: a support bundle (``acp-install gather``) needs what the runs said, and a
+    terminal's scrollback is gone by then. Events reach it already redacted (the engine emits
+    them through its redactor); the file is 0600 like the state file, one older file is kept
+    past :data:`EVENTS_MAX`. Writing is best effort: a full disk must not fail an install.
+    """
+
+    def __init__(self, workdir: str | os.PathLike[str]) -> None:
+        self.path = events_path(workdir)
+
+    def write(self, data: dict[str, Any]) -> None:
+        line = json.dumps({"time": round(time.time(), 3), **data}, sort_keys=True, default=str) + "\n"
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self.path.exists() and self.path.stat().st_size > EVENTS_MAX:
+                os.replace(self.path, self.path.with_suffix(".1.jsonl"))
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            with os.fdopen(fd, "a") as fh:
+                fh.write(line)
+        except OSError:
+            log.debug("event log %s not written", self.path, exc_info=True)
 
 
 def read_state(workdir: str | os.PathLike[str]) -> dict[str, Any] | None:
