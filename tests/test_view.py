@@ -28,8 +28,10 @@ PHASES = ("push", "packages", "manifest", "control-plane", "extra-resources", "i
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR", "TERM", "COLUMNS")}
-    env.update(ACP_ADMIN_PASSWORD="x-admin", DCS_AUTH_KEY="x-key", **extra)
+    # the spec's secrets unset: the sandbox run supplies demo values in memory
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("NO_COLOR", "FORCE_COLOR", "TERM", "COLUMNS", "ACP_ADMIN_PASSWORD", "DCS_AUTH_KEY")}
+    env.update(**extra)
     return env
 
 
