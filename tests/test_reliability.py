@@ -194,3 +194,70 @@ def test_two_installs_into_two_sandboxes_at_once_do_not_cross(
         state = read_state(tmp_path / f"w{i}")
         assert state is not None and all(state["phases"][p]["status"] == "finished" for p in PHASE_NAMES)
         assert box.address in (state["installer"].get("address") or "")
+
+
+# --- SIGKILL: nothing left in $TMPDIR, the next run resumes -------------------------------------
+
+
+def _kubeconfig_with_client_cert(sb: Sandbox, path: Path) -> tuple[Path, bytes]:
+    """The sandbox kubeconfig plus a client certificate and key given as data (the case whose
+    decoded private key the library wrote to $TMPDIR)."""
+    import base64
+
+    import yaml
+
+    from acp_install_sandbox.tls import issue_certificate
+
+    client = issue_certificate(common_name="acp-install-test", usages=("digital signature", "client auth"))
+    data = yaml.safe_load(sb.kubeconfig_path.read_text())
+    user = data["users"][0]["user"]
+    user["client-certificate-data"] = base64.b64encode(client.cert_pem).decode()
+    user["client-key-data"] = base64.b64encode(client.key_pem).decode()
+    path.write_text(yaml.safe_dump(data))
+    return path, client.key_pem
+
+
+def test_sigkill_leaves_nothing_in_tmpdir_and_the_next_run_cleans_up(
+        sb: Sandbox, tmp_path: Path, canaries: dict[str, str]) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    spec = write(tmp_path / "spec.yaml", example("dcs"))
+    kc, key_pem = _kubeconfig_with_client_cert(sb, tmp_path / "kubeconfig")
+    tmpdir = tmp_path / "tmpdir"
+    tmpdir.mkdir()
+    work = tmp_path / "work"
+    hold = sb.hold("KubeadmControlPlane")  # the run stays inside control-plane until released
+    env = {**os.environ, **canaries, "TMPDIR": str(tmpdir), "ACP_INSTALL_ACCEPT_EXAMPLE_VALUES": "1"}
+    argv = [sys.executable, "-m", "acp_install.cli.main", "install", "-f", str(spec), "--kubeconfig", str(kc),
+            "--workdir", str(work), "--poll-interval", "0.1", "--timeout-scale", "0.05"]
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        # observe the run's own state: killed once it is waiting inside control-plane
+        for _ in range(3000):
+            state = read_state(work) if state_path(work).exists() else None
+            if state and (state["phases"].get("control-plane") or {}).get("status") == "running":
+                break
+            assert proc.poll() is None, "the run ended before it was killed"
+            threading.Event().wait(0.02)
+        else:
+            pytest.fail("the run never reached control-plane")
+        scratch = work / ".acp-install" / "tmp"
+        keys = list(scratch.rglob("client-key-*"))
+        assert keys and keys[0].read_bytes() == key_pem  # the key went to the work directory
+        assert oct(scratch.stat().st_mode & 0o777) == "0o700"
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert sorted(os.listdir(tmpdir)) == []  # nothing in $TMPDIR: no CA copy, key or cache
+    sb.release(hold)
+    assert main(["install", "-f", str(spec), "--kubeconfig", str(kc), "--workdir", str(work),
+                 "--poll-interval", "0.1", "--timeout-scale", "0.05", "--accept-example-values"]) == 0
+    assert list((work / ".acp-install" / "tmp").rglob("*")) == []  # the killed run's files are gone
+    assert len(posts(sb)) == 1
+    state = read_state(work)
+    assert state is not None and all(state["phases"][p]["status"] == "finished" for p in PHASE_NAMES)
+    assert_no_canaries(_state_text(work), canaries)

@@ -15,9 +15,11 @@ an object body.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import re
+import shutil
 import socket
 import ssl
 import tempfile
@@ -202,6 +204,63 @@ def _check_server(kubeconfig: str, server: str) -> None:
                                 "API (kubectl config view shows it)")
 
 
+def _load_client(kubeconfig: str, config_dict: Mapping[str, Any] | None, context: str | None,
+                 scratch: str) -> Any:
+    """An ``ApiClient`` for the kubeconfig, without the library writing credentials to
+    ``$TMPDIR``: the CA of the selected cluster stays in memory (``ca_cert_data``), the
+    selected user's client certificate and key data are written 0600 into ``scratch``."""
+    import base64
+
+    from kubernetes.client import ApiClient, Configuration
+    from kubernetes.config.kube_config import KubeConfigLoader
+
+    base = ""
+    if config_dict is None:
+        if os.pathsep in kubeconfig and not os.path.isfile(kubeconfig):  # KUBECONFIG=a:b
+            return config.new_client_from_config(config_file=kubeconfig, context=context)
+        from ..inputs import UnreadableInput, read_text
+
+        try:
+            data = yaml.safe_load(read_text(kubeconfig, limit=4 << 20, what="kubeconfig"))
+        except UnreadableInput as err:
+            raise config.ConfigException(err.message) from None
+        base = os.path.dirname(os.path.abspath(kubeconfig))
+    else:
+        data = config_dict
+    if not isinstance(data, Mapping):
+        raise config.ConfigException("the kubeconfig is not a mapping")
+    data = json.loads(json.dumps(data, default=str))  # a deep copy of plain data
+    name = context or data.get("current-context")
+    ctx = next((c.get("context") or {} for c in data.get("contexts") or []
+                if isinstance(c, Mapping) and c.get("name") == name), {})
+    ctx = ctx if isinstance(ctx, Mapping) else {}
+    ca_pem: bytes | None = None
+    for entry in data.get("clusters") or []:
+        cluster = entry.get("cluster") if isinstance(entry, Mapping) else None
+        if isinstance(cluster, dict) and entry.get("name") == ctx.get("cluster") \
+                and "certificate-authority-data" in cluster:
+            ca_pem = base64.standard_b64decode(str(cluster.pop("certificate-authority-data")))
+    for entry in data.get("users") or []:
+        user = entry.get("user") if isinstance(entry, Mapping) else None
+        if not (isinstance(user, dict) and entry.get("name") == ctx.get("user")):
+            continue
+        for key, path_key in (("client-certificate-data", "client-certificate"),
+                              ("client-key-data", "client-key")):
+            if key in user:
+                raw = base64.standard_b64decode(str(user.pop(key)))
+                fd, path = tempfile.mkstemp(dir=scratch, prefix=f"{path_key}-")
+                with os.fdopen(fd, "wb") as fh:  # mkstemp: mode 0600
+                    fh.write(raw)
+                user[path_key] = path
+    cfg = type.__call__(Configuration)
+    KubeConfigLoader(config_dict=data, active_context=context, config_base_path=base,
+                     temp_file_path=scratch).load_and_set(cfg)
+    if ca_pem is not None:
+        cfg.ssl_ca_cert = None
+        cfg.ca_cert_data = ca_pem.decode("ascii", errors="replace")
+    return ApiClient(configuration=cfg)
+
+
 class KubeClient:
     """A thin, typed façade over ``kubernetes.dynamic.DynamicClient``.
 
@@ -233,7 +292,7 @@ class KubeClient:
                  on_retry: Callable[[str], None] | None = None,
                  redact: Redactor | None = None, connect_grace: float = 3.0,
                  config_dict: Mapping[str, Any] | None = None,
-                 role: str = "minialauda") -> None:
+                 role: str = "minialauda", scratch: str | os.PathLike[str] | None = None) -> None:
         self.kubeconfig = str(kubeconfig)
         self.connect_grace = connect_grace
         self._contacted = False
@@ -242,15 +301,20 @@ class KubeClient:
         self.request_timeout = request_timeout
         self.on_retry = on_retry
         self.role = role
+        # Files this client writes (the discovery cache, a client key from the kubeconfig) go
+        # into ``scratch`` (the engine's 0700 directory under the work directory, emptied at the
+        # start of every run) or a private temporary directory: never the library's own
+        # ``$TMPDIR`` files, which a SIGKILL leaves behind (the decoded private key among them).
+        if scratch is not None:
+            os.makedirs(scratch, mode=0o700, exist_ok=True)
+            self._scratch = tempfile.mkdtemp(prefix="client-", dir=scratch)
+        else:
+            self._scratch = tempfile.mkdtemp(prefix="acp-install-client-")
         try:
-            if config_dict is not None:
-                self.api_client = config.new_client_from_config_dict(dict(config_dict),
-                                                                     context=context)
-            else:
-                self.api_client = config.new_client_from_config(config_file=self.kubeconfig,
-                                                                context=context)
+            self.api_client = _load_client(self.kubeconfig, config_dict, context, self._scratch)
         except (config.ConfigException, OSError, yaml.YAMLError, TypeError, AttributeError,
                 ValueError) as err:
+            shutil.rmtree(self._scratch, ignore_errors=True)
             # a malformed file (not YAML, or YAML of the wrong shape) is a usage problem too
             detail = str(err).splitlines()[0] if str(err) else type(err).__name__
             raise ClusterError(f"cannot load kubeconfig {self.kubeconfig}: {detail}",
@@ -265,7 +329,6 @@ class KubeClient:
                 message=rf"Unverified HTTPS request is being made to host '{re.escape(host)}'")
         # A private discovery cache: the default one in /tmp is keyed by host:port only, and
         # a sandbox reusing a port would otherwise see another run's kinds.
-        self._cache_dir = tempfile.TemporaryDirectory(prefix="acp-install-discovery-")
         self._dyn: dynamic.DynamicClient | None = None
         self._served: dict[tuple[str, str], Any] = {}
         self._cache: ClusterCache | None = None
@@ -285,7 +348,7 @@ class KubeClient:
         if self._cache is not None:
             self._cache.close()
         self.api_client.close()
-        self._cache_dir.cleanup()
+        shutil.rmtree(self._scratch, ignore_errors=True)
 
     def __enter__(self) -> KubeClient:
         return self
@@ -351,7 +414,7 @@ class KubeClient:
 
     def _client(self, deadline: Deadline | None) -> dynamic.DynamicClient:
         if self._dyn is None:
-            cache = os.path.join(self._cache_dir.name, "discovery.json")
+            cache = os.path.join(self._scratch, "discovery.json")
             self._dyn = self._call(lambda: dynamic.DynamicClient(
                 self.api_client, cache_file=cache, discoverer=_StrictDiscoverer),
                 f"API discovery at {self.server}", deadline)

@@ -376,7 +376,7 @@ class Engine:
                 found.add(value.get())
             self._redact = found
             kube = KubeClient(self.kubeconfig, on_retry=lambda m: self._emit(EngineWarning(m)),
-                              redact=self._redact)
+                              redact=self._redact, scratch=state.scratch())
             self._note_tls(state, kube)
             try:
                 self._check_cluster(state, kube)

@@ -26,6 +26,7 @@ from ..inputs import UnreadableInput, read_text
 STATE_DIR = ".acp-install"
 STATE_FILE = "state.json"
 LOCK_FILE = "lock"
+SCRATCH_DIR = "tmp"
 VERSION = 1
 
 
@@ -154,6 +155,18 @@ class StateStore:
 
     def __exit__(self, *exc: object) -> None:
         self._lock.release()
+
+    def scratch(self) -> Path:
+        """``.acp-install/tmp`` (0700), emptied first: the files a run writes while it runs
+        (discovery cache, a client key from the kubeconfig) live here, not in ``$TMPDIR``, so
+        what a SIGKILL leaves behind stays private to the work directory and is removed by the
+        next run (which holds the lock: no other run is using them)."""
+        import shutil
+
+        path = self.dir / SCRATCH_DIR
+        shutil.rmtree(path, ignore_errors=True)
+        path.mkdir(mode=0o700)
+        return path
 
     def save(self) -> None:
         tmp = self.path.with_name(self.path.name + ".tmp")
