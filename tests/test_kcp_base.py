@@ -198,3 +198,19 @@ def test_api_server_extra_args_override_the_base(provider: str, tmp_path: Path,
     assert main(["validate", "-f", str(write(tmp_path / "bad.yaml", data))]) == 3
     err = capsys.readouterr().err
     assert "controlPlane.apiServerExtraArgs.--profiling" in err and "without '--'" in err
+
+
+def test_kubeadm_base_results_do_not_share_mappings(tmp_path: Path) -> None:
+    """The parsed base is cached per process (planning 1,000 specs reads it once); every call
+    still hands out its own mappings, so one plan cannot change another's body."""
+    from acp_install import load_spec
+    from acp_install.provider import kubeadm_base
+
+    spec = load_spec(str(write(tmp_path / "s.yaml", _spec("dcs", **TAGS)))).spec
+    first = kubeadm_base("acp_install_dcs", spec, worker=False)
+    first.cluster_configuration["apiServer"]["extraArgs"]["profiling"] = "true"
+    first.join_configuration["nodeRegistration"]["kubeletExtraArgs"].clear()
+    second = kubeadm_base("acp_install_dcs", spec, worker=False)
+    assert second.cluster_configuration["apiServer"]["extraArgs"]["profiling"] == "false"
+    assert second.join_configuration["nodeRegistration"]["kubeletExtraArgs"]["node-ip"] == "NODE_IP"
+    assert second.complete

@@ -8,7 +8,6 @@ the four bundled providers and any third-party one behaving alike. Exported from
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
@@ -146,6 +145,11 @@ def _base_data(package: str, name: str) -> Mapping[str, Any]:
     return data
 
 
+@cache
+def _content_file(package: str, name: str) -> str:
+    return resources.files(package).joinpath("templates", name).read_text()
+
+
 def _minor(text: str) -> tuple[int, int]:
     major, minor = str(text).split(".")
     return int(major), int(minor)
@@ -167,7 +171,7 @@ def _base_file(package: str, entry: Mapping[str, Any], kubelet_extra: Mapping[st
     if "kubeletPatch" in entry:
         content: Any = _kubelet_patch(entry["kubeletPatch"], kubelet_extra)
     elif "contentFile" in entry:
-        content = resources.files(package).joinpath("templates", entry["contentFile"]).read_text()
+        content = _content_file(package, entry["contentFile"])
     else:
         content = entry["content"]
     return KubeadmFile(entry["path"], content, owner=entry.get("owner", "root:root"),
@@ -190,18 +194,39 @@ def kubeadm_base(package: str, spec: InstallSpec, *, worker: bool,
     every minor. The result is marked ``complete``: the core adds no baseline to it.
     """
     data = _base_data(package, name)
-    section = copy.deepcopy(data["worker" if worker else "controlPlane"])
+    since = tuple(v for v in sorted((data.get(KUBELET_PATCH_SINCE) or {}), key=_minor)
+                  if spec.k8s_minor >= _minor(v))
+    base = _base(package, name, worker, since)
+    # the cached mappings are shared: hand out copies so no caller can change another's body
+    return attrs.evolve(base, cluster_configuration=_copy(base.cluster_configuration),
+                        init_configuration=_copy(base.init_configuration),
+                        join_configuration=_copy(base.join_configuration))
+
+
+def _copy(value: Any) -> Any:
+    """A copy of plain YAML data (mappings and lists; scalars are immutable)."""
+    if isinstance(value, Mapping):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+@cache
+def _base(package: str, name: str, worker: bool, since: tuple[str, ...]) -> KubeadmContribution:
+    """The base for one (package, file, role, set of kubelet-patch minors that apply)."""
+    data = _base_data(package, name)
+    section = data["worker" if worker else "controlPlane"]
     extra: dict[str, Any] = {}
-    for since, keys in sorted((data.get(KUBELET_PATCH_SINCE) or {}).items(), key=lambda kv: _minor(kv[0])):
-        if spec.k8s_minor >= _minor(since):
-            extra.update(keys)
+    for minor in since:
+        extra.update(data[KUBELET_PATCH_SINCE][minor])
     return KubeadmContribution(
         files=tuple(_base_file(package, f, extra) for f in section.get("files") or ()),
         pre_kubeadm_commands=tuple(section.get("preKubeadmCommands") or ()),
         post_kubeadm_commands=tuple(section.get("postKubeadmCommands") or ()),
-        cluster_configuration=section.get("clusterConfiguration") or {},
-        init_configuration=section.get("initConfiguration") or {},
-        join_configuration=section.get("joinConfiguration") or {},
+        cluster_configuration=_copy(section.get("clusterConfiguration") or {}),
+        init_configuration=_copy(section.get("initConfiguration") or {}),
+        join_configuration=_copy(section.get("joinConfiguration") or {}),
         complete=True,
     )
 
