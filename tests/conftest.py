@@ -17,6 +17,12 @@ import pytest
 
 from support import CANARIES, GOLDEN
 
+# Every sandbox a test starts (the fixtures, `--sandbox` runs and their subprocesses) runs at
+# this speed unless the test says otherwise: the simulated delays are not what a test checks
+# (holds make intermediate states observable at any speed), and at the fixtures' own default
+# (50) they were most of the suite's wall time.
+os.environ.setdefault("ACP_SANDBOX_SPEED", "1000")
+
 
 @pytest.fixture(autouse=True)
 def _private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:

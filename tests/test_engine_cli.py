@@ -182,7 +182,7 @@ def test_demo_command_is_install_sandbox(capsys: pytest.CaptureFixture[str],
                                          canaries: dict[str, str]) -> None:
     from acp_install.cli.install_cmds import demo
 
-    rc = demo.main(["-o", "json", "--speed", "50"], standalone_mode=False)
+    rc = demo.main(["-o", "json"], standalone_mode=False)
     out, _ = capsys.readouterr()
     assert rc == 0
     result = json_lines(out)[-1]

@@ -19,7 +19,7 @@ def test_resume_against_another_cluster_is_refused(tmp_path: Path, canaries: dic
                                                    ) -> None:
     loaded = load_spec(write(tmp_path / "spec.yaml", example("dcs")))
     plan = build_plan(loaded)
-    first, second = (sandbox_factory(speed=50) for _ in range(2))
+    first, second = (sandbox_factory() for _ in range(2))
 
     def engine(sb: Sandbox, **options: bool) -> Engine:
         return Engine(plan, kubeconfig=sb.kubeconfig_path, workdir=tmp_path / "w",

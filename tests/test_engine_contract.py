@@ -49,7 +49,7 @@ def spec_path(tmp_path: Path, canaries: dict[str, str]) -> Path:
 @pytest.fixture
 def start(sandbox_factory: Callable[..., Sandbox]) -> Callable[..., Sandbox]:
     def make(scenario: str = "happy") -> Sandbox:
-        return sandbox_factory(scenario=scenario, speed=50)
+        return sandbox_factory(scenario=scenario)
 
     return make
 

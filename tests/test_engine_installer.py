@@ -48,7 +48,7 @@ def plan(dcs_spec: LoadedSpec) -> InstallPlan:
 @pytest.fixture
 def start(sandbox_factory: Callable[..., Sandbox]) -> Callable[..., Sandbox]:
     def make(scenario: str = "happy") -> Sandbox:
-        return sandbox_factory(scenario=scenario, speed=50)
+        return sandbox_factory(scenario=scenario)
 
     return make
 

@@ -42,7 +42,7 @@ def test_import_list_is_rebuilt_from_live_objects(tmp_path: Path, canaries: dict
     loaded = load_spec(write(tmp_path / "spec.yaml", example("dcs")), provider=provider)
     plan = build_plan(loaded)
     assert plan.extra_resources is None  # no Machine exists at plan time
-    sb = sandbox_factory(speed=50)
+    sb = sandbox_factory()
     engine = Engine(plan, kubeconfig=sb.kubeconfig_path, workdir=tmp_path / "w", provider=provider,
                     timeouts=Timeouts(scale=0.05), poll_interval=0.1)
     assert engine.run().complete

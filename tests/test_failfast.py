@@ -41,7 +41,7 @@ def plan(loaded: LoadedSpec) -> InstallPlan:
 def run_until_failure(sandbox_factory: Callable[..., Sandbox], scenario: str, loaded: LoadedSpec,
                       plan: InstallPlan, workdir: Path, *, wait_through: bool = False,
                       **phases: float) -> tuple[BaseException, list[Event]]:
-    sb = sandbox_factory(scenario=scenario, speed=50)
+    sb = sandbox_factory(scenario=scenario)
     deadlines = {"packages": LONG, "manifest": LONG, "control_plane": LONG,
                  "extra_resources": LONG, "installer": LONG, "monitor": LONG, "verify": LONG}
     timeouts = Timeouts(installer_stall=LONG, fail_fast=GRACE).with_overrides(
@@ -122,7 +122,7 @@ def test_a_module_stall_points_at_clustermodule_not_only_the_installer_log(
         sandbox_factory: Callable[..., Sandbox], loaded: LoadedSpec, plan: InstallPlan,
         tmp_path: Path, canaries: dict[str, str]) -> None:
     """The installer-stall scenario waits for module 'base': a stall, no visible failure."""
-    sb = sandbox_factory(scenario="installer-stall", speed=50)
+    sb = sandbox_factory(scenario="installer-stall")
     eng = Engine(plan, provider=loaded.provider, kubeconfig=sb.kubeconfig_path,
                  workdir=tmp_path, poll_interval=0.1, resync=1.0,
                  timeouts=Timeouts(installer_stall=2, fail_fast=GRACE).with_overrides(
@@ -239,7 +239,7 @@ def test_a_failed_request_naming_a_module_also_points_at_clustermodule(
         tmp_path: Path, canaries: dict[str, str]) -> None:
     from acp_install.errors import InstallerError
 
-    sb = sandbox_factory(scenario="installer-fail", speed=50)
+    sb = sandbox_factory(scenario="installer-fail")
     eng = Engine(plan, provider=loaded.provider, kubeconfig=sb.kubeconfig_path,
                  workdir=tmp_path, poll_interval=0.1, resync=1.0,
                  timeouts=Timeouts().with_overrides(monitor=LONG, control_plane=LONG))

@@ -27,7 +27,7 @@ def provisioned(tmp_path: Path, sandbox_factory: Callable[..., Sandbox]) -> Sand
     """A sandbox whose control plane the engine brought up (phase control-plane done)."""
     spec = write(tmp_path / "spec.yaml", example("dcs"))
     loaded = load_spec(spec)
-    sb = sandbox_factory(speed=50)
+    sb = sandbox_factory()
     engine = Engine(build_plan(loaded), kubeconfig=sb.kubeconfig_path, workdir=tmp_path / "w",
                     provider=loaded.provider, timeouts=Timeouts(scale=0.05), poll_interval=0.1)
     engine.run(until="control-plane")
@@ -62,7 +62,7 @@ def test_kubeconfig_drives_kubectl_get_nodes(tmp_path: Path, canaries: dict[str,
 
 def test_kubeconfig_before_the_control_plane(sandbox_factory: Callable[..., Sandbox],
                                              capsys: pytest.CaptureFixture[str]) -> None:
-    sb = sandbox_factory(speed=50)
+    sb = sandbox_factory()
     assert main(["kubeconfig", "--kubeconfig", str(sb.kubeconfig_path)]) == 10
     err = capsys.readouterr().err
     assert "cpaas-system/global-kubeconfig does not exist" in err and "Traceback" not in err
@@ -87,7 +87,7 @@ def test_resolution_order_is_kubectls(tmp_path: Path, monkeypatch: pytest.Monkey
 def test_kubeconfig_found_through_env_and_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                sandbox_factory: Callable[..., Sandbox],
                                                capsys: pytest.CaptureFixture[str]) -> None:
-    sb = sandbox_factory(speed=50)
+    sb = sandbox_factory()
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.delenv("KUBECONFIG", raising=False)
     assert main(["kubeconfig"]) == 2

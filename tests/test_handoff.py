@@ -24,7 +24,7 @@ def test_handoff_gate(tmp_path: Path, canaries: dict[str, str],
                       capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     spec = write(tmp_path / "spec.yaml", example("dcs"))
     loaded = load_spec(spec)
-    sb = sandbox_factory(speed=50)
+    sb = sandbox_factory()
     # before the control plane: no final cluster to look at (and nothing to delete)
     assert main(["handoff-check", "-f", str(spec), "--kubeconfig", str(sb.kubeconfig_path)]) == 10
     assert "global-kubeconfig" in capsys.readouterr().err

@@ -67,7 +67,7 @@ def test_format_elapsed(seconds: float, text: str) -> None:
 def test_a_blocked_wait_still_says_what_it_awaits(sandbox_factory: Callable[..., Sandbox],
                                                   tmp_path: Path,
                                                   canaries: dict[str, str]) -> None:
-    sb = sandbox_factory(scenario="kcp-not-ready", speed=50)
+    sb = sandbox_factory(scenario="kcp-not-ready")
     loaded = load_spec(write(tmp_path / "spec.yaml", example("dcs")))
     # resync 600 s: the engine's thread sits in one watch; only the heartbeat can speak
     eng = Engine(build_plan(loaded), provider=loaded.provider, kubeconfig=sb.kubeconfig_path,

@@ -411,7 +411,7 @@ def test_hook_raising_mid_install_fails_the_phase_and_resumes(
     provider = Provider(flaky_dcs, distribution="acp-install-flaky", version="9.9")
     loaded = load_spec(write(tmp_path / "spec.yaml", example("dcs")), provider=provider)
     plan = build_plan(loaded)
-    sb = sandbox_factory(scenario="happy", speed=50)
+    sb = sandbox_factory(scenario="happy")
     # Machines stay where they are until the re-run waits for them: however slow the machine,
     # the control plane cannot become ready in between, so the re-run must run the phase itself
     machines = sb.hold("Machine", None, "cpaas-system")
@@ -467,7 +467,7 @@ def test_a_chart_no_distribution_declares_stops_before_any_apprelease_then_fails
 
     provider = Provider(FooProvider(), distribution="acp-install-foo", version="0.1")
     plan = build_plan(parse(FOO_SPEC, provider=provider))
-    sb = sandbox_factory(scenario="happy", speed=50)
+    sb = sandbox_factory(scenario="happy")
 
     def run() -> None:
         Engine(plan, kubeconfig=sb.kubeconfig_path, workdir=tmp_path / "work", provider=provider,

@@ -49,7 +49,7 @@ def test_apprelease_failure_fails_packages_at_once_with_its_reason(
         sandbox_factory: Callable[..., Sandbox], tmp_path: Path, canaries: dict[str, str]) -> None:
     loaded = load_spec(write(tmp_path / "spec.yaml", example("dcs")))
     plan = build_plan(loaded)
-    sb = sandbox_factory(speed=50)
+    sb = sandbox_factory()
     full = sb.catalog.declarations
     provider_release = plan.appreleases[-1]["metadata"]["name"]
     sb.catalog.declarations = attrs.evolve(

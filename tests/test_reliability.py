@@ -39,7 +39,7 @@ def plan(dcs_spec: LoadedSpec) -> InstallPlan:
 
 @pytest.fixture
 def sb(sandbox_factory: Callable[..., Sandbox]) -> Sandbox:
-    return sandbox_factory(scenario="happy", speed=50)
+    return sandbox_factory(scenario="happy")
 
 
 def _state_text(work: Path) -> str:
@@ -176,7 +176,7 @@ def test_two_installs_on_one_work_directory_one_refused(
 def test_two_installs_into_two_sandboxes_at_once_do_not_cross(
         sandbox_factory: Callable[..., Sandbox], plan: InstallPlan, dcs_spec: LoadedSpec,
         tmp_path: Path) -> None:
-    boxes = [sandbox_factory(scenario="happy", speed=50) for _ in range(2)]
+    boxes = [sandbox_factory(scenario="happy") for _ in range(2)]
     done: dict[int, bool] = {}
 
     def run(i: int) -> None:

@@ -82,7 +82,7 @@ def test_not_started(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None
 
 def test_complete_lists_every_machine(capsys: pytest.CaptureFixture[str], sandbox_factory: Factory,
                                       spec: Path, tmp_path: Path, canaries: dict[str, str]) -> None:
-    sb = sandbox_factory(scenario="happy", speed=50)
+    sb = sandbox_factory(scenario="happy")
     assert install(sb, spec, tmp_path / "w") == 0
     capsys.readouterr()
     rc, out = status(capsys, tmp_path / "w", sb)
@@ -115,7 +115,7 @@ def test_complete_lists_every_machine(capsys: pytest.CaptureFixture[str], sandbo
 
 
 def test_failed(capsys: pytest.CaptureFixture[str], sandbox_factory: Factory, spec: Path, tmp_path: Path) -> None:
-    sb = sandbox_factory(scenario="installer-fail", speed=50)
+    sb = sandbox_factory(scenario="installer-fail")
     assert install(sb, spec, tmp_path / "w") == 11
     capsys.readouterr()
     rc, out = status(capsys, tmp_path / "w", sb)
@@ -128,7 +128,7 @@ def test_failed(capsys: pytest.CaptureFixture[str], sandbox_factory: Factory, sp
 
 def test_stopped_and_unreachable_cluster(capsys: pytest.CaptureFixture[str], sandbox_factory: Factory,
                                          spec: Path, tmp_path: Path) -> None:
-    sb = sandbox_factory(scenario="happy", speed=50)
+    sb = sandbox_factory(scenario="happy")
     assert install(sb, spec, tmp_path / "w", "--until", "manifest") == 0
     capsys.readouterr()
     rc, out = status(capsys, tmp_path / "w", sb)
@@ -143,7 +143,7 @@ def test_stopped_and_unreachable_cluster(capsys: pytest.CaptureFixture[str], san
 
 def test_running_shows_the_machines_under_way(capsys: pytest.CaptureFixture[str], sandbox_factory: Factory,
                                               spec: Path, tmp_path: Path) -> None:
-    sb = sandbox_factory(scenario="happy", speed=50)
+    sb = sandbox_factory(scenario="happy")
     hold = sb.hold("Machine", None, "cpaas-system", at=("status.phase", "Provisioned"))
     waiting = threading.Event()
 

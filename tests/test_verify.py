@@ -51,7 +51,7 @@ def test_every_provider_install_ends_with_verify_on_the_new_cluster(
         provider: str, tmp_path: Path, canaries: dict[str, str],
         sandbox_factory: Callable[..., Sandbox]) -> None:
     loaded = load_spec(write(tmp_path / "spec.yaml", example(provider)))
-    sb = sandbox_factory(speed=50)
+    sb = sandbox_factory()
     unset = {r.env: f"canary-{r.env.lower()}" for r in spec_refs(loaded.spec) if r.env and r.env not in canaries}
     eng, events = run(sb, loaded, tmp_path / "w", secrets=unset)
     assert eng.run().complete
@@ -100,7 +100,7 @@ def assert_row(err: WaitTimeout, stall: stalls.Stall) -> None:
 def test_new_cluster_stalls_fail_fast_with_their_row(
         scenario: str, stall: stalls.Stall, seen: str, tmp_path: Path, dcs: LoadedSpec,
         sandbox_factory: Callable[..., Sandbox]) -> None:
-    sb = sandbox_factory(scenario=scenario, speed=50)
+    sb = sandbox_factory(scenario=scenario)
     err = fail(sb, dcs, tmp_path / "w")
     assert isinstance(err, StallDiagnosed), f"waited for the deadline instead: {err}"
     assert err.exit_code == 16 and err.stall == stall.key
@@ -114,7 +114,7 @@ def test_new_cluster_stalls_fail_fast_with_their_row(
 
 def test_verify_without_fail_fast_ends_at_the_deadline_with_the_row(
         tmp_path: Path, dcs: LoadedSpec, sandbox_factory: Callable[..., Sandbox]) -> None:
-    sb = sandbox_factory(scenario="module-blocked", speed=50)
+    sb = sandbox_factory(scenario="module-blocked")
     err = fail(sb, dcs, tmp_path / "w", timeouts=deadlines(verify=1.0), wait_through_failures=True)
     assert not isinstance(err, StallDiagnosed) and err.exit_code == 12
     assert "did not pass the seed's Verification within 1s" in str(err)
@@ -125,7 +125,7 @@ def test_image_pull_on_the_new_cluster_is_the_registry_row(
         tmp_path: Path, dcs: LoadedSpec, sandbox_factory: Callable[..., Sandbox]) -> None:
     """The installer stalls in add-ons; verify (run on its own, --global-kubeconfig) names the
     pulling Pods of the new cluster and the node-facing registry."""
-    sb = sandbox_factory(scenario="image-pull", speed=50)
+    sb = sandbox_factory(scenario="image-pull")
     eng, _ = run(sb, dcs, tmp_path / "w")
     eng.run(until="control-plane")
     assert sb.global_cluster is not None
@@ -144,7 +144,7 @@ def test_image_pull_on_the_new_cluster_is_the_registry_row(
 
 def test_verify_waits_for_the_secret_and_global_kubeconfig_overrides_it(
         tmp_path: Path, dcs: LoadedSpec, sandbox_factory: Callable[..., Sandbox]) -> None:
-    sb = sandbox_factory(speed=50)
+    sb = sandbox_factory()
     eng, _ = run(sb, dcs, tmp_path / "w")
     eng.run(until="monitor")
     sb.hold("Secret", "global-kubeconfig", "cpaas-system")

@@ -34,7 +34,7 @@ def test_full_vsphere_install(sandbox_factory: Callable[..., Sandbox],
     monkeypatch.setenv("HOME", str(tmp_path / "home"))  # the generated key lands in ~/.acp-install
     loaded = load_spec(write(tmp_path / "spec.yaml", example("vsphere")))
     plan = build_plan(loaded)
-    sb = sandbox_factory(scenario="happy", speed=50)
+    sb = sandbox_factory(scenario="happy")
     base = {"packages": 15, "manifest": 15, "control_plane": 20, "extra_resources": 15,
             "installer": 15, "monitor": 20, "verify": 15}
     eng = Engine(plan, kubeconfig=sb.kubeconfig_path, workdir=tmp_path / "work",

@@ -38,8 +38,6 @@ def install(tmp_path: Path, *extra: str) -> int:
             "baremetal",
             "--workdir",
             str(tmp_path),
-            "--speed",
-            "50",
             *extra,
         ]
     )
@@ -55,7 +53,6 @@ def test_install_completes(
     (the dex.tls Secret, the hosts' inventories) until the engine has read them held: each gate
     is observed closed, then open, however slow the machine."""
     sb = sandbox_factory(
-        speed=50,
         holds=[Hold("Secret", "dex.tls", NS, until="observed"), Hold("MachineInventory", None, NS, until="observed")],
     )
     monkeypatch.setenv("ACP_ADMIN_PASSWORD", "sandbox-test")
@@ -108,7 +105,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[dict[st
     return out
 
 
-BM = pytest.mark.sandbox(preinstall_crds=True, speed=50)
+BM = pytest.mark.sandbox(preinstall_crds=True)
 
 
 @pytest.fixture
@@ -301,7 +298,7 @@ def test_an_inventory_belongs_to_one_pool(bm: Sandbox, rendered: dict[str, list[
 
 
 def test_hosts_missing_registers_fewer_hosts(sandbox_factory: Any, rendered: dict[str, list[dict[str, Any]]]) -> None:
-    sb = sandbox_factory(preinstall_crds=True, speed=50, scenario="hosts-missing")
+    sb = sandbox_factory(preinstall_crds=True, scenario="hosts-missing")
     _apply(sb, _registration_objects(rendered))
     api = HOST_REGISTRATION.api_version
     wait_for(lambda: _ready(_get(sb, api, "MachineInventory", INVENTORIES[1])))

@@ -234,8 +234,9 @@ def _sandbox(crds: str | None, scenario: str, speed: float, tmp: Path) -> Iterat
                    "distributions ship.")
 @click.option("--scenario", default="happy", show_default=True,
               help="With --sandbox: " + sandboxing.scenario_help)
-@click.option("--speed", type=float, default=20.0, show_default=True,
-              help="With --sandbox: how much faster than life the sandbox runs.")
+@click.option("--speed", type=float, default=20.0, show_default=True, envvar="ACP_SANDBOX_SPEED",
+              help="With --sandbox: how much faster than life the sandbox runs "
+                   "($ACP_SANDBOX_SPEED when set).")
 @click.option("--provider", "provider_id", metavar="ID",
               help="With --sandbox and no -f: provider of the example spec (default: the first "
                    "installed one, by id).")
@@ -616,8 +617,8 @@ def _ago(ts: Any) -> str:
               help="CRD YAML directory overriding the schemas the installed distributions ship.")
 @click.option("--scenario", default="happy", show_default=True,
               help=sandboxing.scenario_help)
-@click.option("--speed", type=float, default=20.0, show_default=True,
-              help="How much faster than life the sandbox runs.")
+@click.option("--speed", type=float, default=20.0, show_default=True, envvar="ACP_SANDBOX_SPEED",
+              help="How much faster than life the sandbox runs ($ACP_SANDBOX_SPEED when set).")
 @click.option("-o", "--output", "fmt", type=click.Choice(["text", "json"]), default="text")
 @click.option("--timeout-scale", type=float, default=None,
               help=f"Multiply every phase timeout (default {SANDBOX_TIMEOUT_SCALE}).")
