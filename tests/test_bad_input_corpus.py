@@ -317,7 +317,7 @@ def test_plugin_mistakes(tmp_path: Path, capsys: pytest.CaptureFixture[str], mon
 
 @pytest.fixture(scope="module")
 def shared_sandbox() -> Iterator[Sandbox]:
-    sb = start_sandbox(speed=50)
+    sb = start_sandbox()
     yield sb
     sb.stop()
 

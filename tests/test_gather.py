@@ -73,7 +73,7 @@ def scan(root: Path, planted: Canaries, *values: str) -> None:
 def test_gather_after_a_happy_install(tmp_path: Path, planted: Canaries,
                                       sandbox_factory: Callable[..., Sandbox],
                                       capsys: pytest.CaptureFixture[str]) -> None:
-    sb = sandbox_factory(speed=50)
+    sb = sandbox_factory()
     workdir = tmp_path / "w"
     assert engine(sb, planted.spec_path, workdir).run().complete
     on_boot, on_global = new_canary(), new_canary()
@@ -121,7 +121,7 @@ def test_gather_after_a_happy_install(tmp_path: Path, planted: Canaries,
 def test_gather_after_a_stalled_install(tmp_path: Path, planted: Canaries,
                                         sandbox_factory: Callable[..., Sandbox],
                                         capsys: pytest.CaptureFixture[str]) -> None:
-    sb = sandbox_factory(scenario="machines-pending", speed=50)
+    sb = sandbox_factory(scenario="machines-pending")
     workdir = tmp_path / "w"
     with pytest.raises(WaitTimeout):
         engine(sb, planted.spec_path, workdir, fail_fast=5.0).run()
@@ -145,7 +145,7 @@ def test_gather_after_a_stalled_install(tmp_path: Path, planted: Canaries,
 def test_gather_after_an_interrupted_install_with_the_clusters_gone(
         tmp_path: Path, planted: Canaries, sandbox_factory: Callable[..., Sandbox],
         capsys: pytest.CaptureFixture[str]) -> None:
-    sb = sandbox_factory(speed=50)
+    sb = sandbox_factory()
     workdir = tmp_path / "w"
     eng = engine(sb, planted.spec_path, workdir)
 

@@ -62,7 +62,7 @@ def _tags(sb: Sandbox, repo: str) -> list[str] | None:
 
 def test_push_with_the_stand_in_packtool_then_install(
         sandbox_factory: Callable[..., Sandbox], tmp_path: Path, canaries: dict[str, str]) -> None:
-    sb = sandbox_factory(registry="empty", speed=50)
+    sb = sandbox_factory(registry="empty")
     eng, plan, events = _engine(tmp_path, _spec(tmp_path), sb)
     _packs(plan)
     assert all(_tags(sb, p.chart) is None for p in plan.packages)
@@ -85,7 +85,7 @@ def test_push_with_the_stand_in_packtool_then_install(
 
 def test_a_missing_chart_stops_before_any_apprelease(
         sandbox_factory: Callable[..., Sandbox], tmp_path: Path, canaries: dict[str, str]) -> None:
-    sb = sandbox_factory(registry="empty", speed=50)
+    sb = sandbox_factory(registry="empty")
     eng, plan, _events = _engine(tmp_path, _spec(tmp_path, packages__push=False), sb)
     with pytest.raises(PackageError) as err:
         eng.run()
@@ -109,7 +109,7 @@ def test_a_missing_chart_stops_before_any_apprelease(
 
 def test_a_package_file_that_is_not_there_is_named(
         sandbox_factory: Callable[..., Sandbox], tmp_path: Path, canaries: dict[str, str]) -> None:
-    sb = sandbox_factory(registry="empty", speed=50)
+    sb = sandbox_factory(registry="empty")
     eng, plan, _events = _engine(tmp_path, _spec(tmp_path), sb)
     with pytest.raises(PackageError) as err:
         eng.run()
@@ -120,7 +120,7 @@ def test_a_package_file_that_is_not_there_is_named(
 
 def test_a_packtool_failure_is_explained_in_its_own_words(
         sandbox_factory: Callable[..., Sandbox], tmp_path: Path, canaries: dict[str, str]) -> None:
-    sb = sandbox_factory(registry="empty", speed=50)
+    sb = sandbox_factory(registry="empty")
     eng, plan, events = _engine(tmp_path, _spec(tmp_path), sb)
     _packs(plan)
     Path(plan.packages[-1].tarball).write_text("this is not a package\n")
@@ -149,8 +149,7 @@ def test_the_registry_is_asked_as_its_challenge_says(
         monkeypatch: pytest.MonkeyPatch, scheme: str) -> None:
     password = new_canary()
     monkeypatch.setenv("REGISTRY_PW", password)
-    sb = sandbox_factory(registry_auth=("reg-admin", password), registry_auth_scheme=scheme,
-                         speed=50)
+    sb = sandbox_factory(registry_auth=("reg-admin", password), registry_auth_scheme=scheme)
     account = {"username": "reg-admin", "password": {"env": "REGISTRY_PW"}}
     eng, _plan, events = _engine(tmp_path, _spec(tmp_path, credentials__registry=account), sb)
     eng.run(until="push")
@@ -168,7 +167,7 @@ def test_the_registry_is_asked_as_its_challenge_says(
 
 def test_basic_auth_without_an_account_names_the_field(
         sandbox_factory: Callable[..., Sandbox], tmp_path: Path, canaries: dict[str, str]) -> None:
-    sb = sandbox_factory(registry_auth=("reg-admin", "pw"), registry_auth_scheme="basic", speed=50)
+    sb = sandbox_factory(registry_auth=("reg-admin", "pw"), registry_auth_scheme="basic")
     eng, _plan, _events = _engine(tmp_path, _spec(tmp_path), sb)
     with pytest.raises(PackageError) as err:
         eng.run(until="push")
@@ -177,7 +176,7 @@ def test_basic_auth_without_an_account_names_the_field(
 
 def test_a_registry_that_does_not_answer_is_a_package_error(
         sandbox_factory: Callable[..., Sandbox], tmp_path: Path, canaries: dict[str, str]) -> None:
-    sb = sandbox_factory(speed=50)
+    sb = sandbox_factory()
     sb._registry_server.stop()  # type: ignore[union-attr]  # the registry is down
     # the push deadline, one second: the retries end there (at most two minutes otherwise)
     eng, _plan, events = _engine(tmp_path, _spec(tmp_path), sb,
