@@ -93,6 +93,7 @@ def test_complete_lists_every_machine(capsys: pytest.CaptureFixture[str], sandbo
         assert f"Machine/{name} " in out
     assert "Cluster/global " in out and "KubeadmControlPlane/global-kcp" in out
     assert "installer stage: Success 100%" in out
+    assert "last event: " in out and "verify: " in out
     assert "new global cluster https://127." in out and "3 node(s)" in out
     assert not any(c in out for c in new_cluster_credentials(sb))
     rc, out = status(capsys, tmp_path / "w", sb, "-o", "json")
@@ -174,6 +175,9 @@ def test_running_shows_the_machines_under_way(capsys: pytest.CaptureFixture[str]
         machines = [o for o in tree_objects(doc["cluster"]["tree"]) if o["kind"] == "Machine"]
         assert {m["name"] for m in machines} == live_machines(sb)
         assert {m["state"] for m in machines} == {"Provisioned"}
+        # the latest fact of the event log, in the words the run printed it
+        last = doc["last_event"]
+        assert last["phase"] == "control-plane" and "KubeadmControlPlane global-kcp" in last["text"]
     finally:
         sb.release(hold)
         thread.join(120)

@@ -498,8 +498,12 @@ def status(workdir: str, kubeconfig: str | None, global_kubeconfig: str | None, 
     cluster = None
     if (kubeconfig or global_kubeconfig) and not no_cluster and state.state != "not-started":
         cluster = read_cluster(kubeconfig, timeout, global_kubeconfig=global_kubeconfig)
+    from ..engine.state import events_path
+
+    last = view.last_fact(events_path(workdir)) if state.state != "not-started" else None
     if fmt != "text":
         conventions.emit({"workdir": str(workdir), "state": state.state, "detail": state.detail,
+                          "last_event": attrs.asdict(last) if last else None,
                           "exit_code": state.exit_code, "provider": state.provider,
                           "phases": state.phases,
                           "installer": {**state.installer, "stage": stage, "error": stage_error},
@@ -523,6 +527,8 @@ def status(workdir: str, kubeconfig: str | None, global_kubeconfig: str | None, 
             extra = f": {entry.get('error')}"
         click.echo(f"  {name:<16} {st}{extra}")
     inst = state.installer
+    if last is not None:
+        click.echo(f"last event: {view.iso_time(last.time)} {last.phase + ': ' if last.phase else ''}{last.text}")
     if inst:
         sent = ("sent" if inst.get("sent") else "sending (unconfirmed)" if inst.get("sending")
                 else "refused by the installer" if inst.get("refused") else "not sent")

@@ -430,3 +430,30 @@ def show_spec_warnings(findings: Iterable[Any], source: str, *, label: str | Non
         os.replace(tmp, path)
     except OSError:  # a read-only home: every warning is shown every time, nothing breaks
         pass
+
+
+def last_fact(path: str | os.PathLike[str], *, tail_bytes: int = 65536) -> Fact | None:
+    """The latest fact of an event log (``.acp-install/events.jsonl``), worded as the run said it.
+
+    Reads only the end of the file; a line that is not an event (damaged, or a kind this
+    version does not know) is skipped.
+    """
+    import json
+
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, fh.tell() - tail_bytes))
+            lines = fh.read().decode("utf-8", "replace").splitlines()
+    except OSError:
+        return None
+    for line in reversed(lines):
+        try:
+            data = json.loads(line)
+            event = event_from_dict(data) if isinstance(data, dict) else None
+        except Exception:  # a damaged line (not JSON, or fields cattrs cannot structure) is skipped
+            continue
+        fact = describe(event) if event is not None else None
+        if fact is not None:
+            return fact
+    return None
