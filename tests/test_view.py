@@ -165,6 +165,9 @@ def test_plain_view_lines_and_verbosity() -> None:
     verbose, _ = shown(view.VERBOSE)
     assert any("unchanged Secret/global-secret" in ln for ln in verbose)
     assert sum("retrying" in ln for ln in verbose) == 2
+    once = view.PlainView(io.StringIO(), start=t0).format(
+        view.Fact("info", "installer", "installer found at 127.0.0.1:8080 (cpaas-installer pod)", t0))
+    assert once.endswith("]     installer found at 127.0.0.1:8080 (cpaas-installer pod)")  # the phase said once
     quiet, _ = shown(view.QUIET)
     assert [ln.split("] ", 1)[1] for ln in quiet] == ["!!  manifest: API server busy, retrying"]
 

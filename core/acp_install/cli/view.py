@@ -172,7 +172,10 @@ class PlainView:
         return fact.severity != "detail" or self.verbosity >= VERBOSE
 
     def format(self, fact: Fact) -> str:
-        where = f"{fact.phase}: " if fact.phase and fact.severity not in ("start",) else ""
+        # "installer: installer found at ..." would say the phase twice: a text that starts with
+        # the phase's name names it already
+        where = f"{fact.phase}: " if fact.phase and fact.severity != "start" \
+            and not fact.text.startswith(f"{fact.phase} ") else ""
         elapsed = max(0.0, fact.time - self.start)
         return f"{iso_time(fact.time)} [{elapsed:7.1f}s] {self.MARKS[fact.severity]} {where}{fact.text}"
 
