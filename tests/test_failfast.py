@@ -248,3 +248,16 @@ def test_a_failed_request_naming_a_module_also_points_at_clustermodule(
     assert "module 'base'" in str(err.value)
     assert "installer.log" in str(err.value)
     assert stalls.CLUSTERMODULE_UNHEALTHY.look in str(err.value)
+
+
+def test_an_image_pull_error_on_the_new_cluster_fails_fast_when_the_installer_says_nothing(
+        sandbox_factory: Callable[..., Sandbox], loaded: LoadedSpec, plan: InstallPlan,
+        tmp_path: Path, canaries: dict[str, str]) -> None:
+    """The installer only stops advancing; the kubelet's reason is on the new cluster's Pods."""
+    err, _ = run_until_failure(sandbox_factory, "image-pull-quiet", loaded, plan, tmp_path)
+    assert_fail_fast(err, stalls.PODS_PENDING)
+    text = str(err)
+    assert "failing fast: new global cluster: Pod kube-system/kube-ovn-cni-" in text
+    assert "ImagePullBackOff" in text
+    assert f"the node-facing registry address is {loaded.spec.node_registry_address}" in text
+    assert "Network and core add-ons in progress" in text  # all the installer says

@@ -202,7 +202,8 @@ class Installer:
                     self.status = "Failed"
                     return
                 if self.scenario.installer_stall_at == key:
-                    step.message = self.message = self._stall_message(key)
+                    if not self.scenario.installer_quiet:
+                        step.message = self.message = self._stall_message(key)
                     return
                 waiting = self._waiting_for(key)
                 if waiting:

@@ -10,6 +10,8 @@ machines-pending  Machines stay Pending; InfrastructureReady=False with a provid
 kcp-not-ready     Machines run, KubeadmControlPlane never Ready (etcd unhealthy)
 image-pull        kube-system Pod in ImagePullBackOff + Warning Event; installer
                   stalls in "network and add-ons" with the pull error as message
+image-pull-quiet  the same Pods, but the installer's message says nothing about them
+                  (it only stops advancing): the cause is visible on the new cluster only
 installer-stall   installer progress stops advancing in "platform installation"
 installer-5xx     progress API answers 503 a few times, then recovers (transient)
 installer-fail    installer ends with status Failed in "platform installation"
@@ -54,6 +56,8 @@ class Scenario:
     kcp_never_ready: bool = False
     image_pull_failure: bool = False
     installer_stall_at: str | None = None
+    #: a stalled installer keeps its "in progress" message (says nothing about the cause)
+    installer_quiet: bool = False
     installer_fail_at: str | None = None
     installer_5xx: int = 0  # number of progress requests answered 503 after the POST
     node_not_ready: bool = False  # the new cluster's last Node stays NotReady
@@ -75,6 +79,13 @@ SCENARIOS: dict[str, Scenario] = {
             "kube-system image pulls fail; installer stalls in add-ons",
             image_pull_failure=True,
             installer_stall_at="network",
+        ),
+        Scenario(
+            "image-pull-quiet",
+            "kube-system image pulls fail on the new cluster; the installer only stops advancing",
+            image_pull_failure=True,
+            installer_stall_at="network",
+            installer_quiet=True,
         ),
         Scenario(
             "installer-stall", "installer stops advancing in platform installation", installer_stall_at="platform"

@@ -732,10 +732,18 @@ class Monitor:
         return ctx.installer.progress(deadline=ctx.dl).succeeded
 
     def run(self, ctx: Context) -> None:
-        last: Progress | None = None
-        changed_at = ctx.dl.elapsed()
         watch = ctx.fail_fast_watch()
         pace = ProgressPace(ctx.poll_interval, ctx.installer_log)
+        pods = _NewClusterPods(ctx)
+        try:
+            self._follow(ctx, watch, pace, pods)
+        finally:
+            pods.close()
+
+    def _follow(self, ctx: Context, watch: stalls.FailFast, pace: ProgressPace,
+                pods: _NewClusterPods) -> None:
+        last: Progress | None = None
+        changed_at = ctx.dl.elapsed()
         while True:
             progress = ctx.installer.progress(deadline=ctx.dl)
             if last is None or progress.fingerprint() != last.fingerprint() \
@@ -759,12 +767,15 @@ class Monitor:
             if progress.failed:
                 raise InstallerError(f"the installer reports failure: {progress.summary()}",
                                      hint=_failed_hint(progress.message))
-            found = watch.observe(stalls.progress_symptoms(progress.message))
+            stalled_for = ctx.dl.elapsed() - changed_at
+            seen = [*pods.symptoms(stalled_for), *stalls.progress_symptoms(progress.message)]
+            found = watch.observe(seen)
             if found is not None:
                 symptom, held = found
                 raise StallDiagnosed(_progress_report(
                     ctx, progress, symptom.stall,
-                    stalls.fail_fast_what(symptom, held, watch.grace)),
+                    stalls.fail_fast_what(symptom, held, watch.grace),
+                    observed=[s.detail for s in seen if s is not symptom]),
                     stall=symptom.stall.key, held=held, grace=watch.grace)
             stalled_for = ctx.dl.elapsed() - changed_at
             if stalled_for >= ctx.stall_after or ctx.dl.expired:
@@ -830,7 +841,48 @@ class ProgressPace:
         self._last_poll = time.monotonic()
 
 
-def _progress_report(ctx: Context, progress: Progress, stall: stalls.Stall, what: str) -> str:
+class _NewClusterPods:
+    """Image pull errors of the new global cluster's ``kube-system`` Pods, while monitoring.
+
+    The installer may only say that its network stage does not advance; the kubelet's reason is
+    on the new cluster (the seed's row: ``describe pod -n kube-system``). Read through the
+    cluster's Cluster API kubeconfig Secret (or ``--global-kubeconfig``) only while the
+    installer's progress has not changed for a resync interval, and at most once per resync
+    interval, so a healthy install makes no extra request. Best effort: a cluster not reachable
+    yet is tried again at the next interval and never fails the phase.
+    """
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self._client: KubeClient | None = None
+        self._next = ctx.resync
+        self._last: list[stalls.Symptom] = []
+
+    def symptoms(self, stalled_for: float) -> list[stalls.Symptom]:
+        ctx = self.ctx
+        now = ctx.dl.elapsed()
+        if stalled_for < ctx.resync or now < self._next:
+            return self._last if stalled_for >= ctx.resync else []
+        self._next = now + ctx.resync
+        try:
+            if self._client is None:
+                self._client = Verify()._client(ctx, wait=False)
+            if self._client is None:
+                return []
+            items, _rv = self._client.list("v1", "Pod", "kube-system",
+                                           deadline=ctx.dl.within(10))
+        except AcpInstallError:
+            return self._last  # unreachable for now: what was seen last still stands
+        self._last = stalls.pod_symptoms(items, where="new global cluster: ")
+        return self._last
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+
+def _progress_report(ctx: Context, progress: Progress, stall: stalls.Stall, what: str, *,
+                     observed: Iterable[str] = ()) -> str:
     """A stalled installer stage, under the row its message points at (the installer log
     stays the second place to look)."""
     facts = []
@@ -839,7 +891,8 @@ def _progress_report(ctx: Context, progress: Progress, stall: stalls.Stall, what
                      "(spec field nodeRegistryAddress, annotation cpaas.io/registry-address): "
                      "check that the new nodes' subnet reaches it")
     also = () if stall is stalls.INSTALLER_STALLED else (stalls.INSTALLER_STALLED,)
-    return stalls.report(stall, what=what, observed=[f"progress: {progress.summary()}"],
+    return stalls.report(stall, what=what,
+                         observed=[f"progress: {progress.summary()}", *observed],
                          also=also, facts=facts)
 
 

@@ -254,7 +254,7 @@ class FailFast:
                 self._since[key] = now
                 self.warn(f"{symptom.detail}; "
                           + ("waiting through it (--wait-through-failures)" if self.wait_through
-                             else f"failing fast in {self.grace:.0f}s unless it clears"))
+                             else f"failing fast in {_secs(self.grace)} unless it clears"))
             held = now - self._since[key]
             if held >= self.grace and expired is None:
                 expired = (symptom, held)
@@ -264,7 +264,7 @@ class FailFast:
             symptom = expired[0]
             if symptom.key not in self._waived:
                 self._waived.add(symptom.key)
-                self.warn(f"{symptom.detail}: persisted {expired[1]:.0f}s; waiting on until the "
+                self.warn(f"{symptom.detail}: persisted {_secs(expired[1])}; waiting on until the "
                           "phase deadline (--wait-through-failures)")
             return None
         return expired
@@ -272,5 +272,10 @@ class FailFast:
 
 def fail_fast_what(symptom: Symptom, held: float, grace: float) -> str:
     """The first line of a :class:`~acp_install.errors.StallDiagnosed` message."""
-    return (f"failing fast: {symptom.detail} (seen for {held:.0f}s, grace {grace:.0f}s; "
+    return (f"failing fast: {symptom.detail} (seen for {_secs(held)}, grace {_secs(grace)}; "
             "--wait-through-failures waits out the phase deadline instead)")
+
+
+def _secs(seconds: float) -> str:
+    """``300s``, ``12s``, ``0.5s``: whole seconds unless that would round a short grace away."""
+    return f"{seconds:.0f}s" if seconds >= 10 else f"{seconds:.1f}s"
