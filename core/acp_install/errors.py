@@ -158,6 +158,13 @@ class GateClosed(SpecError):
     exit_code = 13
 
 
+class DRJoinError(AcpInstallError):
+    """The DR join was refused: the standby rejected a token, or its ``global-etcd-sync``
+    ModuleInfo follows another cluster. Never retried blindly: the fix is on the cluster."""
+
+    exit_code = 17
+
+
 class Interrupted(AcpInstallError):
     """The user interrupted the run; state is saved and a re-run resumes."""
 

@@ -37,6 +37,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
                "Run the seed's Verification on the new global cluster."),
     "gather": ("acp_install.cli.cluster_cmds", "gather",
                "Write a diagnostics bundle (tar.gz) for a support ticket."),
+    "dr": ("acp_install.cli.dr_cmds", "dr",
+           "Disaster recovery pair: validate, keygen, install, join."),
     "demo": ("acp_install.cli.install_cmds", "demo", "Sandbox + full install of the example spec."),
     "sandbox": ("acp_install.cli.sandbox_cmds", "sandbox", "Run the emulated minialauda."),
     "plugin": ("acp_install.cli.plugin_cmds", "plugin", "Provider author tools: plugin new NAME."),

@@ -66,33 +66,61 @@ def init(provider_id: str, from_env: bool, out_file: str | None, legacy_out: str
 
 
 @click.command()
-@click.option("-f", "--file", "spec_file", required=True, type=click.Path(dir_okay=False),
-              help="Install spec.")
+@click.option("-f", "--file", "spec_files", required=True, multiple=True, type=click.Path(dir_okay=False),
+              help="Install spec (repeat for several; a kind: DRPair file is checked as a pair).")
 @conventions.format_option(help_text="text: findings for people; json or yaml: one document "
-                                     "(valid, provider, objects, findings) for programs.")
-def validate(spec_file: str, fmt: str) -> None:
-    """Validate an install spec: structure, common rules, provider rules, naming."""
+                                     "(valid, provider, objects, findings) for programs, a list of "
+                                     "them for several files.")
+@click.pass_context
+def validate(ctx: click.Context, spec_files: tuple[str, ...], fmt: str) -> None:
+    """Validate install specs: structure, common rules, provider rules, naming.
+
+    Every file given is validated (one run reports all of them); the exit code is 3 when any
+    is invalid.
+    """
+    from ..dr.pair import is_pair_file
     from ..errors import SpecError
+
+    if len(spec_files) == 1 and is_pair_file(spec_files[0]):
+        from .dr_cmds import validate as dr_validate
+
+        ctx.invoke(dr_validate, files=spec_files, fmt=fmt)
+        return
+    docs: list[dict[str, Any]] = []
+    failed = 0
+    for spec_file in spec_files:
+        try:
+            docs.append(_validate_one(spec_file, fmt))
+        except SpecError as err:
+            failed += 1
+            docs.append({"file": spec_file, "valid": False, "provider": None, "objects": None,
+                         "findings": [_finding(f, err.source) for f in err.findings]})
+            if len(spec_files) == 1:
+                if fmt != "text":  # the document first, for the program; then the exit code 3
+                    conventions.emit(docs[0], fmt)
+                raise
+            if fmt == "text":
+                click.echo(f"error: {err}", err=True)
+    if fmt != "text":
+        conventions.emit(docs[0] if len(spec_files) == 1 else docs, fmt)
+    if failed:
+        ctx.exit(SpecError.exit_code)
+
+
+def _validate_one(spec_file: str, fmt: str) -> dict[str, Any]:
+    """One file's document (text mode prints its lines); raises :class:`SpecError`."""
     from ..plan import build_plan
     from ..spec.load import load_spec
 
+    loaded = load_spec(spec_file)
+    plan = build_plan(loaded)  # the naming convention runs on the rendered objects too
     if fmt == "text":
-        loaded = load_spec(spec_file)
-        plan = build_plan(loaded)  # the naming convention runs on the rendered objects too
         _warn(loaded.warnings, loaded.source, always=True)
         click.echo(f"{spec_file}: valid ({loaded.provider.info.display_name}, "
                    f"{len(plan.manifest)} objects, {len(loaded.warnings)} warning(s))")
-        return
-    try:
-        loaded = load_spec(spec_file)
-        plan = build_plan(loaded)
-    except SpecError as err:  # the document first, for the program; then the exit code 3
-        conventions.emit({"file": spec_file, "valid": False, "provider": None, "objects": None,
-                          "findings": [_finding(f, err.source) for f in err.findings]}, fmt)
-        raise
-    conventions.emit({"file": spec_file, "valid": True, "provider": loaded.provider.id,
-                      "objects": len(plan.manifest),
-                      "findings": [_finding(f, loaded.source) for f in loaded.warnings]}, fmt)
+    return {"file": spec_file, "valid": True, "provider": loaded.provider.id,
+            "objects": len(plan.manifest),
+            "findings": [_finding(f, loaded.source) for f in loaded.warnings]}
 
 
 def _finding(f: Finding, source: str | None) -> dict[str, Any]:
