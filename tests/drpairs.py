@@ -48,3 +48,19 @@ def write_pair(provider: str, tmp_path: Path, **changes: Any) -> Path:
     for side, values in changes.items():
         data[side].update(values)
     return write(tmp_path / "pair.yaml", data)
+
+
+def fill_env(pair: Path, monkeypatch: Any) -> dict[str, str]:
+    """Set every environment secret the pair reads that the canaries do not (canary values)."""
+    import os
+
+    from acp_install.dr import load_pair
+    from acp_install.secrets import spec_refs
+
+    loaded = load_pair(pair)
+    unset = {r.env: f"canary-{r.env.lower().replace('_', '-')}-pair"
+             for side in (loaded.primary, loaded.standby) for r in spec_refs(side.spec)
+             if r.env and not os.environ.get(r.env)}
+    for name, value in unset.items():
+        monkeypatch.setenv(name, value)
+    return unset

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from drpairs import ETCD_SYNC_VERSION, STANDBY_HOST, STANDBY_VIP, fill_env, pair_data, write_pair
 
 from acp_install.cli.main import main
 from acp_install.clients.kubeconfigs import GlobalKubeconfig
@@ -24,7 +25,6 @@ from acp_install.dr import Join, check_dns, load_pair
 from acp_install.errors import DRJoinError, GateClosed, Interrupted, SpecError
 from acp_install_sandbox import Sandbox
 
-from drpairs import ETCD_SYNC_VERSION, STANDBY_HOST, STANDBY_VIP, pair_data, write_pair
 from specs import write
 
 PROVIDERS = ["dcs", "vsphere", "hcs", "baremetal"]
@@ -89,15 +89,20 @@ def test_a_side_finding_names_the_pair_file_path_and_line(tmp_path: Path, canari
 
 
 @pytest.mark.parametrize("change, path, words", [
-    ({"standby": {"controlPlaneVIP": PRIMARY_VIP}}, "standby: controlPlaneVIP", "both sides use the VIP"),
-    ({"standby": {"hostIP": "192.168.1.10"}}, "standby: hostIP", "both sides use the bootstrap host"),
+    ({"standby": {"controlPlaneVIP": PRIMARY_VIP}}, "standby.controlPlaneVIP",
+     "primary and standby VIPs are the same"),
+    ({"standby": {"hostIP": "192.168.1.10"}}, "standby.hostIP", "both sides use the bootstrap host"),
 ], ids=["same-vip", "same-bootstrap-host"])
 def test_distinct_vips_and_bootstrap_hosts(change: dict[str, Any], path: str, words: str, tmp_path: Path,
                                            canaries: dict[str, str], capsys: pytest.CaptureFixture[str]) -> None:
     pair = write_pair("dcs", tmp_path, **change)
     code, _out, err = run_cli(capsys, "dr", "validate", "-f", str(pair))
     assert code == 3
-    assert f"{path}: {words}" in err and "Traceback" not in err
+    lines = pair.read_text().splitlines()
+    start = lines.index("standby:")
+    line = next(i for i, text in enumerate(lines, 1)
+                if i > start and text.startswith("  " + path.split(".")[1] + ":"))
+    assert f"{pair}:{line}: {path}: {words}" in err and "Traceback" not in err
 
 
 def test_the_other_sides_address_in_a_provider_field_is_refused(tmp_path: Path, canaries: dict[str, str],
@@ -250,7 +255,7 @@ def module_infos(sb: Sandbox) -> list[dict[str, Any]]:
     assert gc is not None
     rt = gc.kinds.by_kind("cluster.alauda.io/v1alpha1", "ModuleInfo")
     assert rt is not None
-    return [o for o in gc.store.list(rt) if o["metadata"]["name"] == "global-etcd-sync"]
+    return [o for o in gc.store.list(rt)[0] if o["metadata"]["name"] == "global-etcd-sync"]
 
 
 def posts(sb: Sandbox) -> int:
@@ -268,8 +273,10 @@ def pod_deletes(sb: Sandbox) -> set[str]:
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_a_full_pair_on_two_sandboxes_installed_gated_and_joined(
         provider: str, tmp_path: Path, canaries: dict[str, str],
-        sandbox_factory: Callable[..., Sandbox], capsys: pytest.CaptureFixture[str]) -> None:
+        sandbox_factory: Callable[..., Sandbox], capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
     pair = write_pair(provider, tmp_path)
+    extra = fill_env(pair, monkeypatch)
     primary, standby = sandbox_factory(speed=50), sandbox_factory(speed=50)
     assert primary.address != standby.address
     argv = ["dr", "install", "-f", str(pair), "--workdir", str(tmp_path / "w"),
@@ -304,7 +311,7 @@ def test_a_full_pair_on_two_sandboxes_installed_gated_and_joined(
     # no token and no key anywhere it wrote
     sgc = standby.global_cluster
     assert sgc is not None
-    secrets = [canaries["ENCRYPTION_KEY"], pgc.k8sadmin_token, sgc.k8sadmin_token,
+    secrets = [*canaries.values(), *extra.values(), pgc.k8sadmin_token, sgc.k8sadmin_token,
                base64.b64encode(pgc.k8sadmin_token.encode()).decode(),
                base64.b64encode(sgc.k8sadmin_token.encode()).decode()]
     written = [p.read_bytes() for p in (tmp_path / "w").rglob("*") if p.is_file()]

@@ -45,11 +45,26 @@ def _source(pair: Pair, side: str) -> str:
 
 
 def _located(pair: Pair, found: SideFinding) -> Finding:
-    """A pair file's finding gets the side as the head of its path (its line when known)."""
+    """A pair file's finding gets its path as written in the pair file and its line; a finding
+    about a rendered object (``Kind/name field``) is headed by its side."""
+    import attrs
+
+    from ..dr.pair import pair_path
+    from ..yamlio import line_of
+
     f = found.finding
-    if pair.from_pair_file and found.side in ("primary", "standby") and not f.path.startswith(found.side):
-        return Finding(f.severity, f"{found.side}: {f.path}", f.message, fix=f.fix, rule=f.rule)
-    return f
+    if not pair.from_pair_file or found.side not in ("primary", "standby"):
+        return f
+    if " " in f.path or f.path[:1].isupper():
+        return attrs.evolve(f, path=f"{found.side}: {f.path}")
+    where = pair_path(f.path, found.side, _side_part(pair, found.side))
+    return attrs.evolve(f, path=where, line=line_of(pair.index, where))
+
+
+def _side_part(pair: Pair, side: str) -> dict[str, Any]:
+    """The keys the pair file sets for ``side`` (from its line index)."""
+    return {path.split(".")[1].split("[")[0]: True for path in pair.index
+            if path.startswith(side + ".")}
 
 
 def check(files: tuple[str, ...]) -> tuple[Pair, list[SideFinding]]:
@@ -226,7 +241,7 @@ def join(files: tuple[str, ...], workdir: str, primary_kubeconfig: str | None,
 @click.option("--resolve", "resolve", multiple=True, metavar="HOST=ADDRESS",
               help="Answer for HOST in the DNS gate instead of this host's resolver (like curl "
                    "--resolve), e.g. where the bootstrap host does not use the site's DNS.")
-@click.option("--accept-example-values", is_flag=True,
+@click.option("--accept-example-values", is_flag=True, envvar="ACP_INSTALL_ACCEPT_EXAMPLE_VALUES",
               help="Install although fields still hold init's example values.")
 @click.option("--installer-address", metavar="HOST:PORT",
               help="With --side: this side's cpaas-installer (default: found in minialauda).")

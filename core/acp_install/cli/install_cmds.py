@@ -297,6 +297,12 @@ def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
                           heartbeat=heartbeat, allow_short_secrets=allow_short_secrets,
                           global_kubeconfig=global_kubeconfig)
             _summary(result, None, fmt, out, renderer)
+            dr = plan.spec.dr
+            if result.complete and dr is not None and dr.role == "standby" and fmt != "json":
+                click.echo("DR is NOT active yet: the standby follows the primary only after the "
+                           "join (global-etcd-sync, Pod restarts). Finish it with:\n  acp-install dr "
+                           f"join -f PRIMARY.yaml -f {spec_file} --primary-global-kubeconfig "
+                           "PRIMARY.kubeconfig --standby-kubeconfig " + kubeconfig, file=out)
     except AcpInstallError as err:
         if json_out is not None:
             json_out.line(ErrorLine(type(err).__name__, err.exit_code, str(err)))

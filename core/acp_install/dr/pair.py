@@ -57,6 +57,8 @@ class Pair:
     standby: LoadedSpec
     #: the pair file, or the two spec files
     sources: tuple[str, ...]
+    #: lines of the pair file's paths (empty for two specs)
+    index: LineIndex = attrs.field(factory=dict, eq=False, repr=False)
 
     def side(self, name: str) -> LoadedSpec:
         if name not in SIDES:
@@ -117,7 +119,7 @@ def _side_index(index: LineIndex, side: str) -> LineIndex:
     return out
 
 
-def _pair_path(path: str, side: str, side_data: Mapping[str, Any]) -> str:
+def pair_path(path: str, side: str, side_data: Mapping[str, Any]) -> str:
     """The path of a side's finding as written in the pair file."""
     head = path.split(".")[0].split("[")[0]
     if head in side_data:
@@ -197,14 +199,14 @@ def load_pair(path: str | os.PathLike[str]) -> Pair:
         loaded[side] = attrs.evolve(one, warnings=tuple(_relocated(one.warnings, side, part, index)))
     if problems:
         raise SpecError(problems, source=source)
-    return Pair(loaded["primary"], loaded["standby"], (source,))
+    return Pair(loaded["primary"], loaded["standby"], (source,), index)
 
 
 def _relocated(findings: Iterable[Finding], side: str, part: Mapping[str, Any],
                index: LineIndex) -> list[Finding]:
     out = []
     for f in findings:
-        where = _pair_path(f.path, side, part)
+        where = pair_path(f.path, side, part)
         out.append(attrs.evolve(f, path=where, line=line_of(index, where) or f.line))
     return out
 

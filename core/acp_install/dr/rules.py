@@ -178,9 +178,9 @@ def check_pair(pair: Pair, *, plans: Mapping[str, InstallPlan] | None = None) ->
                         f"differ between the sides (primary {sans['primary']}, standby {sans['standby']})",
                         "use the same SAN list on both sides (the seed's 'Add DR Certificate SANs')",
                         "dr-sans"))
-    want = {p.controlPlaneVIP, s.controlPlaneVIP, p.platformHost}
+    needed = {p.controlPlaneVIP, s.controlPlaneVIP, p.platformHost}
     for side in SIDES:
-        missing = sorted(want - set(sans[side] or etcd_sans(pair.side(side).spec)))
+        missing = sorted(needed - set(sans[side] or etcd_sans(pair.side(side).spec)))
         if missing:
             out.append(_err(side, "KubeadmControlPlane/global-kcp etcd.local.serverCertSANs",
                             f"misses {', '.join(missing)}",
