@@ -14,6 +14,7 @@ import json
 import logging
 import socket
 import ssl
+import struct
 import threading
 import time
 from collections.abc import Iterator
@@ -211,10 +212,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._body()
                 raise ApiError(401, "Unauthorized", "Unauthorized")
             fault = self.server.owner.faults.take(method, path)
-            if fault is not None:
-                self._body()
-                raise ApiError(fault.status, "ServiceUnavailable" if fault.status == 503 else "InternalError",
-                               f"injected fault (sandbox): HTTP {fault.status} for {method} {path}")
+            if fault is not None and self._inject(fault, query):
+                return
             self._route(method, path, query)
         except ApiError as err:
             if self._status == 0:
@@ -234,6 +233,35 @@ class _Handler(BaseHTTPRequestHandler):
                 self.headers.get("User-Agent", ""),
                 self._status,
             )
+
+    def _inject(self, fault: Any, query: dict[str, str]) -> bool:
+        """Act out an injected fault; True when the request is answered (or dropped) by it."""
+        watch = query.get("watch") in ("true", "1")
+        if fault.action == "slow":
+            threading.Event().wait(fault.delay)
+            return False
+        if fault.action == "drop-watch" and not watch:
+            return False
+        self._body()
+        if fault.action in ("reset", "drop-watch"):
+            # no answer at all: the client sees its connection reset (a dropped watch ends
+            # before its first event)
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            return True
+        reason = {503: "ServiceUnavailable", 429: "TooManyRequests"}.get(fault.status, "InternalError")
+        body = status_body(fault.status, reason, f"injected fault (sandbox): HTTP {fault.status}")
+        data = json.dumps(body, separators=(",", ":")).encode()
+        self._status = fault.status
+        self.send_response(fault.status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        if fault.status == 429:
+            self.send_header("Retry-After", "1")
+        self.end_headers()
+        self.wfile.write(data)
+        return True
 
     # -- routing ----------------------------------------------------------------------------
 

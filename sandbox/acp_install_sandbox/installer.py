@@ -13,9 +13,11 @@ Phases wait on the world like the real installer would: "infrastructure" finishe
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import socket
+import struct
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,6 +28,7 @@ import attrs
 
 from .api import Api
 from .errors import ApiError
+from .faults import Faults
 from .kinds import BUILTIN
 from .recorder import Recorder
 from .scenarios import Scenario
@@ -312,6 +315,8 @@ class InstallerServer(BackgroundServer):
         self._httpd.daemon_threads = True
         self._httpd.installer = self.installer  # type: ignore[attr-defined]
         self._httpd.recorder = recorder  # type: ignore[attr-defined]
+        self.faults = Faults()
+        self._httpd.faults = self.faults  # type: ignore[attr-defined]
 
     def publish_pod(self) -> None:
         """The Pod the seed's Step 8 reads ``status.podIP`` from."""
@@ -407,7 +412,38 @@ class _Handler(BaseHTTPRequestHandler):
             self.command, self.path, code, body
         )
 
+    def _fault(self) -> bool:
+        """Act out an injected fault (:class:`~.faults.Chaos`); True when it answered (or
+        dropped) the request: a faulted request never reaches the installer."""
+        fault = self.server.faults.take(self.command, self.path.split("?")[0])  # type: ignore[attr-defined]
+        if fault is None:
+            return False
+        if fault.action == "slow":
+            threading.Event().wait(fault.delay)
+            return False
+        if fault.action == "drop-watch":
+            return False
+        length = (self.headers.get("Content-Length") or "0").strip()
+        if length.isdigit() and 0 < int(length) <= MAX_BODY:
+            self.rfile.read(int(length))
+        if fault.action == "reset":
+            self.close_connection = True
+            with contextlib.suppress(OSError):
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            return True
+        data = json.dumps({"status": "Error", "message": f"injected fault (sandbox): HTTP {fault.status}"}).encode()
+        self.send_response(fault.status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        if fault.status == 429:
+            self.send_header("Retry-After", "1")
+        self.end_headers()
+        self.wfile.write(data)
+        return True
+
     def do_GET(self) -> None:
+        if self._fault():
+            return
         installer: Installer = self.server.installer  # type: ignore[attr-defined]
         if self.path.split("?")[0].rstrip("/") == PROGRESS_PATH:
             code, body = installer.progress()
@@ -417,6 +453,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(code, body)
 
     def do_POST(self) -> None:
+        if self._fault():
+            return
         installer: Installer = self.server.installer  # type: ignore[attr-defined]
         length_header = (self.headers.get("Content-Length") or "0").strip()
         length = int(length_header) if length_header.isdigit() else -1

@@ -17,7 +17,7 @@ import ipaddress
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -27,7 +27,7 @@ from .apiserver import ApiServer
 from .catalog import Catalog
 from .controllers import Controllers
 from .declarations import installed
-from .faults import Fault
+from .faults import ACTIONS, Chaos, Fault
 from .global_cluster import GlobalCluster, GlobalClusters
 from .holds import Hold, Holds, Until
 from .installer import InstallerServer
@@ -276,6 +276,21 @@ class Sandbox:
         if self._server is None:
             raise RuntimeError("sandbox not started")
         return self._server.faults.add(Fault(path, status, times, method.upper()))
+
+    def chaos(self, *, seed: int = 0, rate: float = 0.1, actions: Sequence[str] = ACTIONS,
+              limit: int | None = None, delay: float = 0.2, installer: bool = False,
+              spare: Sequence[str] = ()) -> Chaos:
+        """Seeded random faults on a share (``rate``) of the API server's requests — or, with
+        ``installer=True``, of the installer's: 503, 500, 429 with ``Retry-After``, connection
+        resets, slow answers (``delay`` seconds), dropped watches (:data:`~.faults.ACTIONS`).
+        ``limit`` ends the episode after that many faults (a transient fault); ``rate=1`` with
+        no limit is a persistent one. A faulted installer request never reaches the installer.
+        Returns the :class:`~.faults.Chaos`; ``injected`` counts what it did."""
+        if self._server is None or self._installer is None:
+            raise RuntimeError("sandbox not started")
+        chaos = Chaos(seed=seed, rate=rate, actions=tuple(actions), limit=limit, delay=delay, spare=tuple(spare))
+        (self._installer.faults if installer else self._server.faults).chaos = chaos
+        return chaos
 
     def release(self, hold: Hold) -> None:
         """End a hold; the controllers move the object on from their next pass."""
