@@ -110,6 +110,13 @@ class _Informer:
                 log.debug("watch %s failed, re-opening: %s", self.key[1], err)
                 stopped.wait(backoff)
                 backoff = min(backoff * 2, 5.0)
+            except Exception:  # a surprise must not leave the kind silently unwatched
+                if stopped.is_set():
+                    return
+                log.debug("watch %s: unexpected error, listing again", self.key[1], exc_info=True)
+                self.rv = ""
+                stopped.wait(backoff)
+                backoff = min(backoff * 2, 5.0)
 
 
 class ClusterCache:
