@@ -124,18 +124,20 @@ def main() -> int:
 
     specs = [s for pid in PROVIDERS for s in variants(examples[pid], args.specs // len(PROVIDERS))]
 
-    def all_specs() -> float:
-        start = time.perf_counter()
+    def all_specs() -> tuple[float, float]:
+        """(wall, CPU) seconds; the CPU time is what the budget means on a shared machine."""
+        start, cpu = time.perf_counter(), time.process_time()
         for spec in specs:
             acp_install.build_plan(parse(spec))
-        return time.perf_counter() - start
+        return time.perf_counter() - start, time.process_time() - cpu
 
-    total = all_specs()
-    line = f"{len(specs)} distinct specs parsed and planned on one core: {total:.2f} s (budget 3 s per 1,000)"
+    wall, cpu = all_specs()
+    line = (f"{len(specs)} distinct specs parsed and planned on one core: {cpu:.2f} s CPU "
+            f"({wall:.2f} s wall; budget 3 s per 1,000)")
     if not args.no_legacy:
         with legacy():
-            old_total = all_specs()
-        line += f"; old paths {old_total:.2f} s, {old_total / total:.1f}x"
+            _old_wall, old_cpu = all_specs()
+        line += f"; old paths {old_cpu:.2f} s CPU, {old_cpu / cpu:.1f}x"
     print(line)
     return 0
 

@@ -34,7 +34,7 @@ def main() -> int:
     parser.add_argument("-n", type=int, default=10)
     n = parser.parse_args().n
     py = sys.executable
-    env = {**os.environ, "ACP_ADMIN_PASSWORD": "bench", "DCS_AUTH_KEY": "bench"}
+    env = {**os.environ, "ACP_ADMIN_PASSWORD": "bench-admin-pw", "DCS_AUTH_KEY": "bench-dcs-key"}
     with tempfile.TemporaryDirectory() as tmp:
         spec = Path(tmp) / "spec.yaml"
         cli = [py, "-m", "acp_install.cli.main"]
