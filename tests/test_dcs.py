@@ -131,7 +131,7 @@ def test_three_registry_addresses_each_in_its_place(tmp_path: Path,
     assert "172.18.0.1" not in text and "127.0.0.1" not in text
     runbook = (out / "RUNBOOK.md").read_text()
     assert 'pack push -r "${LOCAL_REGISTRY_ADDRESS}"' in runbook
-    assert 'export LOCAL_REGISTRY_ADDRESS="127.0.0.1:11443"' in runbook
+    assert 'export LOCAL_REGISTRY_ADDRESS=127.0.0.1:11443' in runbook
 
 
 def test_anonymous_registry_has_no_pull_secret(tmp_path: Path) -> None:

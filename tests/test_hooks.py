@@ -127,6 +127,25 @@ def test_hook_acp_diagnose(foo: Provider) -> None:
     assert d.title == "Foo VM quota" and "2 machines" in d.detail
 
 
+def test_hook_acp_runbook_steps(foo: Provider) -> None:
+    """A provider without the hook adds nothing; one with it lands at its stage of RUNBOOK.md."""
+    from acp_install.provider import RunbookStep
+
+    spec = parse(FOO_SPEC, provider=foo).spec
+    assert foo.runbook_steps(spec) == []
+
+    class FooWithSteps(FooProvider):
+        @hookimpl
+        def acp_runbook_steps(self, spec: Any) -> list[RunbookStep]:
+            return [RunbookStep("manifest", "Foo: wait for the hosts", "Run `foo hosts` until Ready.")]
+
+    provider = Provider(FooWithSteps(), distribution="acp-install-foo", version="0.1")
+    plan = build_plan(parse(FOO_SPEC, provider=provider))
+    text = plan.files()["RUNBOOK.md"][0]
+    assert text.index("kubectl apply -f global.yaml") < text.index("### Foo: wait for the hosts") \
+        < text.index("## Step 6")
+
+
 def test_hook_acp_ready_gates(foo: Provider) -> None:
     spec = parse(FOO_SPEC, provider=foo).spec
     (blocked,) = foo.ready_gates(spec, "control-plane", {"FooHost": [{}]})

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         ProviderInfo,
         ProviderManifest,
         ProviderPackage,
+        RunbookStep,
         SpecExample,
     )
     from .spec.model import InstallSpec
@@ -248,6 +249,28 @@ def acp_ready_gates(  # type: ignore[empty-body]
             if gate == "control-plane" and not snapshot.get("FooHost"):
                 yield Finding("error", "FooHost", "no host registered yet",
                               fix="power on the hosts")
+    """
+
+
+@hookspec
+def acp_runbook_steps(spec: InstallSpec) -> Iterable[RunbookStep]:  # type: ignore[empty-body]
+    """Add the provider's own hand steps to ``RUNBOOK.md``, each at its stage of the procedure.
+
+    **When:** building the plan (``render`` writes the runbook). **Kind:** collecting; sections
+    of one stage keep the order they are returned in. **Mandatory:** no (the runbook then has
+    the common steps only).
+
+    The runbook is what an operator follows by hand at 2 a.m.: take the waits and checks your
+    provider's documentation asks for (a certificate to become Ready, hosts to register...),
+    quote every spec value with ``shlex.quote``, and never write a command that would send a
+    placeholder.
+
+    Example::
+
+        @hookimpl
+        def acp_runbook_steps(spec):
+            yield RunbookStep("manifest", "Wait for the hosts",
+                              "Run `kubectl -n cpaas-system get foohosts` until all are Ready.")
     """
 
 

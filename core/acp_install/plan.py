@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ import attrs
 from . import artifacts, naming, wiring
 from .errors import PluginError, SpecError
 from .inputs import UnreadableInput, read_text
-from .records import Finding, ImportEntry, KubeObject, ProviderInfo, ProviderPackage
+from .records import Finding, ImportEntry, KubeObject, ProviderInfo, ProviderPackage, RunbookStep
 from .secrets import SecretText, metadata_secrets
 from .spec.load import LoadedSpec
 from .spec.model import InstallSpec
@@ -40,6 +41,7 @@ class InstallPlan:
     installer_payload: dict[str, Any]
     dr_files: tuple[tuple[str, Any], ...] = ()
     warnings: tuple[Finding, ...] = ()
+    runbook_steps: tuple[RunbookStep, ...] = ()
 
     @property
     def wait_crds(self) -> tuple[str, ...]:
@@ -55,17 +57,25 @@ class InstallPlan:
                 return json.dumps(resolved, indent=2) + "\n", secret
             return dump_all(resolved), secret
 
-        out = {
-            "appreleases.yaml": text([*self.package_objects, *self.appreleases], "yaml"),
-            "global.yaml": text(list(self.manifest), "yaml"),
+        sources: dict[str, Any] = {
+            "appreleases.yaml": [*self.package_objects, *self.appreleases],
+            "global.yaml": list(self.manifest),
         }
         if self.extra_resources is not None:
-            out["extra-resources.yaml"] = text([self.extra_resources], "yaml")
-        out["installer-config.json"] = text(self.installer_payload, "json")
+            sources["extra-resources.yaml"] = [self.extra_resources]
+        sources["installer-config.json"] = self.installer_payload
+        out = {name: text(data, "json" if name.endswith(".json") else "yaml")
+               for name, data in sources.items()}
         for name, data in self.dr_files:
             out[f"dr/{name}"] = (resolve_secrets(data, reveal=include_secrets),
                                  include_secrets and has_secrets(data))
-        out["RUNBOOK.md"] = (render("RUNBOOK.md.j2", plan=self), False)
+            sources[f"dr/{name}"] = data
+        # the runbook guards every command that sends a file still holding placeholders
+        from .engine import stalls  # the Common Stalls table (imported here: engine imports plan)
+
+        placeholders = [] if include_secrets else [n for n, d in sources.items() if has_secrets(d)]
+        out["RUNBOOK.md"] = (render("RUNBOOK.md.j2", plan=self, placeholders=placeholders,
+                                    q=shlex.quote, stalls=stalls.ALL), False)
         return out
 
 
@@ -132,6 +142,7 @@ def build_plan(loaded: LoadedSpec) -> InstallPlan:
         installer_payload=payload,
         dr_files=tuple(dr_files),
         warnings=loaded.warnings,
+        runbook_steps=tuple(provider.runbook_steps(spec)),
     )
     _refuse_secrets_in_metadata(plan, loaded)
     return plan

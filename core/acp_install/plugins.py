@@ -40,6 +40,8 @@ from .records import (
     ProviderInfo,
     ProviderManifest,
     ProviderPackage,
+    RunbookStage,
+    RunbookStep,
     SpecExample,
 )
 from .secrets import spec_refs
@@ -361,6 +363,17 @@ class Provider:
 
     def spec_example(self) -> SpecExample | None:
         return self._first("acp_spec_example", SpecExample)
+
+    def runbook_steps(self, spec: InstallSpec) -> list[RunbookStep]:
+        steps = self._collect("acp_runbook_steps", RunbookStep, spec=spec)
+        stages = typing.get_args(RunbookStage)
+        for step in steps:
+            if step.stage not in stages:
+                raise PluginError(
+                    f"provider {self.id!r} ({self.distribution}) returned a runbook step for "
+                    f"stage {step.stage!r} from acp_runbook_steps",
+                    hint=f"use one of {', '.join(stages)}", distribution=self.distribution)
+        return steps
 
 
 def _contract_problem(err: BaseException) -> str:

@@ -21,6 +21,13 @@ Severity = Literal["error", "warning"]
 #: ``handoff`` (before the bootstrap cluster is deleted). A ``Literal``, so mypy flags a
 #: misspelled gate in a provider's comparison (``--strict-equality``).
 Gate = Literal["packages", "control-plane", "handoff"]
+#: Where a provider's RUNBOOK section goes (``acp_runbook_steps``), in procedure order:
+#: ``packages`` before the AppReleases are applied, ``manifest`` after global.yaml is applied,
+#: ``control-plane`` after the control plane waits, ``extra-resources`` before the Step 7
+#: ConfigMap is applied, ``installer`` after the Step 8 request, ``handoff`` before the
+#: bootstrap host is decommissioned.
+RunbookStage = Literal["packages", "manifest", "control-plane", "extra-resources", "installer",
+                       "handoff"]
 
 
 def _frozen_map(value: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -369,6 +376,24 @@ class Diagnosis:
     detail: str
     hint: str = ""
     object: str = ""
+
+
+@attrs.frozen
+class RunbookStep:
+    """A provider's section of ``RUNBOOK.md`` (``acp_runbook_steps``).
+
+    Attributes:
+        stage: where it goes (:data:`RunbookStage`).
+        title: a short heading ("Boot the hosts from the seed ISO").
+        text: Markdown; commands in fenced ``bash`` blocks. Every value from the spec that lands
+            in a command is shell-quoted (``shlex.quote``), and no command may send a
+            placeholder: a command that needs a value only the site knows says how to get it,
+            or refuses (``"${VAR:?how to set it}"``).
+    """
+
+    stage: RunbookStage
+    title: str
+    text: str
 
 
 @attrs.frozen

@@ -22,6 +22,7 @@ from acp_install.provider import (
     ProviderInfo,
     ProviderManifest,
     ProviderPackage,
+    RunbookStep,
     SpecExample,
     WorkerGroup,
     encryption_config,
@@ -32,7 +33,7 @@ from acp_install.provider import (
     worker_group,
 )
 
-from . import gates, render, validate
+from . import gates, render, runbook, validate
 from .models import BaremetalPlatform
 from .render import CP_POOL, CP_TEMPLATE, ELEMENTAL_GROUP, INFRA, RELEASE
 
@@ -216,6 +217,12 @@ def acp_ready_gates(spec: InstallSpec, gate: str,
     if gate == "handoff":
         return gates.handoff_gate(snapshot, expected=handoff_targets(spec))
     return []
+
+
+@hookimpl
+def acp_runbook_steps(spec: InstallSpec) -> Iterator[RunbookStep]:
+    """The Bare Metal tabs' hand steps: certificate, seed ISO and inventories, Step 7 names, handoff."""
+    yield from runbook.steps(spec)
 
 
 @hookimpl
