@@ -90,3 +90,41 @@ def test_persistent_faults_end_with_their_code(sandbox_factory: Callable[..., Sa
     assert needle in str(err.value).lower() or needle in str(err.value)
     assert len(posts(sb)) <= 1
     assert_no_canaries(rec.text() + str(err.value), canaries)
+
+
+@pytest.mark.parametrize("phase", ["control-plane", "monitor"])
+def test_api_server_restarted_mid_install(sandbox_factory: Callable[..., Sandbox], plan: InstallPlan,
+                                          dcs_spec: LoadedSpec, tmp_path: Path, canaries: dict[str, str],
+                                          phase: str) -> None:
+    """Every connection and watch breaks at once, the port refuses for a moment; the run
+    reconnects and completes with one installer request."""
+    import threading
+
+    from acp_install.engine import read_state
+
+    sb = sandbox_factory(scenario="happy", speed=50)
+    hold = sb.hold("KubeadmControlPlane") if phase == "control-plane" else None
+    work = tmp_path / "w"
+    result: dict[str, object] = {}
+
+    def run() -> None:
+        result["complete"], result["rec"], result["error"] = _run(sb, plan, dcs_spec, work)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    tick = threading.Event()
+    for _ in range(6000):  # observe the run's state, then restart under it
+        state = read_state(work) if state_path(work).exists() else None
+        if state and (state["phases"].get(phase) or {}).get("status") == "running":
+            break
+        assert thread.is_alive(), result.get("error")
+        tick.wait(0.01)
+    sb.restart_api_server()
+    if hold is not None:
+        sb.release(hold)
+    thread.join(timeout=120)
+    assert result["complete"] is True, result["error"]
+    assert len(posts(sb)) == 1
+    rec = result["rec"]
+    assert isinstance(rec, Recorded)
+    assert_no_canaries(rec.text() + state_path(work).read_text(), canaries)

@@ -150,7 +150,7 @@ class Sandbox:
             self.state_dir.mkdir(parents=True, exist_ok=True)
         try:
             self._bootstrap_objects()
-            certs = make_certificates(self.address)
+            certs = self._certs = make_certificates(self.address)
             self._server = ApiServer(
                 self.api, address=self.address, port=self._api_port, token=self.token, tls=certs.server_context()
             )
@@ -276,6 +276,20 @@ class Sandbox:
         if self._server is None:
             raise RuntimeError("sandbox not started")
         return self._server.faults.add(Fault(path, status, times, method.upper()))
+
+    def restart_api_server(self) -> None:
+        """Stop the API server and start a new one on the same address, port, certificate and
+        token, with the same objects (as a real API server restarts while etcd keeps the
+        data): every open connection and watch breaks, requests during the gap are refused,
+        and clients must reconnect. The controllers and the installer keep running."""
+        if self._server is None:
+            raise RuntimeError("sandbox not started")
+        port, faults = self._server.port, self._server.faults
+        self._server.stop()
+        self._server = ApiServer(self.api, address=self.address, port=port, token=self.token,
+                                 tls=self._certs.server_context())
+        self._server.faults = faults
+        self._server.start()
 
     def chaos(self, *, seed: int = 0, rate: float = 0.1, actions: Sequence[str] = ACTIONS,
               limit: int | None = None, delay: float = 0.2, installer: bool = False,
