@@ -123,6 +123,7 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "acp-install-sandbox"
     timeout = 60  # idle keep-alive connections are closed after a minute
     server: _Server
+    _recorded: bool = False
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -174,6 +175,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send_bytes(self, code: int, data: bytes, content_type: str, warnings: list[str] | None = None) -> None:
         self._status = code
+        self._record()
         self.send_response(code)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
@@ -201,8 +203,19 @@ class _Handler(BaseHTTPRequestHandler):
         matches = [hmac.compare_digest(given, t.encode()) for t in self.server.owner.tokens]
         return scheme.lower() == "bearer" and any(matches)
 
+    def _record(self) -> None:
+        """Record this request once, *before* its response goes out: a client that saw the
+        response then finds it in the recorder (counting after the send raced the client)."""
+        if self._recorded:
+            return
+        self._recorded = True
+        url = urlsplit(self.path)
+        self.api.recorder.request(self.command, url.path, url.query, self.headers.get("Content-Type", ""),
+                                  self.headers.get("User-Agent", ""), self._status)
+
     def _dispatch(self, method: str) -> None:
         self._status = 0
+        self._recorded = False
         url = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
         path = url.path.rstrip("/") or "/"
@@ -225,14 +238,7 @@ class _Handler(BaseHTTPRequestHandler):
             if self._status == 0:
                 self._send_json(500, status_body(500, "InternalError", f"Internal error occurred: {err!r}"))
         finally:
-            self.api.recorder.request(
-                method,
-                url.path,
-                url.query,
-                self.headers.get("Content-Type", ""),
-                self.headers.get("User-Agent", ""),
-                self._status,
-            )
+            self._record()  # a request that ended without a response (reset connection)
 
     def _inject(self, fault: Any, query: dict[str, str]) -> bool:
         """Act out an injected fault; True when the request is answered (or dropped) by it."""
@@ -475,6 +481,7 @@ class _Handler(BaseHTTPRequestHandler):
         )
         table = wants_table(accept)
         self._status = 200
+        self._record()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Transfer-Encoding", "chunked")
