@@ -159,3 +159,22 @@ def test_verify_waits_for_the_secret_and_global_kubeconfig_overrides_it(
     eng, events = run(sb, dcs, tmp_path / "w", global_kubeconfig=gk)
     assert eng.run().complete
     assert f"new global cluster {sb.global_cluster.server_url} (kubeconfig: {gk})" in verify_lines(events)
+
+
+def test_verify_command_once_with_the_row(tmp_path: Path, dcs: LoadedSpec,
+                                          sandbox_factory: Callable[..., Sandbox],
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    from acp_install.cli.main import main
+
+    sb = sandbox_factory(scenario="node-not-ready", speed=50)
+    kc = str(sb.kubeconfig_path)
+    assert main(["verify", "--kubeconfig", kc]) == 10  # no new cluster yet
+    assert "global-kubeconfig does not exist" in capsys.readouterr().err
+    eng, _ = run(sb, dcs, tmp_path / "w")
+    eng.run(until="monitor")
+    assert main(["verify", "--kubeconfig", kc]) == 12
+    captured = capsys.readouterr()
+    assert "FAIL nodes: 2 of 3 Ready" in captured.out and "ok   ClusterModule/global" in captured.out
+    assert f"stall: {stalls.KCP_NOT_READY.symptom}." in captured.err and "KubeletNotReady" in captured.err
+    assert main(["verify", "--global-kubeconfig", str(tmp_path / "missing")]) == 2
+    assert "--global-kubeconfig" in capsys.readouterr().err
