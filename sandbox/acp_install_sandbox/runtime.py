@@ -362,6 +362,7 @@ class Sandbox:
             "installer": self.installer_url,
             "registry": self.registry_address,
             "scenario": self.scenario.name,
+            "global_address": self.global_clusters.address,
             "speed": self.speed,
             "state_dir": str(self.state_dir),
             "charts": sorted(c.release for c in self.declarations.charts),

@@ -143,6 +143,8 @@ def up(
         click.echo(f"registry:   {info['registry']} (LOCAL_REGISTRY_ADDRESS)")
         click.echo(f"scenario:   {info['scenario']} (speed {speed:g})")
         click.echo(f"charts:     {', '.join(info['charts'])}")
+        click.echo(f"global:     {info['global_address']} once a Cluster is Provisioned "
+                   "(acp-install kubeconfig)")
         for problem in info["declaration_errors"]:
             click.echo(f"warning: {problem}", err=True)
         click.echo(f"export KUBECONFIG={info['kubeconfig']}")

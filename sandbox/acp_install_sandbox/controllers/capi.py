@@ -5,7 +5,9 @@ KCP controller (one Machine per replica, staggered like KCP's one-at-a-time scal
 MachineDeployment controller (worker Machines once the control plane is initialized), the
 infrastructure provider (infra cluster ``status.ready``; Machine addresses and providerID) and
 the Cluster controller (phase, conditions). Scenario faults surface where the seed's "Common
-Stalls" table tells users to look: Machine conditions, KCP conditions, kube-system Pods, Events.
+Stalls" table tells users to look: Machine conditions, KCP conditions, Events (the new
+cluster's Nodes and kube-system Pods are :mod:`.globalcluster`'s). Machine phase changes are
+written to the log of the controller's Pod (:data:`CONTROLLER_POD`).
 """
 
 from __future__ import annotations
