@@ -232,6 +232,8 @@ def test_cli_exit_code_and_flags(capsys: pytest.CaptureFixture[str],
     assert "node-facing registry" in err
     assert main(["install", "--sandbox", "--fail-fast-grace", "0"]) == 2
     assert "--fail-fast-grace must be a finite positive number" in capsys.readouterr().err
+    assert main(["install", "--sandbox", "--heartbeat", "nan"]) == 2
+    assert "--heartbeat must be a finite positive number" in capsys.readouterr().err
 
 
 def test_a_failed_request_naming_a_module_also_points_at_clustermodule(
