@@ -247,7 +247,8 @@ def test_unfinished_phase_rechecks_the_world(start: Callable[..., Sandbox], plan
     path.write_text(json.dumps(data))
     eng, rec = engine(plan, sb, tmp_path)
     eng.run(until="control-plane")
-    assert rec.outcomes() == {"push": "skipped", "packages": "skipped", "manifest": "already-done",
+    assert rec.outcomes() == {"bootstrap": "skipped", "push": "skipped", "packages": "skipped",
+                              "manifest": "already-done",
                               "control-plane": "skipped"}
 
 
@@ -439,7 +440,7 @@ def test_cancel_stops_between_phases_and_the_next_run_resumes(
         eng.run()
     assert err.value.exit_code == 130
     state = read_state(tmp_path)
-    assert state is not None and set(state["phases"]) == {"push", "packages", "manifest"}
+    assert state is not None and set(state["phases"]) == {"bootstrap", "push", "packages", "manifest"}
 
     eng2, rec = engine(plan, sb, tmp_path)
     assert eng2.run().complete

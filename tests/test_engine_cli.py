@@ -55,7 +55,7 @@ def test_sandbox_json_lines(capsys: pytest.CaptureFixture[str], canaries: dict[s
     assert rc == 0
     lines = json_lines(out)
     phases = [ln for ln in lines if ln["event"] != "finding"]  # spec warnings come first
-    assert phases[0]["event"] == "phase-started" and phases[0]["phase"] == "push"
+    assert phases[0]["event"] == "phase-started" and phases[0]["phase"] == "bootstrap"
     result = lines[-1]
     assert result["event"] == "result" and result["complete"] is True
     assert result["sandbox"]["installer_requests"] == 1

@@ -224,7 +224,7 @@ def test_every_run_ends_with_one_run_finished(start: Callable[..., Sandbox], spe
     assert not eng.run(until="manifest").complete
     stopped = rec.events[-1]
     assert isinstance(stopped, RunFinished) and stopped.outcome == "stopped"
-    assert list(stopped.phases) == ["push", "packages", "manifest"]
+    assert list(stopped.phases) == ["bootstrap", "push", "packages", "manifest"]
 
     eng, rec = from_spec(spec_path, sb, tmp_path)
     with pytest.raises(InstallerError):
@@ -307,7 +307,8 @@ def test_a_resolver_callable_and_its_failures(start: Callable[..., Sandbox], tmp
 
     result = from_spec(spec, sb, tmp_path / "ok", secrets=vault)[0].run(until="manifest")
     assert [(p.name, p.outcome) for p in result.phases] == [
-        ("push", "already-done"), ("packages", "done"), ("manifest", "done")]
+        ("bootstrap", "already-done"), ("push", "already-done"), ("packages", "done"),
+        ("manifest", "done")]
     assert "DCS_AUTH_KEY" in asked
 
     def broken(ref: SecretRef) -> str | None:
@@ -428,7 +429,7 @@ def test_sigterm_interrupts_a_cli_run_and_the_next_run_resumes(
     assert again.returncode == 12, again.stderr
     events = [json.loads(line) for line in again.stdout.splitlines()]
     outcomes = {e["phase"]: e["outcome"] for e in events if e["event"] == "phase-finished"}
-    assert outcomes == {p: "skipped" for p in ("push", "packages", "manifest", "control-plane",
+    assert outcomes == {p: "skipped" for p in ("bootstrap", "push", "packages", "manifest", "control-plane",
                                                "extra-resources", "installer")}
     assert any(e["event"] == "phase-started" and e["phase"] == "monitor" for e in events)
     assert len(posts(sb)) == 1

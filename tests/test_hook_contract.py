@@ -448,7 +448,7 @@ def test_hook_raising_mid_install_fails_the_phase_and_resumes(
     flaky_dcs.broken = False
     events = run(release=True)
     outcomes = {e.phase: e.outcome for e in events if isinstance(e, PhaseFinished)}
-    assert outcomes == {"push": "skipped", "packages": "skipped", "manifest": "skipped",
+    assert outcomes == {"bootstrap": "skipped", "push": "skipped", "packages": "skipped", "manifest": "skipped",
                         "control-plane": "done"}
     state = read_state(tmp_path / "work")
     assert state is not None and state["phases"]["control-plane"]["status"] == "finished"

@@ -33,6 +33,9 @@ def full_data() -> dict[str, Any]:
         "certificate": {"env": "UNSET_CERT"}, "privateKey": {"env": "UNSET_KEY"},
         "pkcs12": {"env": "UNSET_P12"}, "keys": {"pkcs12": "pkcs12"}}}}
     data["kindNetworkCIDR"] = "172.18.0.0/16"
+    data["corePackage"] = {"path": "/root/core.tgz", "directory": "/root/cpaas-install",
+                           "setupScript": "installer/setup.sh",
+                           "kubeconfig": "/var/cpaas/data/alauda.kubeconfig", "arch": "arm64"}
     return data
 
 

@@ -24,7 +24,8 @@ ESC = "\x1b["
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 #: ``2026-12-03T10:01:02+00:00 [    1.2s] ``: ISO 8601 wall clock with offset, then elapsed
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d \[ *\d+\.\ds\] ")
-PHASES = ("push", "packages", "manifest", "control-plane", "extra-resources", "installer", "monitor", "verify")
+PHASES = ("bootstrap", "push", "packages", "manifest", "control-plane", "extra-resources", "installer", "monitor",
+          "verify")
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -83,8 +84,8 @@ def test_no_color_on_a_terminal_gives_plain_lines(tmp_path: Path) -> None:
     assert rc == 0, screen
     assert ESC not in screen
     lines = [ln for ln in screen.replace("\r", "").splitlines() if STAMP.match(ln)]
-    assert any("==> push (1/" in ln for ln in lines)
-    assert any("==> packages (2/" in ln for ln in lines)
+    assert any("==> bootstrap (1/" in ln for ln in lines)
+    assert any("==> packages (3/" in ln for ln in lines)
     assert any("ok  manifest: done" in ln for ln in lines)
 
 

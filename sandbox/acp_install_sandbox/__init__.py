@@ -13,7 +13,8 @@ Provider distributions teach it their charts, CRD schemas and simulated behaviou
 entry-point group ``acp_install_sandbox.providers`` (:mod:`acp_install_sandbox.provider`); the
 sandbox itself names no provider. Minialauda's registry is served too (OCI distribution API,
 :mod:`acp_install_sandbox.registry`); :func:`make_pack`, :func:`push_pack` and
-:func:`write_packtool` are the stand-in packtool, a test double. :class:`CRDRegistry` is
+:func:`write_packtool` are the stand-in packtool, :func:`make_core_package` a fixture Core
+Package (test doubles). :class:`CRDRegistry` is
 usable on its own to validate rendered manifests offline; ``pytest`` gets the ``sandbox``
 fixtures from the registered plugin :mod:`acp_install_sandbox.pytest_plugin`.
 """
@@ -21,6 +22,7 @@ fixtures from the registered plugin :mod:`acp_install_sandbox.pytest_plugin`.
 from __future__ import annotations
 
 from .catalog import installed_registry
+from .corepackage import make_core_package
 from .holds import Hold
 from .kinds import BUILTIN as BUILTIN_KINDS
 from .packtool import make_pack, write_packtool
@@ -46,6 +48,7 @@ __all__ = [
     "Timing",
     "all_scenarios",
     "installed_registry",
+    "make_core_package",
     "make_pack",
     "push_pack",
     "write_packtool",

@@ -198,6 +198,9 @@ def _sandbox(crds: str | None, scenario: str, speed: float, tmp: Path) -> Iterat
 @click.option("--global-kubeconfig", type=click.Path(dir_okay=False),
               help="Kubeconfig of the NEW global cluster, for phase verify (default: its "
                    "Cluster API Secret global-kubeconfig in minialauda).")
+@click.option("--core-package", type=click.Path(dir_okay=False), metavar="TGZ",
+              help="The Core Package: without --kubeconfig/$KUBECONFIG, phase bootstrap unpacks "
+                   "it and runs its setup.sh (Step 2); over the spec's corePackage.path.")
 @click.option("--workdir", type=click.Path(file_okay=False),
               help="Work directory holding .acp-install/state.json (default: current directory; "
                    "with --sandbox: a temporary one, since the sandbox is gone afterwards).")
@@ -255,7 +258,8 @@ def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
             quiet: bool = False, fail_fast_grace: float | None = None,
             wait_through_failures: bool = False, heartbeat: float = 30.0,
             accept_example_values: bool = False,
-            allow_short_secrets: bool = False, global_kubeconfig: str | None = None) -> int:
+            allow_short_secrets: bool = False, global_kubeconfig: str | None = None,
+            core_package: str | None = None) -> int:
     """Run the install: packages, manifest, control plane, installer request, monitor, verify.
 
     Resumable: a re-run in the same --workdir skips finished phases and never sends the
@@ -287,15 +291,19 @@ def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
                 raise UsageError("missing -f SPEC", hint="write one with `acp-install init`")
             from ..clients.kubeconfigs import resolve_kubeconfig
 
-            kubeconfig = resolve_kubeconfig(kubeconfig)
             loaded, plan = _load(spec_file, fmt=fmt, verbosity=view_verbosity(verbose, quiet),
                                  refuse_examples=not accept_example_values)
+            # A named Core Package and no kubeconfig given: bootstrap brings minialauda up and
+            # the run uses the kubeconfig setup.sh writes (~/.kube/config is not a "given" one).
+            bootstrap = (core_package is not None or loaded.spec.corePackage is not None) \
+                and not kubeconfig and not os.environ.get("KUBECONFIG", "").strip(os.pathsep)
+            kubeconfig = None if bootstrap else resolve_kubeconfig(kubeconfig)
             result = _run(plan, loaded.provider, kubeconfig, workdir or ".", renderer,
                           timeouts_obj, until, restart,
                           poll_interval if poll_interval is not None else 1.5, installer_address,
                           resubmit=resubmit, wait_through_failures=wait_through_failures,
                           heartbeat=heartbeat, allow_short_secrets=allow_short_secrets,
-                          global_kubeconfig=global_kubeconfig)
+                          global_kubeconfig=global_kubeconfig, core_package=core_package)
             _summary(result, None, fmt, out, renderer)
             dr = plan.spec.dr
             if result.complete and dr is not None and dr.role == "standby" and fmt != "json":
@@ -340,14 +348,14 @@ def _load(spec_file: str, *, label: str | None = None, fmt: str = "text",
     return loaded, build_plan(loaded)
 
 
-def _run(plan: InstallPlan, provider: Any, kubeconfig: str, workdir: str, renderer: Any,
+def _run(plan: InstallPlan, provider: Any, kubeconfig: str | None, workdir: str, renderer: Any,
          timeouts: Any, until: str | None, restart: bool, poll_interval: float,
          installer_address: str | None, resync: float = 30.0,
          resubmit: bool = False, secrets: dict[str, str] | None = None,
          wait_through_failures: bool = False, heartbeat: float = 30.0,
          allow_short_secrets: bool = False,
          global_kubeconfig: str | None = None,
-         installer_log: str | None = None) -> InstallResult:
+         installer_log: str | None = None, core_package: str | None = None) -> InstallResult:
     from ..engine import Engine
     from ..engine.phases import INSTALLER_LOG
 
@@ -357,7 +365,7 @@ def _run(plan: InstallPlan, provider: Any, kubeconfig: str, workdir: str, render
                     resync=resync, restart=restart,
                     resubmit=resubmit, wait_through_failures=wait_through_failures,
                     heartbeat=heartbeat, allow_short_secrets=allow_short_secrets,
-                    global_kubeconfig=global_kubeconfig)
+                    global_kubeconfig=global_kubeconfig, core_package=core_package)
     engine.subscribe(renderer)
     try:
         with _cancel_on_signals(engine):

@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 
 #: Default deadline of each phase, in seconds (seed: a typical install takes 30-60 minutes).
 DEFAULT_TIMEOUTS: Mapping[str, float] = {
+    "bootstrap": 3600.0,  # setup.sh brings up KIND, the registry and the installer payload
     "push": 1800.0,  # packtool pushes every image of a package, not only its chart
     "packages": 600.0,
     "manifest": 300.0,
@@ -171,7 +172,11 @@ class Engine:
         provider: the loaded provider the plan was built with (``LoadedSpec.provider``):
             required, and checked against the plan (:class:`ProviderMismatch` otherwise); its
             hooks diagnose stalls and judge ready gates mid-install.
-        kubeconfig: the minialauda kubeconfig.
+        kubeconfig: the minialauda kubeconfig; ``None`` when the ``bootstrap`` phase brings
+            minialauda up from the Core Package (``spec.corePackage`` or ``core_package``) and
+            the run then uses the kubeconfig ``setup.sh`` writes.
+        core_package: the Core Package ``.tgz`` (``--core-package``), over
+            ``spec.corePackage.path``; used only when ``kubeconfig`` is ``None``.
         workdir: where ``.acp-install/state.json`` lives (one install per work directory).
         secrets: secret values held in memory, for embedders that can use neither environment
             variables nor files: a mapping from reference name (the variable of an
@@ -214,7 +219,7 @@ class Engine:
     """
 
     def __init__(self, plan: InstallPlan, *, provider: Provider,
-                 kubeconfig: str | os.PathLike[str], workdir: str | os.PathLike[str] = ".",
+                 kubeconfig: str | os.PathLike[str] | None, workdir: str | os.PathLike[str] = ".",
                  secrets: Secrets | None = None,
                  installer_address: str | None = None, installer_port: int | None = None,
                  timeouts: Timeouts | None = None, poll_interval: float = 1.5,
@@ -222,7 +227,8 @@ class Engine:
                  resync: float = 30.0, restart: bool = False, resubmit: bool = False,
                  wait_through_failures: bool = False, heartbeat: float = 30.0,
                  allow_short_secrets: bool = False,
-                 global_kubeconfig: str | os.PathLike[str] | None = None) -> None:
+                 global_kubeconfig: str | os.PathLike[str] | None = None,
+                 core_package: str | os.PathLike[str] | None = None) -> None:
         self.poll_interval = positive_seconds("the poll interval", poll_interval)
         self.installer_log = str(installer_log) if installer_log else None
         self.heartbeat = positive_seconds("the heartbeat interval", heartbeat)
@@ -231,7 +237,16 @@ class Engine:
         self.resync = positive_seconds("the resync interval", resync)
         _check_provider(plan, provider)
         self.plan = plan
-        self.kubeconfig = str(kubeconfig)
+        from .bootstrap import CoreSetup
+
+        self.core_setup = None if kubeconfig is not None else CoreSetup.of(
+            plan.spec, None if core_package is None else str(core_package))
+        if kubeconfig is None and self.core_setup is None:
+            raise UsageError("no minialauda kubeconfig and no Core Package to bring it up",
+                             hint="pass the kubeconfig (--kubeconfig), or name the Core Package "
+                                  "(spec corePackage.path or --core-package) to run setup.sh")
+        self.kubeconfig = str(kubeconfig) if kubeconfig is not None else \
+            self.core_setup.kubeconfig  # type: ignore[union-attr]
         self.workdir = Path(workdir)
         self.provider = provider
         self.installer_address = installer_address
@@ -252,7 +267,7 @@ class Engine:
 
     @classmethod
     def from_spec(cls, spec: str | os.PathLike[str] | LoadedSpec, *,
-                  kubeconfig: str | os.PathLike[str], workdir: str | os.PathLike[str] = ".",
+                  kubeconfig: str | os.PathLike[str] | None, workdir: str | os.PathLike[str] = ".",
                   secrets: Secrets | None = None, **options: Any) -> Engine:
         """An engine for a spec file (or a :class:`~acp_install.LoadedSpec`), with its provider.
 
@@ -375,26 +390,32 @@ class Engine:
             for value in self._known:  # also those the plan does not reference
                 found.add(value.get())
             self._redact = found
-            kube = KubeClient(self.kubeconfig, on_retry=lambda m: self._emit(EngineWarning(m)),
-                              redact=self._redact, scratch=state.scratch())
-            self._note_tls(state, kube)
-            try:
+            clients: list[KubeClient] = []
+
+            def connect() -> None:
+                """To minialauda, before the first phase that needs it (after bootstrap)."""
+                kube = KubeClient(self.kubeconfig,
+                                  on_retry=lambda m: self._emit(EngineWarning(m)),
+                                  redact=self._redact, scratch=state.scratch())
+                clients.append(kube)
+                self._note_tls(state, kube)
                 self._check_cluster(state, kube)
-            except BaseException:
-                kube.close()
-                raise
-            ctx = Context(plan=self.plan, kube=kube, state=state, emit=self._emit,
+                ctx.kube = kube
+
+            ctx = Context(plan=self.plan, kube=_NOT_CONNECTED, state=state, emit=self._emit,
                           installer_factory=self._installer_client, provider=self.provider,
                           poll_interval=self.poll_interval, installer_log=self.installer_log,
                           resync=self.resync,
                           stall_after=self.timeouts.stall, post_grace=self.timeouts.grace,
                           resubmit=self.resubmit, fail_fast=self.timeouts.fail_fast_grace,
                           wait_through_failures=self.wait_through_failures,
-                          global_kubeconfig=self.global_kubeconfig)
+                          global_kubeconfig=self.global_kubeconfig, bootstrap=self.core_setup)
             self._beat = Heartbeat(self.heartbeat, lambda: self._heartbeat(ctx))
             self._beat.start()
             try:
                 for index, phase in enumerate(PHASES):
+                    if not clients and getattr(phase, "needs_cluster", True):
+                        connect()
                     current[0] = phase.name
                     results.append(self._run_phase(ctx, state, phase, index))
                     current[0] = ""
@@ -404,7 +425,8 @@ class Engine:
                 self._beat.stop()
                 self._beat = None
                 ctx.close()
-                kube.close()
+                for kube in clients:
+                    kube.close()
             address = state.get_note("installer").get("address")
         complete = all(state.finished(p) for p in PHASE_NAMES)
         return InstallResult(tuple(results), time.monotonic() - start, address, complete)
@@ -449,7 +471,9 @@ class Engine:
                 identity = f"{ns}:{obj['metadata'].get('uid', '')}"
                 break
         old = state.data.get("cluster")
-        if old and old != identity and any(state.finished(p) for p in PHASE_NAMES):
+        # bootstrap made (or found) minialauda: it is no work done inside one cluster
+        in_cluster = [p.name for p in PHASES if getattr(p, "needs_cluster", True)]
+        if old and old != identity and any(state.finished(p) for p in in_cluster):
             raise StateError(
                 f"{state.path} belongs to an install into another cluster (bootstrap cluster "
                 "re-created, or another --kubeconfig)",
@@ -509,6 +533,17 @@ class Engine:
             ctx.progress(f"installer found at {address} (cpaas-installer pod)")
         ctx.state.note("installer", address=address)  # the latest one, also for resumed runs
         return InstallerClient(address, on_retry=ctx.warn, redact=self._redact)
+
+
+class _NotConnected:
+    """``Context.kube`` until the engine connects: a phase that needs no cluster (bootstrap)
+    touching it is a bug, said plainly."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError(f"KubeClient.{name} used before the engine connected to minialauda")
+
+
+_NOT_CONNECTED: Any = _NotConnected()
 
 
 def _outcomes(results: list[PhaseResult]) -> dict[str, str]:

@@ -28,6 +28,7 @@ from ..errors import AcpInstallError, InstallerError, StallDiagnosed, WaitTimeou
 from ..records import Gate, KubeObject
 from ..yamlio import resolve_secrets
 from . import appreleases, guard, stalls
+from .bootstrap import Bootstrap
 from .events import EngineWarning, Outcome, PhaseProgress
 from .push import Push
 
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from ..clients.retry import Deadline
     from ..plan import InstallPlan
     from ..plugins import Provider
+    from .bootstrap import CoreSetup
     from .events import Event
     from .state import StateStore
 
@@ -65,6 +67,8 @@ class Context:
     wait_through_failures: bool = False
     #: the new global cluster's kubeconfig file; None: its Cluster API Secret in minialauda
     global_kubeconfig: str | None = None
+    #: Step 2 to run (the Core Package), or None when minialauda is given (engine/bootstrap.py)
+    bootstrap: CoreSetup | None = None
     phase: str = ""
     #: what the phase waits for now, for the heartbeat line (the engine sets the phase title)
     awaiting: str = ""
@@ -1004,6 +1008,6 @@ def _verify_facts(ctx: Context, checks: Iterable[Any]) -> list[str]:
     return []
 
 
-PHASES: tuple[Phase, ...] = (Push(), Packages(), Manifest(), ControlPlane(), ExtraResources(),
+PHASES: tuple[Phase, ...] = (Bootstrap(), Push(), Packages(), Manifest(), ControlPlane(), ExtraResources(),
                              Installer(), Monitor(), Verify())
 PHASE_NAMES: tuple[str, ...] = tuple(p.name for p in PHASES)

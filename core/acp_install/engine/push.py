@@ -128,7 +128,11 @@ class Push:
 
     @staticmethod
     def _push(ctx: Context, pkg: ProviderPackage, address: str) -> None:
-        packtool = ctx.plan.spec.packages.packtool
+        from .bootstrap import host_arch
+
+        spec = ctx.plan.spec
+        packtool = (ctx.bootstrap.packtool(spec) if ctx.bootstrap is not None
+                    else spec.packtool_for(host_arch()))
         if not Path(pkg.tarball).is_file():
             raise PackageError(
                 f"chart {pkg.chart} version {pkg.version} is not in the local registry {address}, "
@@ -137,7 +141,8 @@ class Push:
                 hint="copy the package there (or fix packages.*.path in the spec), then re-run")
         if not os.access(packtool, os.X_OK):
             raise PackageError(
-                f"packtool {packtool} (packages.packtool) is not an executable file on this host",
+                f"packtool {packtool} ({'packages.packtool' if spec.packages.packtool else 'from the Core Package'}) "
+                "is not an executable file on this host",
                 hint="unpack the Core Package (Step 2) or point packages.packtool at its "
                      "installer/res/<arch>/packtool")
         ctx.progress(f"packtool pack push -r {address} -c {pkg.tarball}")

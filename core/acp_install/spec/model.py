@@ -47,9 +47,11 @@ class Packages:
     provider: Package = attrs.field(
         metadata=doc("Infrastructure provider package.", env="<ID>_PROVIDER_PACK/_VERSION")
     )
-    packtool: str = attrs.field(
-        default="/root/cpaas-install/installer/res/amd64/packtool",
-        metadata=doc("packtool binary from the Core Package."),
+    packtool: str | None = attrs.field(
+        default=None,
+        metadata=doc("packtool binary; unset: the Core Package's, "
+                     "<corePackage.directory>/installer/res/<arch>/packtool "
+                     "(/root/cpaas-install/installer/res/amd64/packtool on an amd64 host)."),
     )
     push: bool = attrs.field(
         default=True,
@@ -208,6 +210,42 @@ class DisasterRecovery:
     )
 
 
+#: where the seed's Step 2 unpacks the Core Package, and where setup.sh writes the kubeconfig
+CORE_DIRECTORY = "/root/cpaas-install"
+MINIALAUDA_KUBECONFIG = "/var/cpaas/data/alauda.kubeconfig"
+
+
+@attrs.frozen
+class CorePackage:
+    """The Core Package and Step 2 (``setup.sh``), run by the ``bootstrap`` phase.
+
+    Used only when no minialauda kubeconfig is given (``--kubeconfig``/``$KUBECONFIG``).
+    """
+
+    path: str | None = attrs.field(
+        default=None,
+        metadata=doc("The Core Package .tgz from the Customer Portal; --core-package wins; "
+                     "unset: use the one already unpacked in directory."),
+    )
+    directory: str = attrs.field(
+        default=CORE_DIRECTORY,
+        metadata=doc("Where it is unpacked (tar -xf <core-package> -C <directory>)."),
+    )
+    setupScript: str = attrs.field(
+        default="installer/setup.sh",
+        metadata=doc("The bootstrap script, relative to directory; run with sh from its folder."),
+    )
+    kubeconfig: str = attrs.field(
+        default=MINIALAUDA_KUBECONFIG,
+        metadata=doc("The kubeconfig setup.sh writes; the install waits for it, then uses it."),
+    )
+    arch: Literal["amd64", "arm64"] | None = attrs.field(
+        default=None,
+        metadata=doc("Architecture of the bootstrap host (installer/res/<arch>); unset: "
+                     "this host's."),
+    )
+
+
 @attrs.frozen
 class InstallSpec:
     """Everything one install needs. Validated completely before any side effect."""
@@ -281,6 +319,11 @@ class InstallSpec:
     dr: DisasterRecovery | None = attrs.field(
         default=None, metadata=doc("Disaster-recovery settings; omit for a normal install.")
     )
+    corePackage: CorePackage | None = attrs.field(
+        default=None,
+        metadata=doc("Step 2: the Core Package the bootstrap phase unpacks and runs setup.sh "
+                     "from, when no minialauda kubeconfig is given; omit when minialauda runs."),
+    )
     apiVersion: str = attrs.field(default=API_VERSION,
                                   metadata=doc("Spec format version."))
     kind: str = attrs.field(default=KIND, metadata=doc("Always GlobalClusterInstall."))
@@ -293,6 +336,18 @@ class InstallSpec:
     @property
     def namespace(self) -> str:
         return NAMESPACE
+
+    def packtool_for(self, arch: str) -> str:
+        """``packages.packtool``, else the Core Package's ``installer/res/<arch>/packtool``."""
+        if self.packages.packtool:
+            return self.packages.packtool
+        root = self.corePackage.directory if self.corePackage is not None else CORE_DIRECTORY
+        return f"{root.rstrip('/')}/installer/res/{arch}/packtool"
+
+    @property
+    def render_arch(self) -> str:
+        """The architecture rendered files assume: ``corePackage.arch``, else amd64 (the seed's)."""
+        return (self.corePackage.arch if self.corePackage is not None else None) or "amd64"
 
     @property
     def k8s_minor(self) -> tuple[int, int]:
