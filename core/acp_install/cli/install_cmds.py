@@ -310,7 +310,9 @@ def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
                 click.echo("DR is NOT active yet: the standby follows the primary only after the "
                            "join (global-etcd-sync, Pod restarts). Finish it with:\n  acp-install dr "
                            f"join -f PRIMARY.yaml -f {spec_file} --primary-global-kubeconfig "
-                           "PRIMARY.kubeconfig --standby-kubeconfig " + kubeconfig, file=out)
+                           "PRIMARY.kubeconfig --standby-kubeconfig "
+                           + (kubeconfig or (plan.spec.corePackage.kubeconfig if plan.spec.corePackage
+                                             else "/var/cpaas/data/alauda.kubeconfig")), file=out)
     except AcpInstallError as err:
         if json_out is not None:
             json_out.line(ErrorLine(type(err).__name__, err.exit_code, str(err)))
