@@ -115,9 +115,9 @@ def test_new_cluster_stalls_fail_fast_with_their_row(
 def test_verify_without_fail_fast_ends_at_the_deadline_with_the_row(
         tmp_path: Path, dcs: LoadedSpec, sandbox_factory: Callable[..., Sandbox]) -> None:
     sb = sandbox_factory(scenario="module-blocked")
-    err = fail(sb, dcs, tmp_path / "w", timeouts=deadlines(verify=1.0), wait_through_failures=True)
+    err = fail(sb, dcs, tmp_path / "w", timeouts=deadlines(verify=3.0), wait_through_failures=True)
     assert not isinstance(err, StallDiagnosed) and err.exit_code == 12
-    assert "did not pass the seed's Verification within 1s" in str(err)
+    assert "did not pass the seed's Verification within 3s" in str(err)
     assert_row(err, stalls.CLUSTERMODULE_UNHEALTHY)
 
 
@@ -150,7 +150,7 @@ def test_verify_waits_for_the_secret_and_global_kubeconfig_overrides_it(
     sb.hold("Secret", "global-kubeconfig", "cpaas-system")
     sb.api.delete(next(rt for rt in sb.kinds.all() if rt.plural == "secrets"), "cpaas-system",
                   "global-kubeconfig")
-    err = fail(sb, dcs, tmp_path / "w", timeouts=deadlines(verify=1.0))
+    err = fail(sb, dcs, tmp_path / "w", timeouts=deadlines(verify=3.0))
     assert "Secret cpaas-system/global-kubeconfig" in str(err) and "did not appear" in str(err)
     assert err.hint is not None and "--global-kubeconfig" in err.hint
     assert sb.global_cluster is not None
