@@ -151,3 +151,15 @@ def test_insecure_skip_tls_verify_is_said_once_recorded_and_the_library_is_quiet
 
     assert main(["status", "--workdir", str(tmp_path / "w"), "--no-cluster"]) in (0, 22)
     assert f"TLS verification: OFF for {sandbox.server_url}" in capsys.readouterr().out
+
+
+def test_an_install_survives_a_503_on_a_provider_group_discovery(
+        sandbox_factory: Callable[..., Sandbox], tmp_path: Path, canaries: dict[str, str]) -> None:
+    """Was: exit 10, "the API server does not serve ... its CRD is missing"."""
+    sb = sandbox_factory(speed=50)
+    fault = sb.fail("/apis/cluster.x-k8s.io/v1beta1", times=2)
+    loaded = load_spec(write(tmp_path / "spec.yaml", example("dcs")))
+    eng = Engine(build_plan(loaded), provider=loaded.provider, kubeconfig=sb.kubeconfig_path,
+                 workdir=tmp_path / "w", poll_interval=0.1, resync=1.0)
+    assert eng.run(until="manifest")
+    assert fault.served == 2
