@@ -122,6 +122,7 @@ def test_failed(capsys: pytest.CaptureFixture[str], sandbox_factory: Factory, sp
     rc, out = status(capsys, tmp_path / "w", sb)
     assert rc == 23, out
     assert "failed, phase monitor failed" in out
+    assert "(exit code 11)" in out and "InstallerError" not in out  # words, not the Python class
     assert "installer stage: Failed" in out
     rc, out = status(capsys, tmp_path / "w", sb, "-o", "yaml")
     assert rc == 23 and "state: failed" in out

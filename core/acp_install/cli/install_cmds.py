@@ -499,7 +499,7 @@ def status(workdir: str, kubeconfig: str | None, global_kubeconfig: str | None, 
     """
     from ..clients.kubeconfigs import default_kubeconfig
     from ..engine.core import positive_seconds
-    from ..engine.status import installer_stage, read_cluster, run_state
+    from ..engine.status import error_words, installer_stage, read_cluster, run_state
 
     positive_seconds("--timeout", timeout)
     if not os.path.isdir(workdir):
@@ -540,7 +540,7 @@ def status(workdir: str, kubeconfig: str | None, global_kubeconfig: str | None, 
         elif st == "running":
             extra = f" (since {_ago(entry.get('started'))})"
         elif st in ("failed", "interrupted"):
-            extra = f": {entry.get('error')}"
+            extra = f": {error_words(str(entry.get('error')))}"
         click.echo(f"  {name:<16} {st}{extra}")
     inst = state.installer
     if last is not None:

@@ -82,6 +82,22 @@ def _locked(workdir: str | os.PathLike[str]) -> bool:
     return False
 
 
+def error_words(text: str) -> str:
+    """A phase's recorded error for a person: ``InstallerError: the installer reports failure``
+    becomes ``the installer reports failure (exit code 11)``; an internal error's Python class
+    is left out (``--debug`` shows it). The state file keeps the recorded text as it is."""
+    import re
+
+    from ..errors import EXIT_CODES
+
+    codes = {name: code for code, name, _meaning in EXIT_CODES}
+    name, sep, rest = text.partition(": ")
+    if sep and name in codes:
+        return f"{rest} (exit code {codes[name]})"
+    internal = re.match(r"^[A-Za-z_][\w.]* \((an internal error.*)\)$", text)
+    return internal.group(1) if internal else text
+
+
 def run_state(workdir: str | os.PathLike[str]) -> RunState:
     """Not started, running (a run holds the lock), failed (a phase failed and no run is on),
     stopped (some phase not finished: ``--until``, an interrupt, a crash) or complete."""
@@ -98,7 +114,7 @@ def run_state(workdir: str | os.PathLike[str]) -> RunState:
         return RunState("running", f"a run is under way (phase {running or 'starting'})", **common)
     failed = next((n for n, p in phases.items() if p.get("status") == "failed"), None)
     if failed is not None:
-        return RunState("failed", f"phase {failed} failed: {phases[failed].get('error', '?')}",
+        return RunState("failed", f"phase {failed} failed: {error_words(str(phases[failed].get('error', '?')))}",
                         **common)
     if all(p.get("status") == "finished" for p in phases.values()):
         return RunState("complete", "every phase finished", **common)
