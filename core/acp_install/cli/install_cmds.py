@@ -427,12 +427,12 @@ def _install_sandbox(spec_file: str | None, workdir: str | None, renderer: Any, 
         from ..spec.load import load_spec
 
         demo = _demo_secrets(load_spec(spec_file).spec)
-        if demo and fmt == "text":
+        if demo and fmt == "text" and verbosity > view.QUIET:
             click.echo(f"demo secrets for this run: {', '.join(demo)} (in memory, values "
                        "not shown)", file=out)
         loaded, plan = _load(spec_file, label=label, fmt=fmt, verbosity=verbosity)
         with _sandbox(crds, scenario, speed, tmp) as sb:
-            if fmt == "text":
+            if fmt == "text" and verbosity > view.QUIET:
                 click.echo(f"sandbox: {sb.server_url} (scenario {scenario}, speed {speed:g}x, "
                            f"CRDs {crds or 'shipped schemas'})", file=out)
             result = _run(plan, loaded.provider, str(sb.kubeconfig_path),
