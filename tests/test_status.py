@@ -195,3 +195,28 @@ def test_a_node_not_ready_on_the_new_cluster_says_why(capsys: pytest.CaptureFixt
     _rc, out = status(capsys, tmp_path / "w", sb)
     line = next(ln for ln in out.splitlines() if ln.startswith("  global-") and " False " in ln)
     assert "KubeletNotReady" in line and "cni plugin not initialized" in line
+
+
+def test_workers_sit_under_their_machine_deployment(capsys: pytest.CaptureFixture[str], sandbox_factory: Factory,
+                                                    tmp_path: Path, canaries: dict[str, str]) -> None:
+    data = example("dcs")
+    cp = data["platform"]["controlPlane"]
+    worker = {k: v for k, v in cp.items() if k != "pool"}
+    worker["disks"] = [d for d in cp["disks"] if d.get("path") != "/var/lib/etcd"]
+    worker["pool"] = [{"ip": f"192.168.10.{30 + i}", "mask": "24", "gateway": "192.168.10.1",
+                       "hostname": f"global-worker-{i}"} for i in range(2)]
+    worker.update({"name": "global-worker", "replicas": 2})
+    data["platform"]["workers"] = [worker]
+    sb = sandbox_factory(scenario="happy", speed=50)
+    assert install(sb, write(tmp_path / "spec.yaml", data), tmp_path / "w", "--until", "control-plane") == 0
+    capsys.readouterr()
+    rc, out = status(capsys, tmp_path / "w", sb, "-o", "json")
+    assert rc == 22
+    tree = json.loads(out)["cluster"]["tree"]
+    deployments = [c for c in tree["children"] if c["kind"] == "MachineDeployment"]
+    assert [d["name"] for d in deployments] == ["global-worker"]
+    workers = {m["name"] for m in deployments[0]["children"] if m["kind"] == "Machine"}
+    kcp = next(c for c in tree["children"] if c["kind"] == "KubeadmControlPlane")
+    masters = {m["name"] for m in kcp["children"]}
+    assert len(workers) == 2 and len(masters) == 3
+    assert workers | masters == live_machines(sb)  # every machine, each under its owner

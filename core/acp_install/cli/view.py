@@ -134,7 +134,7 @@ class Warnings:
 
     @property
     def repeated(self) -> int:
-        return sum(n - 1 for n in self.counts.values())
+        return sum(n - 1 for n in list(self.counts.values()))  # list(): the live view reads it from its thread
 
     def closing(self) -> str:
         """What the summary says of the warnings ("" when there were none)."""
@@ -305,7 +305,7 @@ class LiveView:
         now = time.time()
         marks = {"pending": ("·", "dim"), "running": ("▶", "bold cyan"), "done": ("✓", "green"),
                  "failed": ("✗", "bold red"), "interrupted": ("■", "yellow")}
-        for row in self.rows.values():
+        for row in list(self.rows.values()):  # drawn from rich's refresh thread: a snapshot
             mark, style = marks[row.status]
             seconds = row.elapsed if row.elapsed is not None else (
                 now - row.started if row.status == "running" and row.started is not None else None)
