@@ -146,6 +146,33 @@ def test_hook_acp_runbook_steps(foo: Provider) -> None:
         < text.index("## Step 6")
 
 
+def test_hook_acp_preflight(foo: Provider) -> None:
+    """Probes are the provider's to name and the core's to run; a bad one is the plugin's fault."""
+    from acp_install.errors import PluginError
+    from acp_install.provider import Probe
+
+    spec = parse(FOO_SPEC, provider=foo).spec
+    assert foo.preflight_probes(spec) == []
+
+    class FooWithProbes(FooProvider):
+        @hookimpl
+        def acp_preflight(self, spec: Any) -> list[Probe]:
+            return [Probe("foo-api", "platform.region", "foo.example.com", 443, "tls", "Foo API")]
+
+    provider = Provider(FooWithProbes(), distribution="acp-install-foo", version="0.1")
+    (probe,) = provider.preflight_probes(spec)
+    assert (probe.name, probe.port, probe.expect) == ("foo-api", 443, "tls")
+
+    class FooWithBadProbe(FooProvider):
+        @hookimpl
+        def acp_preflight(self, spec: Any) -> list[Probe]:
+            return [Probe("foo-api", "platform.region", "foo.example.com", 0, "ping")]  # type: ignore[arg-type]
+
+    bad = Provider(FooWithBadProbe(), distribution="acp-install-foo", version="0.1")
+    with pytest.raises(PluginError, match="expect='ping', port=0"):
+        bad.preflight_probes(spec)
+
+
 def test_hook_acp_ready_gates(foo: Provider) -> None:
     spec = parse(FOO_SPEC, provider=foo).spec
     (blocked,) = foo.ready_gates(spec, "control-plane", {"FooHost": [{}]})

@@ -165,6 +165,13 @@ class DRJoinError(AcpInstallError):
     exit_code = 17
 
 
+class PreflightFailed(AcpInstallError):
+    """A preflight check of the site failed (a VIP in use, a registry or IaaS API that does not
+    answer, the wrong cluster): the install did not start; nothing was applied."""
+
+    exit_code = 18
+
+
 class Interrupted(AcpInstallError):
     """The user interrupted the run; state is saved and a re-run resumes."""
 

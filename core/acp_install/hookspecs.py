@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         Finding,
         ImportEntry,
         InstallerPayloadPart,
+        Probe,
         ProviderInfo,
         ProviderManifest,
         ProviderPackage,
@@ -271,6 +272,26 @@ def acp_runbook_steps(spec: InstallSpec) -> Iterable[RunbookStep]:  # type: igno
         def acp_runbook_steps(spec):
             yield RunbookStep("manifest", "Wait for the hosts",
                               "Run `kubectl -n cpaas-system get foohosts` until all are Ready.")
+    """
+
+
+@hookspec
+def acp_preflight(spec: InstallSpec) -> Iterable[Probe]:  # type: ignore[empty-body]
+    """Name the provider's infrastructure to probe before the first side effect.
+
+    **When:** ``install`` (before anything is applied) and ``acp-install preflight``.
+    **Kind:** collecting. **Mandatory:** no (a provider without it gets the core's checks only).
+
+    Return a :class:`~acp_install.provider.Probe` per endpoint the install depends on (the IaaS
+    API, expect ``tls``) or claims (static node IPs, expect ``free``). The core connects, never
+    the provider: probes run concurrently with a timeout, go only to loopback stand-ins when
+    the cluster is a sandbox, and are reported by name.
+
+    Example::
+
+        @hookimpl
+        def acp_preflight(spec):
+            yield Probe("iaas-api", "platform.endpoint", "foo.example.com", 443, "tls", "Foo API")
     """
 
 

@@ -37,6 +37,7 @@ from .records import (
     Gate,
     ImportEntry,
     InstallerPayloadPart,
+    Probe,
     ProviderInfo,
     ProviderManifest,
     ProviderPackage,
@@ -363,6 +364,17 @@ class Provider:
 
     def spec_example(self) -> SpecExample | None:
         return self._first("acp_spec_example", SpecExample)
+
+    def preflight_probes(self, spec: InstallSpec) -> list[Probe]:
+        probes = self._collect("acp_preflight", Probe, spec=spec)
+        for probe in probes:
+            if probe.expect not in ("tls", "free") or not 0 < probe.port < 65536:
+                raise PluginError(
+                    f"provider {self.id!r} ({self.distribution}) returned probe {probe.name!r} "
+                    f"from acp_preflight with expect={probe.expect!r}, port={probe.port!r}",
+                    hint="expect is 'tls' or 'free' and the port is 1-65535",
+                    distribution=self.distribution)
+        return probes
 
     def runbook_steps(self, spec: InstallSpec) -> list[RunbookStep]:
         steps = self._collect("acp_runbook_steps", RunbookStep, spec=spec)

@@ -397,6 +397,32 @@ class RunbookStep:
 
 
 @attrs.frozen
+class Probe:
+    """A preflight probe of the site's infrastructure (``acp_preflight``).
+
+    The core runs every probe concurrently before the first side effect, each with a timeout,
+    and reports it by ``name`` (skippable with ``--skip-preflight NAME``).
+
+    Attributes:
+        name: stable id, e.g. ``iaas-api``.
+        field: the spec field whose address is probed (``platform.credentials.endpoint``);
+            against a sandbox the probe goes to that field's announced loopback stand-in, or
+            is skipped when there is none.
+        host, port: where to connect.
+        expect: ``tls`` — the endpoint must complete a TLS handshake (an IaaS API);
+            ``free`` — nothing may answer there (an address the install will claim).
+        what: a few words for the table ("Foo API", "node IP 10.0.0.11").
+    """
+
+    name: str
+    field: str
+    host: str
+    port: int
+    expect: Literal["tls", "free"] = "tls"
+    what: str = ""
+
+
+@attrs.frozen
 class SpecExample:
     """The provider's commented ``platform:`` section for ``acp-install init``.
 

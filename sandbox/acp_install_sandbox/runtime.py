@@ -16,6 +16,7 @@ from __future__ import annotations
 import ipaddress
 import secrets
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -136,6 +137,7 @@ class Sandbox:
         self._registry_auth = registry_auth
         self._registry_auth_scheme: AuthScheme = registry_auth_scheme
         self._registry_server: RegistryServer | None = None
+        self._vip_socket: socket.socket | None = None
         self._server: ApiServer | None = None
         self._installer: InstallerServer | None = None
         self._controllers: Controllers | None = None
@@ -196,6 +198,9 @@ class Sandbox:
         if self._registry_server:
             self._registry_server.stop()
             self._registry_server = None
+        if self._vip_socket is not None:
+            self._vip_socket.close()
+            self._vip_socket = None
         self.store.close()
         if self._server:
             self._server.stop()
@@ -248,9 +253,20 @@ class Sandbox:
         stand-ins are (ConfigMap ``kube-public/acp-install-sandbox``): the engine checks charts
         in this registry instead of the spec's ``localRegistryAddress``."""
         cm_type = next(rt for rt in BUILTIN if rt.plural == "configmaps")
+        # the VIP's stand-in: a port bound (so nothing else takes it) but never listening, as a
+        # VIP no cluster owns yet answers nothing; the platform host "resolves" to its address
+        self._vip_socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._vip_socket.bind((self.address, 0))
+        vip = f"{self.address}:{self._vip_socket.getsockname()[1]}"
+        api = self.server_url.removeprefix("https://")
         self.api.create(cm_type, {"apiVersion": "v1", "kind": "ConfigMap",
                                   "metadata": {"name": ANNOUNCEMENT, "namespace": "kube-public"},
-                                  "data": {"localRegistryAddress": self.registry_address}},
+                                  "data": {"localRegistryAddress": self.registry_address,
+                                           "nodeRegistryAddress": self.registry_address,
+                                           "controlPlaneVIP": vip,
+                                           "platformHost": self.address,
+                                           # any IaaS API probe: an endpoint here that speaks TLS
+                                           "iaasEndpoint": api}},
                         manager="sandbox")
 
     # -- holds ------------------------------------------------------------------------------

@@ -243,6 +243,8 @@ def _sandbox(crds: str | None, scenario: str, speed: float, tmp: Path) -> Iterat
 @click.option("--provider", "provider_id", metavar="ID",
               help="With --sandbox and no -f: provider of the example spec (default: the first "
                    "installed one, by id).")
+@click.option("--skip-preflight", "skip_preflight", multiple=True, metavar="NAME",
+              help="Skip the named preflight check (repeatable; see `acp-install preflight`).")
 @click.option("--accept-example-values", is_flag=True, envvar="ACP_INSTALL_ACCEPT_EXAMPLE_VALUES",
               help="Start although fields still hold the `acp-install init` example values "
                    "(only if they really are your site's; env ACP_INSTALL_ACCEPT_EXAMPLE_VALUES=1).")
@@ -259,7 +261,7 @@ def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
             wait_through_failures: bool = False, heartbeat: float = 30.0,
             accept_example_values: bool = False,
             allow_short_secrets: bool = False, global_kubeconfig: str | None = None,
-            core_package: str | None = None) -> int:
+            core_package: str | None = None, skip_preflight: tuple[str, ...] = ()) -> int:
     """Run the install: packages, manifest, control plane, installer request, monitor, verify.
 
     Resumable: a re-run in the same --workdir skips finished phases and never sends the
@@ -285,7 +287,8 @@ def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
                                       crds, scenario, speed, fmt, out,
                                       provider_id, resubmit, wait_through_failures,
                                       verbosity=view_verbosity(verbose, quiet),
-                                      heartbeat=heartbeat, allow_short_secrets=allow_short_secrets)
+                                      heartbeat=heartbeat, allow_short_secrets=allow_short_secrets,
+                                      skip_preflight=skip_preflight)
         else:
             if spec_file is None:
                 raise UsageError("missing -f SPEC", hint="write one with `acp-install init`")
@@ -303,7 +306,8 @@ def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
                           poll_interval if poll_interval is not None else 1.5, installer_address,
                           resubmit=resubmit, wait_through_failures=wait_through_failures,
                           heartbeat=heartbeat, allow_short_secrets=allow_short_secrets,
-                          global_kubeconfig=global_kubeconfig, core_package=core_package)
+                          global_kubeconfig=global_kubeconfig, core_package=core_package,
+                          skip_preflight=skip_preflight)
             _summary(result, None, fmt, out, renderer)
             dr = plan.spec.dr
             if result.complete and dr is not None and dr.role == "standby" and fmt != "json":
@@ -357,7 +361,8 @@ def _run(plan: InstallPlan, provider: Any, kubeconfig: str | None, workdir: str,
          wait_through_failures: bool = False, heartbeat: float = 30.0,
          allow_short_secrets: bool = False,
          global_kubeconfig: str | None = None,
-         installer_log: str | None = None, core_package: str | None = None) -> InstallResult:
+         installer_log: str | None = None, core_package: str | None = None,
+         skip_preflight: tuple[str, ...] = ()) -> InstallResult:
     from ..engine import Engine
     from ..engine.phases import INSTALLER_LOG
 
@@ -367,7 +372,8 @@ def _run(plan: InstallPlan, provider: Any, kubeconfig: str | None, workdir: str,
                     resync=resync, restart=restart,
                     resubmit=resubmit, wait_through_failures=wait_through_failures,
                     heartbeat=heartbeat, allow_short_secrets=allow_short_secrets,
-                    global_kubeconfig=global_kubeconfig, core_package=core_package)
+                    global_kubeconfig=global_kubeconfig, core_package=core_package,
+                    skip_preflight=skip_preflight)
     engine.subscribe(renderer)
     try:
         with _cancel_on_signals(engine):
@@ -413,7 +419,8 @@ def _install_sandbox(spec_file: str | None, workdir: str | None, renderer: Any, 
                      scenario: str, speed: float, fmt: str, out: TextIO,
                      provider_id: str | None = None, resubmit: bool = False,
                      wait_through_failures: bool = False, verbosity: int = 0,
-                     heartbeat: float = 30.0, allow_short_secrets: bool = False) -> InstallResult:
+                     heartbeat: float = 30.0, allow_short_secrets: bool = False,
+                     skip_preflight: tuple[str, ...] = ()) -> InstallResult:
     with tempfile.TemporaryDirectory(prefix="acp-install-demo-") as tmp_name:
         tmp = Path(tmp_name)
         label = None
@@ -440,7 +447,7 @@ def _install_sandbox(spec_file: str | None, workdir: str | None, renderer: Any, 
                           poll_interval, None, resync=5.0, resubmit=resubmit, secrets=demo,
                           wait_through_failures=wait_through_failures, heartbeat=heartbeat,
                           allow_short_secrets=allow_short_secrets,
-                          installer_log=str(sb.installer_log_path))
+                          installer_log=str(sb.installer_log_path), skip_preflight=skip_preflight)
             _summary(result, sb, fmt, out, renderer)
         return result
 

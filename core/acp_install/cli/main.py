@@ -26,6 +26,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "lint": ("acp_install.cli.spec_cmds", "lint", "Check manifests against the naming rule."),
     "schema": ("acp_install.cli.spec_cmds", "schema", "Print the spec's JSON Schema for editors."),
     "providers": ("acp_install.cli.spec_cmds", "providers", "List installed providers."),
+    "preflight": ("acp_install.cli.preflight_cmds", "preflight",
+                  "Check the site (VIP, DNS, registries, IaaS API) before an install."),
     "install": ("acp_install.cli.install_cmds", "install", "Run the install (resumable)."),
     "status": ("acp_install.cli.install_cmds", "status",
                "Phases, installer stage and live objects; exit code = state."),

@@ -9,7 +9,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +37,7 @@ from .preflight import check_secrets
 from .state import EventLog, StateStore
 
 if TYPE_CHECKING:
+    from ..clients.kube import KubeClient
     from ..plugins import Provider
     from ..spec.load import LoadedSpec
 
@@ -228,7 +229,8 @@ class Engine:
                  wait_through_failures: bool = False, heartbeat: float = 30.0,
                  allow_short_secrets: bool = False,
                  global_kubeconfig: str | os.PathLike[str] | None = None,
-                 core_package: str | os.PathLike[str] | None = None) -> None:
+                 core_package: str | os.PathLike[str] | None = None,
+                 preflight: bool = True, skip_preflight: Iterable[str] = ()) -> None:
         self.poll_interval = positive_seconds("the poll interval", poll_interval)
         self.installer_log = str(installer_log) if installer_log else None
         self.heartbeat = positive_seconds("the heartbeat interval", heartbeat)
@@ -257,6 +259,8 @@ class Engine:
         self.wait_through_failures = wait_through_failures
         self.allow_short_secrets = allow_short_secrets
         self.global_kubeconfig = None if global_kubeconfig is None else str(global_kubeconfig)
+        self.preflight = preflight
+        self.skip_preflight = tuple(skip_preflight)
         self._resolver, self._known = _resolver_of(secrets)
         # Redacts the in-memory values from the first event on (a failure before the secret
         # check must not show them either); the run adds every value the plan reads.
@@ -400,6 +404,9 @@ class Engine:
                 clients.append(kube)
                 self._note_tls(state, kube)
                 self._check_cluster(state, kube)
+                if self.preflight and not any(state.finished(p) for p in PHASE_NAMES
+                                              if p != "bootstrap"):
+                    self._check_site(kube)  # before the first side effect on the site only
                 ctx.kube = kube
 
             ctx = Context(plan=self.plan, kube=_NOT_CONNECTED, state=state, emit=self._emit,
@@ -430,6 +437,18 @@ class Engine:
             address = state.get_note("installer").get("address")
         complete = all(state.finished(p) for p in PHASE_NAMES)
         return InstallResult(tuple(results), time.monotonic() - start, address, complete)
+
+    def _check_site(self, kube: KubeClient) -> None:
+        """The infrastructure preflight (:mod:`.infra`): one line per check, then refuse to
+        start on a failure. Only on a fresh run: once the VIP is ours, ``vip-free`` is moot."""
+        from .infra import raise_on_failure, run_preflight
+
+        results = run_preflight(self.plan, self.provider, kube, skip=self.skip_preflight)
+        for r in results:
+            self._emit(PhaseProgress("preflight", f"preflight {r.status}: {r.name}: {r.detail}"))
+            if r.status == "warn":
+                self._emit(EngineWarning(f"preflight {r.name}: {r.detail}"))
+        raise_on_failure(results)
 
     def _check_digest(self, state: StateStore, digest: str) -> None:
         old = state.data.get("plan")

@@ -15,13 +15,15 @@ own keys here.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from ..clients.kube import KubeClient
+    from ..clients.retry import Deadline
     from .phases import Context
 
-__all__ = ["ANNOUNCEMENT", "NAMESPACE", "announced", "is_loopback_address"]
+__all__ = ["ANNOUNCEMENT", "NAMESPACE", "announced", "announcement", "is_loopback_address"]
 
 ANNOUNCEMENT = "acp-install-sandbox"
 NAMESPACE = "kube-public"
@@ -38,16 +40,22 @@ def is_loopback_address(host_port: str) -> bool:
 
 def announced(ctx: Context) -> Mapping[str, str]:
     """Spec field -> loopback stand-in, when the cluster is a sandbox; empty otherwise."""
-    cm = ctx.kube.get("v1", "ConfigMap", ANNOUNCEMENT, NAMESPACE, deadline=ctx.dl.within(30))
+    return announcement(ctx.kube, warn=ctx.warn, deadline=ctx.dl.within(30))
+
+
+def announcement(kube: KubeClient, *, warn: Callable[[str], None] | None = None,
+                 deadline: Deadline | None = None) -> Mapping[str, str]:
+    """:func:`announced` for any client (``acp-install preflight`` has no phase context)."""
+    cm = kube.get("v1", "ConfigMap", ANNOUNCEMENT, NAMESPACE, deadline=deadline)
     if cm is None:
         return {}
     out: dict[str, str] = {}
     for key, value in (cm.get("data") or {}).items():
         if is_loopback_address(str(value)):
             out[str(key)] = str(value)
-        else:
-            ctx.warn(f"the sandbox announcement {NAMESPACE}/{ANNOUNCEMENT} names {key}={value}, "
-                     "which is not a loopback address: ignored")
+        elif warn is not None:
+            warn(f"the sandbox announcement {NAMESPACE}/{ANNOUNCEMENT} names {key}={value}, "
+                 "which is not a loopback address: ignored")
     return out
 
 

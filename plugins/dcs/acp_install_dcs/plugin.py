@@ -20,6 +20,7 @@ from acp_install.provider import (
     InstallerPayloadPart,
     InstallSpec,
     ObjectRef,
+    Probe,
     ProviderInfo,
     ProviderManifest,
     ProviderPackage,
@@ -116,3 +117,21 @@ PLACEHOLDERS = (
 @hookimpl
 def acp_validate(spec: InstallSpec) -> Iterator[Finding]:
     yield from validate.check(spec)
+
+
+@hookimpl
+def acp_preflight(spec: InstallSpec) -> Iterator[Probe]:
+    """The DCS REST API (VRM, port 7443 by default) must speak TLS; the static IPs of every
+    pool must be free (a VM already answering SSH on one would collide with a new node)."""
+    from urllib.parse import urlsplit
+
+    p = platform_of(spec, DcsPlatform)
+    url = urlsplit(p.credentials.endpoint)
+    if url.hostname:
+        yield Probe("dcs-api", "platform.credentials.endpoint", url.hostname, url.port or 7443,
+                    "tls", "DCS API")
+    groups = [("controlPlane", p.controlPlane), *((f"workers[{i}]", w) for i, w in enumerate(p.workers))]
+    for where, group in groups:
+        for i, slot in enumerate(group.pool):
+            yield Probe("node-ips", f"platform.{where}.pool[{i}].ip", slot.ip, 22, "free",
+                        f"node IP {slot.ip} (ssh)")

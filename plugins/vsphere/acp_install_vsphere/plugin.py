@@ -22,6 +22,7 @@ from acp_install.provider import (
     InstallSpec,
     KubeadmContribution,
     ObjectRef,
+    Probe,
     ProviderInfo,
     ProviderManifest,
     ProviderPackage,
@@ -115,3 +116,10 @@ PLACEHOLDERS = (
 @hookimpl
 def acp_validate(spec: InstallSpec) -> Iterator[Finding]:
     return validate.check(spec)
+
+
+@hookimpl
+def acp_preflight(spec: InstallSpec) -> Iterator[Probe]:
+    """vCenter (port 443, as the page assumes) must answer TLS from the bootstrap host."""
+    server = platform_of(spec, VspherePlatform).vcenter.server
+    yield Probe("vcenter-api", "platform.vcenter.server", server, 443, "tls", "vCenter")
