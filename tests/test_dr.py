@@ -318,6 +318,21 @@ def test_a_full_pair_on_two_sandboxes_installed_gated_and_joined(
     for value in secrets:
         assert value not in out + err
         assert not [b for b in written if value.encode() in b]
+    # nor in a support bundle of either side
+    if provider == "dcs":
+        import tarfile
+
+        for side, sb in (("primary", primary), ("standby", standby)):
+            bundle = tmp_path / f"{side}.tar.gz"
+            code, out, err = run_cli(capsys, "gather", "--kubeconfig", str(sb.kubeconfig_path),
+                                     "--workdir", str(tmp_path / "w" / side), "--out", str(bundle))
+            assert code == 0, err
+            with tarfile.open(bundle) as tar:
+                members = [tar.extractfile(m) for m in tar.getmembers() if m.isfile()]
+                data = [m.read() for m in members if m is not None]
+            assert len(data) > 3
+            for value in secrets:
+                assert not [b for b in data if value.encode() in b], (side, value[:6])
     # a re-run finds everything done: no second installer request, no second ModuleInfo
     code, out, err = run_cli(capsys, *argv, "--dns-switched")
     assert code == 0, err
