@@ -45,6 +45,9 @@ def test_sandbox_one_liner(capsys: pytest.CaptureFixture[str], tmp_path: Path,
     assert rc == 0
     assert "install complete" in out
     assert "installer request: sent" in out
+    # the sandbox (and its installer) is gone: said in words, not httpx's class name and errno
+    assert "installer stage: not read (" in out and "connection refused" in out
+    assert "ConnectError" not in out and "Errno" not in out
     rc, out, _ = run(capsys, "status", "--workdir", str(tmp_path), "-o", "json")
     data = json.loads(out)
     assert {p["status"] for p in data["phases"].values()} == {"finished"}

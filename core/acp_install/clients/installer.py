@@ -93,6 +93,23 @@ class Progress:
         return f"{head}: {tail}" if tail else head
 
 
+def _transport_words(err: httpx.TransportError) -> str:
+    """A transport failure in a few words (``connection refused``), not httpx's class name and
+    errno (``ConnectError: [Errno 111] Connection refused``)."""
+    text = str(err)
+    lowered = text.lower()
+    if "refused" in lowered:
+        return "connection refused"
+    if isinstance(err, httpx.TimeoutException) or "timed out" in lowered:
+        return "timed out"
+    if isinstance(err, httpx.RemoteProtocolError):
+        return f"the connection closed without a complete answer ({text})" if text else \
+            "the connection closed without a complete answer"
+    if "reset by peer" in lowered:
+        return "connection reset"
+    return text.split("] ", 1)[-1] if text else "the connection failed"
+
+
 def _first(data: Mapping[str, Any], *keys: str) -> Any:
     for key in keys:
         if data.get(key) not in (None, ""):
@@ -229,8 +246,7 @@ class InstallerClient:
                     f"installer address {self.address!r}: the host name does not resolve "
                     f"({err})", hint=_ADDRESS_HINT) from None
             delivered = not isinstance(err, _NOT_SENT)
-            raise InstallerUnavailable(f"{type(err).__name__}: {err}",
-                                       maybe_delivered=delivered) from None
+            raise InstallerUnavailable(_transport_words(err), maybe_delivered=delivered) from None
         except httpx.InvalidURL as err:
             raise InstallerError(f"invalid installer address {self.address!r}: {err}",
                                  hint=_ADDRESS_HINT) from None
