@@ -421,7 +421,10 @@ class Engine:
             self._beat.start()
             try:
                 for index, phase in enumerate(PHASES):
-                    if not clients and getattr(phase, "needs_cluster", True):
+                    # with minialauda given, connect first: a bad kubeconfig fails before
+                    # any phase is recorded; only a bootstrap to run goes before the cluster
+                    if not clients and (self.core_setup is None
+                                        or getattr(phase, "needs_cluster", True)):
                         connect()
                     current[0] = phase.name
                     results.append(self._run_phase(ctx, state, phase, index))
