@@ -365,3 +365,77 @@ def test_the_engine_stops_at_once_on_an_unresolvable_installer_address(
     state = read_state(tmp_path)
     assert state is not None and state["phases"]["installer"]["status"] == "failed"
     assert not posts(sb)
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A loopback port bound but never listening: every connection to it is refused."""
+    import socket
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    try:
+        yield sock.getsockname()[1]
+    finally:
+        sock.close()
+
+
+def test_an_installer_that_never_answered_fails_in_one_line_naming_the_address(silent_port: int) -> None:
+    retries: list[str] = []
+    ticks: list[float] = []
+
+    def clock() -> float:  # the client's own clock: one second per look, however slow the host
+        ticks.append(float(len(ticks)))
+        return ticks[-1]
+
+    address = f"127.0.0.1:{silent_port}"
+    with InstallerClient(address, on_retry=retries.append, connect_grace=3.0, clock=clock) as client:
+        sent = client._http.request
+        attempts: list[str] = []
+
+        def counting(*args: Any, **kwargs: Any) -> httpx.Response:
+            attempts.append(str(args[1]))
+            return sent(*args, **kwargs)
+
+        client._http.request = counting  # type: ignore[method-assign]
+        with pytest.raises(InstallerError) as err:
+            client.progress(deadline=Deadline(3600))  # an hour allowed: the grace decides
+    # refused at clock 0, 1, 2 (within the 3 s grace), then 3: given up after 4 attempts
+    assert len(attempts) == 4
+    assert retries == []  # silent retries, one line at the end
+    message = str(err.value)
+    assert f"nothing listens at {address}" in message and "never answered" in message
+    assert "\n" not in err.value.message
+    assert "--installer-address" in (err.value.hint or "")
+    assert not client.contacted
+
+
+def test_a_refused_connection_after_first_contact_is_retried_until_the_deadline() -> None:
+    class Answer(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = json.dumps({"status": "Running", "type": "ControlPlane"}).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    address = f"127.0.0.1:{server.server_address[1]}"
+    retries: list[str] = []
+    now = [0.0]
+    with InstallerClient(address, on_retry=retries.append, connect_grace=0.0,
+                         clock=lambda: now[0]) as client:
+        assert client.progress(deadline=Deadline(10)).status == "Running"
+        assert client.contacted
+        server.shutdown()
+        server.server_close()  # the installer restarts: its port refuses now
+        with pytest.raises(InstallerError, match="unavailable") as err:
+            client.progress(deadline=Deadline(1.5))
+    # even with no grace at all the refusal is retried (and said) once the installer answered
+    assert retries and all("retrying" in r for r in retries)
+    assert "never answered" not in str(err.value)

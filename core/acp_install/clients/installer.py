@@ -10,6 +10,7 @@ function to change.
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -163,14 +164,26 @@ class InstallerUnavailable(Exception):
     sending again.
     """
 
-    def __init__(self, message: str, *, maybe_delivered: bool = False) -> None:
+    def __init__(self, message: str, *, maybe_delivered: bool = False,
+                 refused: bool = False) -> None:
         super().__init__(message)
         self.maybe_delivered = maybe_delivered
+        self.refused = refused
 
 
 #: Transport errors raised before a single byte of the request can have left this host.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout,
              httpx.UnsupportedProtocol)
+
+
+def _refused(err: BaseException) -> bool:
+    """Nothing listens at the address (ECONNREFUSED, however httpx and httpcore wrap it)."""
+    seen: BaseException | None = err
+    while seen is not None:
+        if isinstance(seen, ConnectionRefusedError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _name_resolution_failed(err: BaseException) -> bool:
@@ -192,12 +205,24 @@ class InstallerClient:
 
     ``redact`` is applied to every text taken from the installer (error bodies, progress
     messages) before it goes into an error, so an echoed secret never leaves this class.
+
+    ``connect_grace``: seconds (on ``clock``) a refused connection is retried, silently, while
+    the installer has never answered this client. Nothing listening at the address then means
+    a wrong ``--installer-address`` or a pod that is not serving, not a transient fault: it
+    fails in seconds with one line naming the address instead of retrying until the phase's
+    deadline. Once the installer has answered, a refused connection is a restart and is
+    retried until the caller's deadline like every transient fault.
     """
 
     def __init__(self, address: str, *, timeout: float = 15.0,
                  on_retry: Callable[[str], None] | None = None,
-                 redact: Redactor | None = None) -> None:
+                 redact: Redactor | None = None, connect_grace: float = 5.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.address = address
+        self.connect_grace = connect_grace
+        self._clock = clock
+        self._contacted = False
+        self._refused_since: float | None = None
         self.base_url = f"http://{address}"
         self.on_retry = on_retry
         self.redact = redact if redact is not None else Redactor()
@@ -221,15 +246,40 @@ class InstallerClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @property
+    def contacted(self) -> bool:
+        """The installer has answered this client at least once (any HTTP status)."""
+        return self._contacted
+
+    def _never_answered(self, err: BaseException) -> bool:
+        return isinstance(err, InstallerUnavailable) and err.refused and not self._contacted
+
+    def _transient(self, err: BaseException) -> bool:
+        """Retry an unavailable installer, except a refused connection to one that has never
+        answered, once ``connect_grace`` has passed since the first refusal."""
+        if not isinstance(err, InstallerUnavailable):
+            return False
+        if self._never_answered(err):
+            now = self._clock()
+            if self._refused_since is None:
+                self._refused_since = now
+            return now - self._refused_since < self.connect_grace
+        return True
+
     def _retrying(self, fn: Callable[[], Any], what: str, deadline: Deadline) -> Any:
         def on_retry(err: BaseException, sleep: float) -> None:
+            if self._never_answered(err):
+                return  # one line at the end, not one per retry
             if self.on_retry is not None:
                 self.on_retry(f"{what}: {err}; retrying in {sleep:.1f}s")
 
         try:
-            return retry_call(fn, transient=lambda e: isinstance(e, InstallerUnavailable),
-                              deadline=deadline, on_retry=on_retry)
+            return retry_call(fn, transient=self._transient, deadline=deadline, on_retry=on_retry)
         except InstallerUnavailable as err:
+            if self._never_answered(err):
+                raise InstallerError(
+                    f"{what}: connection refused: nothing listens at {self.address} (the "
+                    "cpaas-installer has never answered there)", hint=_ADDRESS_HINT) from None
             raise InstallerError(f"{what}: installer at {self.base_url} unavailable: {err}",
                                  hint="check the cpaas-installer pod in cpaas-system "
                                       "(kubectl get pods -n cpaas-system -l "
@@ -246,10 +296,13 @@ class InstallerClient:
                     f"installer address {self.address!r}: the host name does not resolve "
                     f"({err})", hint=_ADDRESS_HINT) from None
             delivered = not isinstance(err, _NOT_SENT)
-            raise InstallerUnavailable(_transport_words(err), maybe_delivered=delivered) from None
+            raise InstallerUnavailable(_transport_words(err), maybe_delivered=delivered,
+                                       refused=_refused(err)) from None
         except httpx.InvalidURL as err:
             raise InstallerError(f"invalid installer address {self.address!r}: {err}",
                                  hint=_ADDRESS_HINT) from None
+        self._contacted = True
+        self._refused_since = None
         if resp.status_code >= 500:
             # A gateway or the installer itself may have failed after taking the request.
             raise InstallerUnavailable(f"HTTP {resp.status_code}", maybe_delivered=True)
