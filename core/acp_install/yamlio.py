@@ -106,6 +106,8 @@ def _plain(node: Any, path: str, index: LineIndex, budget: _Budget | None = None
         return str(node)
     if isinstance(node, TaggedScalar):  # ``!!python/object...``, ``!custom``: no spec field takes one
         tag = str(getattr(node.tag, "value", node.tag) or "")[:80]
+        if tag == "tag:yaml.org,2002:str":  # ``!!str 1``: the standard way to say "a string"
+            return str(node.value)
         raise YamlSyntaxError(f"unsupported YAML tag {tag} at {path or 'the top'}: a spec or manifest "
                               "holds plain values only", line_of(index, path))
     return node
