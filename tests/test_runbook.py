@@ -195,3 +195,37 @@ def test_a_runbook_step_for_an_unknown_stage_is_a_plugin_error() -> None:
     with pytest.raises(PluginError, match="stage 'later'") as err:
         provider.runbook_steps(spec)
     assert "acp-install-latefoo" in str(err.value) and "packages" in err.value.hint
+
+
+def test_dcs_checks_its_credential_secret_before_decommission(tmp_path: Path) -> None:
+    text = runbook(render(tmp_path, example("dcs")))
+    check = "kubectl --kubeconfig global.kubeconfig -n cpaas-system get secret global-secret -o name"
+    assert text.index("## Handoff") < text.index(check) < text.index("if acp-install handoff-check")
+
+
+def test_vsphere_runbook_selects_the_cpi_pods_the_manifest_labels(tmp_path: Path) -> None:
+    """The runbook's (and the page's) `-l k8s-app=...` must select the rendered DaemonSet's Pods."""
+    from support import objects_of
+
+    out = render(tmp_path, example("vsphere"))
+    text = runbook(out)
+    selectors = set(re.findall(r"-l (k8s-app=[\w-]+)", text))
+    assert selectors == {"k8s-app=vsphere-cloud-controller-manager"}
+    cm = next(o for o in objects_of((out / "global.yaml").read_text())
+              if o["metadata"]["name"] == "global-vsphere-cpi-manifests")
+    daemonset = next(o for o in objects_of(cm["data"]["data"]) if o["kind"] == "DaemonSet")
+    labels = daemonset["spec"]["template"]["metadata"]["labels"]
+    for selector in selectors:
+        key, _, value = selector.partition("=")
+        assert labels.get(key) == value
+    assert "vspherefailuredomain,vspheredeploymentzone" not in text  # only with failure domains
+
+
+def test_vsphere_failure_domains_are_checked_before_the_machines(tmp_path: Path) -> None:
+    data = example("vsphere")
+    data["platform"]["failureDomains"] = {"domains": [{
+        "name": "global-fd-1", "deploymentZone": "global-dz-1", "region": "region-a", "zone": "zone-1",
+        "computeCluster": "cluster-1", "datastore": "datastore1"}]}
+    text = runbook(render(tmp_path, data))
+    assert text.index("kubectl apply -f global.yaml") < text.index(
+        "kubectl get vspherefailuredomain,vspheredeploymentzone") < text.index("## Step 6")

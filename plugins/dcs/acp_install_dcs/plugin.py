@@ -9,6 +9,7 @@ VIP, ``cluster`` block with ``features.ha``).
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -24,6 +25,7 @@ from acp_install.provider import (
     ProviderInfo,
     ProviderManifest,
     ProviderPackage,
+    RunbookStep,
     SpecExample,
     hookimpl,
     platform_of,
@@ -98,6 +100,22 @@ def acp_dr_fields(spec: InstallSpec, role: str) -> Iterator[DRContribution]:
         infra_cluster_spec={"encryptionProviderConfigRef": {"name": ENCRYPTION_SECRET}},
         import_entries=imports if platform_of(spec, DcsPlatform).importExtraResources else (),
     )
+
+
+@hookimpl
+def acp_runbook_steps(spec: InstallSpec) -> Iterator[RunbookStep]:
+    """global/install.mdx "Decommission the Bootstrap Cluster" (DCS directive): the credential
+    Secret must have reached the global cluster, or its DCS provider cannot reconcile."""
+    name = shlex.quote(spec.providerSecretName)
+    yield RunbookStep("handoff", "DCS: the credential Secret reached the global cluster", f"""\
+Step 7 imports the Secret `DCSCluster.spec.credentialSecretRef` names. Check it is in the final
+cluster before the bootstrap host goes: without it the global cluster's DCS provider has no DCS
+API credentials (a later scale-out fails).
+
+```bash
+kubectl --kubeconfig global.kubeconfig -n cpaas-system get secret {name} -o name
+```
+""")
 
 
 @hookimpl

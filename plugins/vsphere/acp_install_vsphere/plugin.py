@@ -26,6 +26,7 @@ from acp_install.provider import (
     ProviderInfo,
     ProviderManifest,
     ProviderPackage,
+    RunbookStep,
     SpecExample,
     hookimpl,
     platform_of,
@@ -97,6 +98,36 @@ def acp_dr_fields(spec: InstallSpec, role: str) -> Iterator[DRContribution]:
     """vSphere keeps the KCP file entry (no VSphereCluster ref exists); both sides share
     ``dr.encryptionKey``, so the entry is byte-identical on primary and standby."""
     yield DRContribution(kubeadm=KubeadmContribution(files=(render.encryption_file(spec),)))
+
+
+@hookimpl
+def acp_runbook_steps(spec: InstallSpec) -> Iterator[RunbookStep]:
+    """The create-cluster page's checks: the failure-domain set before the machines, the CPI
+    delivery and its restart once the control plane answers."""
+    p = platform_of(spec, VspherePlatform)
+    if p.failureDomains is not None:
+        yield RunbookStep("manifest", "vSphere: the failure domains exist", """\
+Every `VSphereFailureDomain` and `VSphereDeploymentZone` the cluster references must exist before
+machines can be placed; do not go on until the deployment zones are available:
+
+```bash
+kubectl get vspherefailuredomain,vspheredeploymentzone
+```
+""")
+    yield RunbookStep("control-plane", "vSphere: the CPI reached the new cluster", f"""\
+The `{cpi.CPI_PREFIX}` ClusterResourceSet delivers the cloud controller manager once the API
+answers; without it nodes keep no `spec.providerID`. Check the delivery, then the Pods:
+
+```bash
+kubectl -n cpaas-system get clusterresourceset,clusterresourcesetbinding
+kubectl --kubeconfig global.kubeconfig -n kube-system get pods -l k8s-app=vsphere-cloud-controller-manager
+```
+
+After fixing a duplicate guest hostname or an old VM conflict, restart the CPI Pods to clear
+their cache: `kubectl --kubeconfig global.kubeconfig -n kube-system delete pod -l
+k8s-app=vsphere-cloud-controller-manager` (`acp-install kubeconfig --out global.kubeconfig`
+writes that kubeconfig).
+""")
 
 
 @hookimpl
