@@ -59,14 +59,18 @@ def _reader(stream: object, out: queue.Queue[str | None]) -> None:
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to the tool's process group, SIGKILL if it lingers; then SIGKILL to whatever of
+    the group is still there (a child the tool left behind), so nothing of it keeps running."""
     for sig, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, sig)
         try:
             proc.wait(grace)
-            return
+            break
         except subprocess.TimeoutExpired:
             continue
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 def run_streamed(ctx: Context, argv: Sequence[str], *, label: str, cwd: str | Path | None = None,
