@@ -179,7 +179,8 @@ def test_a_registry_that_does_not_answer_is_a_package_error(
     sb = sandbox_factory()
     sb._registry_server.stop()  # type: ignore[union-attr]  # the registry is down
     # the push deadline, one second: the retries end there (at most two minutes otherwise)
-    eng, _plan, events = _engine(tmp_path, _spec(tmp_path), sb,
+    # (preflight's own registry check is skipped: this is about the push phase's answer)
+    eng, _plan, events = _engine(tmp_path, _spec(tmp_path), sb, skip_preflight=("local-registry",),
                                  timeouts=Timeouts(scale=0.05).with_overrides(push=20))
     with pytest.raises(PackageError) as err:
         eng.run(until="push")
