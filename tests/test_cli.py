@@ -45,7 +45,7 @@ def test_init_writes_a_valid_spec(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 def test_init_from_env_takes_the_seed_variables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     env = {"HOST_IP": "10.1.1.5", "CONTROL_PLANE_VIP": "10.1.1.200", "PLATFORM_HOST": "acp.corp",
-           "REGISTRY_DOMAIN": "acp.corp:11443", "K8S_VERSION": "v1.33.7-4",
+           "REGISTRY_DOMAIN": "acp.corp:11443", "K8S_VERSION": "v1.35.6-acp.1",
            "CLUSTER_CIDR": "10.200.0.0/16", "SERVICE_CIDR": "10.201.0.0/16",
            "KUBE_OVN_JOIN_CIDR": "100.64.0.0/16", "INGRESS_CLASS_NAME": "global-alb2",
            "HCS_SECRET_NAME": "global-old", "PROVIDER_SECRET_NAME": "global-dcs",
@@ -57,7 +57,7 @@ def test_init_from_env_takes_the_seed_variables(tmp_path: Path, monkeypatch: pyt
     out = tmp_path / "spec.yaml"
     assert main(["init", "--provider", "dcs", "--from-env", "-o", str(out)]) == 0
     text = out.read_text()
-    for needle in ("hostIP: 10.1.1.5", "controlPlaneVIP: 10.1.1.200", "k8sVersion: v1.33.7-4",
+    for needle in ("hostIP: 10.1.1.5", "controlPlaneVIP: 10.1.1.200", "k8sVersion: v1.35.6-acp.1",
                    "providerSecretName: global-dcs", '"172.19.0.1:11443"', "path: /root/dcs.tgz",
                    'version: "v1.0.22"', "kubeOvnJoinCIDR: 100.64.0.0/16"):
         assert needle in text

@@ -18,16 +18,20 @@ from .hookspecs import CONTRACT_VERSION, hookimpl
 from .objects import crd_data, object_meta, provider_package, secret_object
 from .plan import encryption_config
 from .providerkit import (
+    COMPATIBILITY_TABLE,
     OS_SUPPORT_MATRIX,
     SSH_PUBLIC_KEY,
+    VERSIONS_RULE,
     Findings,
     WorkerSection,
+    acp_releases,
     annotation_findings,
     image_fields,
     image_tag_findings,
     kubeadm_base,
     matrix_hint,
     platform_of,
+    release,
     spec_example,
     worker_findings,
     worker_group,
@@ -58,9 +62,11 @@ from .yamlio import dump as dump_yaml
 from .yamlio import dump_all as dump_yaml_all
 
 __all__ = [
+    "COMPATIBILITY_TABLE",
     "CONTRACT_VERSION",
     "OS_SUPPORT_MATRIX",
     "SSH_PUBLIC_KEY",
+    "VERSIONS_RULE",
     "Base64Of",
     "DRContribution",
     "Diagnosis",
@@ -88,6 +94,7 @@ __all__ = [
     "SpecExample",
     "WorkerGroup",
     "WorkerSection",
+    "acp_releases",
     "annotation_findings",
     "crd_data",
     "doc",
@@ -103,6 +110,7 @@ __all__ = [
     "object_meta",
     "platform_of",
     "provider_package",
+    "release",
     "secret_object",
     "spec_example",
     "templating",

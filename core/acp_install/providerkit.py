@@ -254,6 +254,44 @@ def _matrix_rows() -> tuple[Mapping[str, str], ...]:
     return tuple(YAML(typ="safe", pure=True).load(text)["rows"])
 
 
+#: The seed's "Compatibility and Version Inputs" table, by row: where a version finding cites it.
+COMPATIBILITY_TABLE = "the seed's \"Compatibility and Version Inputs\" table"
+VERSIONS_RULE = "versions"
+_RELEASE = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)")
+
+
+def release(text: str) -> tuple[int, int, int] | None:
+    """``v1.0.21`` (or ``1.0.21``, ``v1.0.21-rc.1``) -> ``(1, 0, 21)``; None when it does not start
+    with a major.minor.patch (a chart version the gates cannot compare, so they stay silent)."""
+    m = _RELEASE.match(str(text).strip())
+    return (int(m[1]), int(m[2]), int(m[3])) if m else None
+
+
+def acp_releases(k8s_version: str) -> tuple[str, ...]:
+    """The ACP releases whose Alauda OS image carries ``k8s_version`` (OS Support Matrix rows,
+    exact match); empty when no row has it. The spec names no ACP release, but the OS image it
+    boots does, and ``k8sVersion`` must be that image's version (seed table, "MicroOS image or
+    VM template" row): so this is how a version gate learns the release."""
+    return tuple(row["acp"] for row in _matrix_rows() if row["kubernetes"] == k8s_version)
+
+
+def version_findings(spec: InstallSpec) -> Iterator[Finding]:
+    """The core's version-input rule (rule ``versions``): a well-formed ``k8sVersion`` that no
+    OS Support Matrix row lists is a warning, since the seed table wants the version of the OS
+    image and no published image has it (a typo, or a release newer than this matrix)."""
+    if not netcheck.K8S_VERSION.match(spec.k8sVersion) or acp_releases(spec.k8sVersion):
+        return
+    minor = f"v{spec.k8s_minor[0]}.{spec.k8s_minor[1]}."
+    same = sorted({row["kubernetes"] for row in _matrix_rows() if row["kubernetes"].startswith(minor)})
+    yield Finding("warning", "k8sVersion",
+                  f"{spec.k8sVersion} is the Kubernetes version of no Alauda OS image in the "
+                  f"{OS_SUPPORT_MATRIX} ({COMPATIBILITY_TABLE}, rows \"K8S_VERSION\" and "
+                  "\"MicroOS image or VM template\": it must match the target image)",
+                  fix="use the Kubernetes version of your ACP release's row"
+                      + (f" (for {minor}x it lists {', '.join(same)})" if same else ""),
+                  rule=VERSIONS_RULE)
+
+
 def matrix_hint(k8s_version: str, column: str) -> str:
     """What the OS Support Matrix lists in ``column`` (``coredns``, ``etcd``, ``kubeOvnChart``)
     for the rows of ``k8s_version``, e.g. ``"; for Kubernetes v1.34.5-3 it lists 1.14.2-v4.3.11

@@ -11,6 +11,9 @@ named, each skippable (``--skip-preflight NAME``; skipped ones are reported):
 ``local-registry``  ``localRegistryAddress`` answers ``/v2/`` from this host
 ``node-registry``   the node-facing registry answers ``/v2/`` from this host (a hint only:
                     the nodes see it from their subnet)
+``versions``        the version inputs agree (pure, on the plan): the spec's version findings
+                    (rule ``versions``: the core's, and the providers' gates from
+                    ``acp_validate``) and the Kubernetes 1.35 kubelet patch rule
 provider probes     ``acp_preflight``: the IaaS API speaks TLS, static node IPs are free
 
 Against a sandbox (it announces itself, :mod:`.standins`) every probe goes to the announced
@@ -21,11 +24,12 @@ sandbox run does leaves 127.0.0.0/8.
 from __future__ import annotations
 
 import ipaddress
+import json
 import socket
 import ssl
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
@@ -42,7 +46,7 @@ __all__ = ["CORE_CHECKS", "CheckResult", "PreflightFailed", "run_preflight"]
 
 Status = Literal["pass", "fail", "warn", "skip"]
 #: the core's checks, in the order they are reported (provider probes follow)
-CORE_CHECKS = ("minialauda", "vip-free", "platform-host", "local-registry", "node-registry")
+CORE_CHECKS = ("minialauda", "vip-free", "platform-host", "local-registry", "node-registry", "versions")
 API_PORT = 6443
 Resolver = Callable[[str], Sequence[str]]
 
@@ -175,6 +179,58 @@ def _platform_host(plan: InstallPlan, resolve: Resolver, sandbox: Mapping[str, s
                                           " (fine when a load balancer in front owns the name)"))
 
 
+#: The KubeletConfiguration key Kubernetes 1.35 needs in every kubelet patch (control plane and
+#: worker) and earlier minors must not have (reference: "Kubernetes 1.35+: add ... omit for 1.34
+#: and earlier"; every provider's create-cluster page).
+KUBELET_135_KEY = "imagePullCredentialsVerificationPolicy"
+
+
+def _kubelet_patches(value: Any, where: str) -> Iterable[tuple[str, Mapping[str, Any]]]:
+    """Every KubeletConfiguration patch written inline in the manifest, with where it is."""
+    if isinstance(value, Mapping):
+        if isinstance(value.get("content"), str) and "KubeletConfiguration" in value["content"]:
+            try:
+                patch = json.loads(value["content"])
+            except ValueError:
+                patch = None
+            if isinstance(patch, Mapping) and patch.get("kind") == "KubeletConfiguration":
+                yield f"{where} {value.get('path', '')}".strip(), patch
+        for item in value.values():
+            yield from _kubelet_patches(item, where)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _kubelet_patches(item, where)
+
+
+def _versions(plan: InstallPlan) -> CheckResult:
+    """The version inputs, checked on the plan without the network: the version findings of
+    the spec (warnings here; errors stopped the run at validation) and the 1.35 kubelet rule
+    on what was rendered (a kubeadm override can undo what the provider rendered)."""
+    from ..providerkit import VERSIONS_RULE
+
+    problems: list[str] = []
+    minor = plan.spec.k8s_minor
+    for obj in plan.manifest:
+        meta = obj.get("metadata") or {}
+        where = f"{obj.get('kind')}/{meta.get('name')}"
+        for at, patch in _kubelet_patches(obj.get("spec") or {}, where):
+            has = KUBELET_135_KEY in patch
+            if minor >= (1, 35) and not has:
+                problems.append(f"{at}: Kubernetes {plan.spec.k8sVersion} needs "
+                                f"\"{KUBELET_135_KEY}\": \"NeverVerify\" in the kubelet patch (1.35+)")
+            elif minor < (1, 35) and has:
+                problems.append(f"{at}: {KUBELET_135_KEY} is for Kubernetes 1.35+; "
+                                f"{plan.spec.k8sVersion} must not have it in the kubelet patch")
+    if problems:
+        return CheckResult("versions", "fail", "; ".join(problems))
+    found = [w for w in plan.warnings if w.rule == VERSIONS_RULE]
+    if found:
+        return CheckResult("versions", "warn", "; ".join(f"{w.path}: {w.message}" for w in found))
+    return CheckResult("versions", "pass", f"k8sVersion {plan.spec.k8sVersion}, packages "
+                       f"{plan.spec.packages.kubeadm.version} / {plan.spec.packages.provider.version}: "
+                       "no version gate objects")
+
+
 def _probe(probe: Probe, sandbox: Mapping[str, str], timeout: float) -> CheckResult:
     what = probe.what or probe.field
     host, port = probe.host, probe.port
@@ -219,6 +275,7 @@ def run_preflight(plan: InstallPlan, provider: Provider, kube: KubeClient, *,
     tasks.append(("node-registry", (lambda: _registry("node-registry", str(node), timeout, True)) if node
                   else (lambda: CheckResult("node-registry", "skip",
                                             "the sandbox announces no stand-in for the node-facing registry"))))
+    tasks.append(("versions", lambda: _versions(plan)))
     for probe in provider.preflight_probes(spec):
         tasks.append((probe.name, lambda probe=probe: _probe(probe, sandbox, timeout)))  # type: ignore[misc]
     results: dict[int, CheckResult] = {}

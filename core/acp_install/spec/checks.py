@@ -56,6 +56,10 @@ def check(spec: InstallSpec, broken: Collection[str] = ()) -> Iterator[Finding]:
     if ok("k8sVersion") and not netcheck.K8S_VERSION.match(spec.k8sVersion):
         yield _err("k8sVersion", f"{spec.k8sVersion!r} is not a v-prefixed semantic version",
                    "use the version of the OS image, e.g. v1.34.5-3", "k8s-version")
+    elif ok("k8sVersion"):
+        from ..providerkit import version_findings
+
+        yield from version_findings(spec)
 
     for field in ("hostIP", "controlPlaneVIP"):
         problem = netcheck.ip_error(getattr(spec, field)) if ok(field) else None

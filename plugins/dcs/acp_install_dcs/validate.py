@@ -7,16 +7,20 @@ import re
 from collections.abc import Iterator, Sequence
 
 from acp_install.provider import (
+    COMPATIBILITY_TABLE,
     OS_SUPPORT_MATRIX,
     SSH_PUBLIC_KEY,
+    VERSIONS_RULE,
     Finding,
     Findings,
     InstallSpec,
+    acp_releases,
     annotation_findings,
     image_tag_findings,
     matrix_hint,
     netcheck,
     platform_of,
+    release,
     worker_findings,
 )
 
@@ -213,6 +217,64 @@ def _check_kcp_base(spec: InstallSpec, p: DcsPlatform) -> Iterator[Finding]:
                                "annotations")
 
 
+#: Alauda OS and Provider Compatibility (docs/en/overview/providers/huawei-dcs.mdx): "For ACP
+#: `v4.3.2` or later, including ACP `v4.4.0` and later, install DCS Provider `v1.0.21` or later.
+#: Do not pair DCS Provider `v1.0.21` or later with an Alauda OS image for an ACP release
+#: earlier than `v4.3.2`."
+OS_GATE_ACP = (4, 3, 2)
+OS_GATE_PROVIDER = (1, 0, 21)
+#: docs/en/create-cluster/huawei-dcs.mdx: "If the workflow relies on pool-managed persistent
+#: disks, use DCS provider `v1.0.16` or later."
+PERSISTENT_DISK_PROVIDER = (1, 0, 16)
+_ROW = f'{COMPATIBILITY_TABLE}, row "Infrastructure provider chart version"'
+_COMPAT = "Alauda OS and Provider Compatibility (docs/en/overview/providers/huawei-dcs.mdx)"
+
+
+def _dotted(version: tuple[int, ...]) -> str:
+    return "v" + ".".join(map(str, version))
+
+
+def version_gates(spec: InstallSpec) -> Iterator[Finding]:
+    """The DCS provider version gates of the vendor pages (rule ``versions``), as errors: each
+    pairing the docs forbid fails on the nodes long after the apply. The ACP release is the one
+    whose OS image carries ``k8sVersion`` (OS Support Matrix); a version the matrix does not
+    list, or a chart version that is not major.minor.patch, leaves the gate silent (the core
+    warns about the first)."""
+    p = platform_of(spec, DcsPlatform)
+    path = "packages.provider.version"
+    have = release(spec.packages.provider.version)
+    if have is None:
+        return
+    acps = [a for a in acp_releases(spec.k8sVersion) if release(a) is not None]
+    acp_v = [v for v in map(release, acps) if v is not None]
+    shown = spec.packages.provider.version
+    if acp_v and all(v >= OS_GATE_ACP for v in acp_v) and have < OS_GATE_PROVIDER:
+        yield findings.error(path, f"DCS provider {shown} is too old for the Alauda OS image of ACP "
+                             f"{', '.join(acps)} (k8sVersion {spec.k8sVersion}): ACP {_dotted(OS_GATE_ACP)} "
+                             f"or later requires DCS provider {_dotted(OS_GATE_PROVIDER)} or later ({_ROW}; "
+                             f"{_COMPAT})",
+                             f"use the DCS provider package {_dotted(OS_GATE_PROVIDER)} or later "
+                             "delivered with your release", VERSIONS_RULE)
+    elif acp_v and all(v < OS_GATE_ACP for v in acp_v) and have >= OS_GATE_PROVIDER:
+        yield findings.error(path, f"DCS provider {shown} must not be paired with the Alauda OS image "
+                             f"of ACP {', '.join(acps)} (k8sVersion {spec.k8sVersion}), a release "
+                             f"earlier than {_dotted(OS_GATE_ACP)} ({_ROW}; {_COMPAT})",
+                             "use the DCS provider version delivered with that release (earlier "
+                             f"than {_dotted(OS_GATE_PROVIDER)}), or the OS image and k8sVersion of "
+                             f"ACP {_dotted(OS_GATE_ACP)} or later", VERSIONS_RULE)
+    pools = [("platform.controlPlane.pool", p.controlPlane.pool)] + [
+        (f"platform.workers[{i}].pool", w.pool) for i, w in enumerate(p.workers)]
+    with_disks = next((f"{where}[{j}].persistentDisk" for where, pool in pools
+                       for j, slot in enumerate(pool) if slot.persistentDisk), None)
+    if with_disks is not None and have < PERSISTENT_DISK_PROVIDER:
+        yield findings.error(path, f"DCS provider {shown} has no pool-managed persistent disks "
+                             f"({with_disks} declares one): they need DCS provider "
+                             f"{_dotted(PERSISTENT_DISK_PROVIDER)} or later ({_ROW}; "
+                             "docs/en/create-cluster/huawei-dcs.mdx)",
+                             f"use the DCS provider {_dotted(PERSISTENT_DISK_PROVIDER)} or later, or "
+                             "remove persistentDisk", VERSIONS_RULE)
+
+
 def check(spec: InstallSpec) -> Iterator[Finding]:
     """Every DCS rule; all findings, not just the first."""
     p = platform_of(spec, DcsPlatform)
@@ -251,3 +313,4 @@ def check(spec: InstallSpec) -> Iterator[Finding]:
     for i, w in enumerate(p.workers):
         yield from _check_machines(spec, w, f"platform.workers[{i}]", WORKER_DISKS, w.replicas, taken)
     yield from _check_kcp_base(spec, p)
+    yield from version_gates(spec)
