@@ -146,7 +146,8 @@ def _minialauda(kube: KubeClient) -> CheckResult:
     if found is not None:
         return CheckResult("minialauda", "fail", "this API is a global cluster (clusters.platform.tkestack.io/"
                            "global exists), not minialauda: pass --kubeconfig of the bootstrap cluster")
-    return CheckResult("minialauda", "pass", f"{kube.kubeconfig}: the bootstrap cluster answers")
+    server = str(kube.api_client.configuration.host)
+    return CheckResult("minialauda", "pass", f"the bootstrap cluster answers at {server}")
 
 
 def _platform_host(plan: InstallPlan, resolve: Resolver, sandbox: Mapping[str, str]) -> CheckResult:
