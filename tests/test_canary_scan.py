@@ -61,6 +61,7 @@ def test_no_canary_in_any_byte_produced(sandbox_factory: Callable[..., Sandbox],
     leaks = [f"output of command {i}: {scan.leaks(text)}" for i, text in enumerate(printed) if scan.leaks(text)]
     files = [p for p in tmp_path.rglob("*") if p.is_file() and p != spec]
     assert any(p.name == "state.json" for p in files) and bundle in files
+    assert work / "report.html" in files  # the install report is scanned too
     holders = []
     for path in files:
         found = scan.leaks(path.read_bytes())

@@ -307,7 +307,8 @@ def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
                           resubmit=resubmit, wait_through_failures=wait_through_failures,
                           heartbeat=heartbeat, allow_short_secrets=allow_short_secrets,
                           global_kubeconfig=global_kubeconfig, core_package=core_package,
-                          skip_preflight=skip_preflight)
+                          skip_preflight=skip_preflight,
+                          spec_file=spec_file)
             _summary(result, None, fmt, out, renderer)
             dr = plan.spec.dr
             if result.complete and dr is not None and dr.role == "standby" and fmt != "json":
@@ -362,7 +363,8 @@ def _run(plan: InstallPlan, provider: Any, kubeconfig: str | None, workdir: str,
          allow_short_secrets: bool = False,
          global_kubeconfig: str | None = None,
          installer_log: str | None = None, core_package: str | None = None,
-         skip_preflight: tuple[str, ...] = ()) -> InstallResult:
+         skip_preflight: tuple[str, ...] = (),
+         spec_file: str | None = None) -> InstallResult:
     from ..engine import Engine
     from ..engine.phases import INSTALLER_LOG
 
@@ -373,7 +375,8 @@ def _run(plan: InstallPlan, provider: Any, kubeconfig: str | None, workdir: str,
                     resubmit=resubmit, wait_through_failures=wait_through_failures,
                     heartbeat=heartbeat, allow_short_secrets=allow_short_secrets,
                     global_kubeconfig=global_kubeconfig, core_package=core_package,
-                    skip_preflight=skip_preflight)
+                    skip_preflight=skip_preflight,
+                    spec_file=spec_file)
     engine.subscribe(renderer)
     try:
         with _cancel_on_signals(engine):

@@ -208,6 +208,9 @@ class Engine:
         wait_through_failures: never fail fast; a visible cause of a stall is reported once
             as a warning and the wait goes on until the phase deadline (``Timeouts.fail_fast``
             is the grace otherwise).
+        spec_file: the spec file the plan came from, recorded in the state (a path, never its
+            content) so that the install report (``<workdir>/report.html``, written at the end
+            of every run) can print the exact commands to resume, gather or hand off.
 
     Raises :class:`InvalidTiming` (a ``ValueError``) for a ``poll_interval`` or ``resync``
     that is not a finite positive number.
@@ -230,7 +233,9 @@ class Engine:
                  allow_short_secrets: bool = False,
                  global_kubeconfig: str | os.PathLike[str] | None = None,
                  core_package: str | os.PathLike[str] | None = None,
-                 preflight: bool = True, skip_preflight: Iterable[str] = ()) -> None:
+                 preflight: bool = True, skip_preflight: Iterable[str] = (),
+                 spec_file: str | os.PathLike[str] | None = None) -> None:
+        self.spec_file = None if spec_file is None else os.path.abspath(spec_file)
         self.poll_interval = positive_seconds("the poll interval", poll_interval)
         self.installer_log = str(installer_log) if installer_log else None
         self.heartbeat = positive_seconds("the heartbeat interval", heartbeat)
@@ -284,6 +289,8 @@ class Engine:
         from ..spec.load import LoadedSpec, load_spec
 
         loaded = spec if isinstance(spec, LoadedSpec) else load_spec(spec)
+        if "spec_file" not in options and os.path.isfile(loaded.source):
+            options["spec_file"] = loaded.source
         return cls(build_plan(loaded), provider=loaded.provider, kubeconfig=kubeconfig,
                    workdir=workdir, secrets=secrets, **options)
 
@@ -351,6 +358,7 @@ class Engine:
                 result = self._run(until, start, results, current)
         except BaseException as err:
             self._finish_failed(err, results, current[0], time.monotonic() - start)
+            self._write_report()
             if isinstance(err, KeyboardInterrupt):  # outside a phase: the same documented error
                 raise Interrupted("interrupted", hint="re-run the same command to resume") from None
             raise
@@ -358,7 +366,21 @@ class Engine:
                                complete=result.complete, phases=_outcomes(results),
                                installer=result.installer_address or "",
                                elapsed=result.elapsed))
+        self._write_report()
         return result
+
+    def _write_report(self) -> None:
+        """``<workdir>/report.html`` after every run, best effort: a report that cannot be
+        written (read-only work directory, a bug in the page) must not fail the install."""
+        from ..report import write_report
+        from .state import STATE_DIR
+
+        if not (self.workdir / STATE_DIR).is_dir():  # the run stopped before it had a state
+            return
+        try:
+            write_report(self.workdir)
+        except Exception:
+            log.debug("install report not written in %s", self.workdir, exc_info=True)
 
     def _finish_failed(self, err: BaseException, results: list[PhaseResult], phase: str,
                        elapsed: float) -> None:
@@ -465,6 +487,8 @@ class Engine:
                      "or use another --workdir")
         state.data["plan"] = digest
         state.data["provider"] = self.plan.provider.id
+        # paths only (for the report's resume/gather commands), never what the files hold
+        state.data["run"] = {"spec": self.spec_file, "kubeconfig": self.kubeconfig}
         state.save()
 
     def _note_tls(self, state: StateStore, kube: Any) -> None:
