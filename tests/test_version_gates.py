@@ -31,7 +31,7 @@ def dcs(tmp_path: Path, k8s: str, provider: str) -> dict[str, Any]:
 def version_errors(tmp_path: Path, data: dict[str, Any]) -> list[Any]:
     with pytest.raises(SpecError) as err:
         load_spec(write(tmp_path / "spec.yaml", data))
-    return [f for f in err.value.findings if f.rule == "versions"]
+    return [f for f in err.value.findings if f.rule == "versions" and f.severity == "error"]
 
 
 def test_acp_432_and_later_needs_dcs_provider_1_0_21(tmp_path: Path, canaries: dict[str, str]) -> None:
@@ -52,7 +52,7 @@ def test_dcs_provider_1_0_21_is_not_paired_with_an_older_os_image(tmp_path: Path
     assert len(found) == 1 and "must not be paired" in found[0].message and "v4.3.1" in found[0].message
     # an older provider with that older image is the documented pairing
     loaded = load_spec(write(tmp_path / "ok.yaml", dcs(tmp_path, "v1.34.5-1", "v1.0.18")))
-    assert not [w for w in loaded.warnings if w.rule == "versions"]
+    assert not [w for w in loaded.warnings if w.path == "packages.provider.version"]
 
 
 def test_pool_managed_persistent_disks_need_dcs_provider_1_0_16(tmp_path: Path,
@@ -99,8 +99,12 @@ def test_preflight_versions_check(tmp_path: Path, canaries: dict[str, str], sand
         assert len(got) == 1
         return got[0]
 
-    loaded, plan = plan_of(tmp_path, setpath(example("dcs"), "k8sVersion", "v1.35.6-acp.1"))
-    assert versions(loaded, plan).status == "pass"
+    data = setpath(example("dcs"), "k8sVersion", "v1.35.6-acp.1")  # with ACP v4.4.0's row
+    for field, value in (("dnsImageTag", "1.14.3-v4.4.6"), ("etcdImageTag", "v3.6.13-acp.0"),
+                         ("kubeOvnVersion", "v4.4.1")):
+        data = setpath(data, f"platform.{field}", value)
+    loaded, plan = plan_of(tmp_path, data)
+    assert versions(loaded, plan).status == "pass", versions(loaded, plan)
     broken = attrs.evolve(plan, manifest=tuple(strip_key(o) for o in plan.manifest))
     bad = versions(loaded, broken)
     assert bad.status == "fail" and "KubeadmControlPlane/" in bad.detail and "(1.35+)" in bad.detail
@@ -120,3 +124,17 @@ def test_preflight_command_lists_the_versions_check(tmp_path: Path, canaries: di
                  "--skip-preflight", "versions"])
     doc = json.loads(capsys.readouterr().out)
     assert {"name": "versions", "status": "skip", "detail": "skipped (--skip-preflight)"} in doc["checks"]
+
+
+@pytest.mark.parametrize("provider", ["dcs", "vsphere", "hcs", "baremetal"])
+def test_image_tags_of_another_os_image_are_warnings(tmp_path: Path, canaries: dict[str, str],
+                                                     provider: str) -> None:
+    data = setpath(example(provider), "k8sVersion", "v1.34.5-3")  # ACP v4.3.2's OS image
+    data = setpath(data, "platform.dnsImageTag", "1.12.4-v4.2.3")  # ACP v4.2.0's coredns
+    data = setpath(data, "platform.etcdImageTag", "v3.5.28-260625")  # v4.3.2's: right
+    data = setpath(data, "platform.kubeOvnVersion", "v4.3.3")  # ACP v4.3.0's chart
+    found = {w.path: w for w in load_spec(write(tmp_path / "spec.yaml", data)).warnings if w.rule == "versions"}
+    assert set(found) == {"platform.dnsImageTag", "platform.kubeOvnVersion"}
+    assert "ACP v4.3.2" in found["platform.dnsImageTag"].message
+    assert found["platform.dnsImageTag"].fix.startswith("use 1.14.2-v4.3.11 (ACP v4.3.2)")
+    assert found["platform.kubeOvnVersion"].fix.startswith("use v4.3.11 (ACP v4.3.2)")

@@ -308,11 +308,17 @@ def matrix_hint(k8s_version: str, column: str) -> str:
 
 
 def image_tag_findings(findings: Findings, *, dns_image_tag: str | None, etcd_image_tag: str | None,
-                       k8s_version: str = "", path: str = "platform", also: str = "") -> Iterator[Finding]:
+                       k8s_version: str = "", path: str = "platform", also: str = "",
+                       kube_ovn_version: str | None = None) -> Iterator[Finding]:
     """Warn for each unset CoreDNS / etcd tag: kubeadm would fall back to its own default tag,
     which is not the image the Alauda OS image preloads (nor what the registry holds). The tags
     are release facts, so they are never defaulted; the warning quotes the matrix rows of
-    ``k8s_version``, and ``also`` names a provider's further source (e.g. a ConfigMap)."""
+    ``k8s_version``, and ``also`` names a provider's further source (e.g. a ConfigMap).
+
+    A tag (or ``kube_ovn_version``, the ``cpaas.io/kube-ovn-version`` chart version) that is set
+    but is not what any matrix row of ``k8s_version`` lists is a warning too (rule ``versions``):
+    the OS image of that Kubernetes version preloads another image. A warning, not an error: a
+    hotfix image can be newer than the published matrix."""
     for field, value, what in (("dnsImageTag", dns_image_tag, "coredns"),
                                ("etcdImageTag", etcd_image_tag, "etcd")):
         if not value:
@@ -321,6 +327,18 @@ def image_tag_findings(findings: Findings, *, dns_image_tag: str | None, etcd_im
                 "one of your Alauda OS image",
                 f"set it to the {what} column of your ACP release's row in the {OS_SUPPORT_MATRIX}"
                 f"{matrix_hint(k8s_version, what)}{also}", "image-tags")
+    rows = [row for row in _matrix_rows() if row["kubernetes"] == k8s_version]
+    for field, value, what in (("dnsImageTag", dns_image_tag, "coredns"),
+                               ("etcdImageTag", etcd_image_tag, "etcd"),
+                               ("kubeOvnVersion", kube_ovn_version, "kubeOvnChart")):
+        if value and rows and all(row[what] != value for row in rows):
+            acps = ", ".join(row["acp"] for row in rows)
+            yield findings.warning(
+                f"{path}.{field}", f"{value} is not the {what} version of the Alauda OS image of "
+                f"Kubernetes {k8s_version} (ACP {acps}; {OS_SUPPORT_MATRIX}, the "
+                f"{COMPATIBILITY_TABLE}'s \"MicroOS image or VM template\" row)",
+                f"use {matrix_hint(k8s_version, what).removeprefix('; for Kubernetes ' + k8s_version + ' it lists ')}"
+                " or make k8sVersion the version of the image these tags come from", VERSIONS_RULE)
 
 
 #: A Kubernetes annotation / label key: optional DNS-subdomain prefix and '/', then a name.

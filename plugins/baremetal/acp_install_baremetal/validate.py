@@ -254,7 +254,7 @@ def check(spec: InstallSpec) -> Iterator[Finding]:
                                "cpaas.io/kube-ovn-join-cidr", "set kubeOvnJoinCIDR [KUBE_OVN_JOIN_CIDR]",
                                "bm-join-cidr")
     yield from image_tag_findings(findings, dns_image_tag=p.dnsImageTag, etcd_image_tag=p.etcdImageTag,
-                                  k8s_version=spec.k8sVersion,
+                                  k8s_version=spec.k8sVersion, kube_ovn_version=p.kubeOvnVersion,
                                   also="; they must match the images baked into the base image")
     yield from annotation_findings(findings, "platform.clusterAnnotations", p.clusterAnnotations)
     if not p.kubeOvnVersion and "cpaas.io/kube-ovn-version" not in p.clusterAnnotations:

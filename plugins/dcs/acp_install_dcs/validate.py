@@ -203,7 +203,7 @@ def _check_kcp_base(spec: InstallSpec, p: DcsPlatform) -> Iterator[Finding]:
     install works, the cluster just differs from the documented one)."""
     yield from annotation_findings(findings, "platform.clusterAnnotations", p.clusterAnnotations)
     yield from image_tag_findings(findings, dns_image_tag=p.dnsImageTag, etcd_image_tag=p.etcdImageTag,
-                                  k8s_version=spec.k8sVersion,
+                                  k8s_version=spec.k8sVersion, kube_ovn_version=p.kubeOvnVersion,
                                   also=" or the cpaas.io/dcs-vm-template ConfigMap (corednsTag, etcdTag)")
     if not spec.kubeOvnJoinCIDR and "cpaas.io/kube-ovn-join-cidr" not in p.clusterAnnotations:
         yield findings.warning("kubeOvnJoinCIDR", "not set: the DCS Cluster annotation "

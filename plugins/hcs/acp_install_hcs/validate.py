@@ -187,7 +187,7 @@ def _check_kcp_base(spec: InstallSpec, p: HcsPlatform) -> Iterator[Finding]:
                                "page names no value) that holds the coredns and etcd images",
                                "image-tags")
     yield from image_tag_findings(findings, dns_image_tag=p.dnsImageTag, etcd_image_tag=p.etcdImageTag,
-                                  k8s_version=spec.k8sVersion)
+                                  k8s_version=spec.k8sVersion, kube_ovn_version=p.kubeOvnVersion)
     if not spec.kubeOvnJoinCIDR and "cpaas.io/kube-ovn-join-cidr" not in p.clusterAnnotations:
         yield findings.warning("kubeOvnJoinCIDR", "not set: the HCS page's Cluster annotation "
                                "cpaas.io/kube-ovn-join-cidr is not rendered",

@@ -131,7 +131,7 @@ def _check_kcp_base(spec: InstallSpec, p: VspherePlatform) -> Iterator[Finding]:
     """Values the documented base needs from the user and cannot default (warnings)."""
     yield from annotation_findings(findings, "platform.clusterAnnotations", p.clusterAnnotations)
     yield from image_tag_findings(findings, dns_image_tag=p.dnsImageTag, etcd_image_tag=p.etcdImageTag,
-                                  k8s_version=spec.k8sVersion,
+                                  k8s_version=spec.k8sVersion, kube_ovn_version=p.kubeOvnVersion,
                                   also="; they must match the images preloaded in the template")
     if not spec.kubeOvnJoinCIDR and "cpaas.io/kube-ovn-join-cidr" not in p.clusterAnnotations:
         yield findings.warning("kubeOvnJoinCIDR", "not set: the create-cluster guide's Cluster "
