@@ -32,10 +32,10 @@ from typing import Any
 import attrs
 
 from ..errors import SpecError
-from ..inputs import MAX_SPEC_BYTES, UnreadableInput, read_text
 from ..records import Finding
-from ..spec.load import LoadedSpec, load_spec, parse
-from ..yamlio import LineIndex, YamlSyntaxError, line_of, load_all
+from ..spec.load import LoadedSpec, load_spec, parse, read_document
+from ..wiring import deep_merge
+from ..yamlio import LineIndex, line_of
 
 __all__ = ["KIND", "SIDES", "SIDE_FIELDS", "Pair", "is_pair_file", "load_pair", "pair_of_specs"]
 
@@ -70,32 +70,8 @@ class Pair:
         return len(self.sources) == 1
 
 
-def _merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
-    out = dict(base)
-    for key, value in extra.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
-
-
 def _read(path: str | os.PathLike[str]) -> tuple[Any, LineIndex]:
-    source = str(path)
-    try:
-        text = read_text(path, limit=MAX_SPEC_BYTES, what="DR pair file")
-    except UnreadableInput as err:
-        raise SpecError([Finding("error", "", err.message, fix=err.fix)], source=source) from None
-    try:
-        docs = load_all(text)
-    except YamlSyntaxError as err:
-        raise SpecError([Finding("error", "", f"not valid YAML: {err}", line=err.line,
-                                 fix="fix the YAML syntax at that line")], source=source) from None
-    if len(docs) != 1:
-        raise SpecError([Finding("error", "", f"expected one YAML document, found {len(docs)}",
-                                 fix="keep a single document in the pair file")], source=source)
-    data, index, _start = docs[0]
-    return data, index
+    return read_document(path, what="DR pair", fix="give a kind: DRPair file (docs/user-guide.md §8)")
 
 
 def is_pair_file(path: str | os.PathLike[str]) -> bool:
@@ -186,7 +162,7 @@ def load_pair(path: str | os.PathLike[str]) -> Pair:
     loaded: dict[str, LoadedSpec] = {}
     for side in SIDES:
         part = {k: v for k, v in sides[side].items() if k in SIDE_FIELDS}
-        merged = _merge(base, part)
+        merged = deep_merge(base, part)
         merged["dr"] = {**base_dr, "role": side, "primaryVIP": vips["primary"],
                         "standbyVIP": vips["standby"]}
         merged.setdefault("apiVersion", data.get("apiVersion", "acp-install/v1alpha1"))

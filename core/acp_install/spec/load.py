@@ -141,15 +141,17 @@ def parse(data: Any, *, source: str = "<spec>", index: LineIndex | None = None,
     return LoadedSpec(spec, provider, tuple(_locate(findings, index)), source)
 
 
-def load_spec(path: str | os.PathLike[str], *, provider: Provider | None = None) -> LoadedSpec:
-    """Load and validate a spec file. Raises :class:`SpecError` with every finding."""
+def read_document(path: str | os.PathLike[str], *, what: str = "spec",
+                  fix: str = "give the YAML install spec (acp-install init writes one)") -> tuple[Any, LineIndex]:
+    """The one YAML document of a file and the line of each of its paths; :class:`SpecError`
+    (naming the file, and the line of a syntax error) when it is unreadable or not one document."""
     source = str(path)
     try:
-        text = read_text(path, limit=MAX_SPEC_BYTES, what="spec")
+        text = read_text(path, limit=MAX_SPEC_BYTES, what=what)
     except UnreadableInput as err:
-        fix = "give the YAML install spec (acp-install init writes one)" \
-            if "text file" in err.message else err.fix
-        raise SpecError([Finding("error", "", err.message, fix=fix)], source=source) from None
+        raise SpecError([Finding("error", "", err.message,
+                                 fix=fix if "text file" in err.message else err.fix)],
+                        source=source) from None
     try:
         docs = load_all(text)
     except YamlSyntaxError as err:
@@ -157,6 +159,12 @@ def load_spec(path: str | os.PathLike[str], *, provider: Provider | None = None)
                                  fix="fix the YAML syntax at that line")], source=source) from None
     if len(docs) != 1:
         raise SpecError([Finding("error", "", f"expected one YAML document, found {len(docs)}",
-                                 fix="keep a single document in the spec file")], source=source)
+                                 fix=f"keep a single document in the {what} file")], source=source)
     data, index, _start = docs[0]
-    return parse(data, source=source, index=index, provider=provider)
+    return data, index
+
+
+def load_spec(path: str | os.PathLike[str], *, provider: Provider | None = None) -> LoadedSpec:
+    """Load and validate a spec file. Raises :class:`SpecError` with every finding."""
+    data, index = read_document(path)
+    return parse(data, source=str(path), index=index, provider=provider)
