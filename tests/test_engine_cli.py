@@ -57,7 +57,8 @@ def test_sandbox_json_lines(capsys: pytest.CaptureFixture[str], canaries: dict[s
     rc, out, _ = run(capsys, "install", "--sandbox", "-o", "json")
     assert rc == 0
     lines = json_lines(out)
-    phases = [ln for ln in lines if ln["event"] != "finding"]  # spec warnings come first
+    # spec warnings come first, then the preflight checks (not a phase of the state file)
+    phases = [ln for ln in lines if ln["event"] != "finding" and ln.get("phase") != "preflight"]
     assert phases[0]["event"] == "phase-started" and phases[0]["phase"] == "bootstrap"
     result = lines[-1]
     assert result["event"] == "result" and result["complete"] is True

@@ -279,6 +279,8 @@ class LiveView:
                 self._print(fact)
         elif self.verbosity >= VERBOSE and fact.severity in ("info", "detail"):
             self._print(fact)
+        elif isinstance(event, PhaseProgress) and row is None:  # e.g. the preflight checks, before
+            self._print(fact)  # any phase: a checklist worth keeping in the scroll-back
         self.live.refresh()
 
     def _print(self, fact: Fact) -> None:
