@@ -454,3 +454,53 @@ def test_dr_install_refuses_a_file_that_is_not_a_pair(tmp_path: Path, canaries: 
     code, _out, err = run_cli(capsys, "dr", "install", "-f", str(spec), "--side", "primary")
     assert code == 2 and "not a kind: DRPair file" in err
     assert os.listdir(tmp_path) == ["one.yaml"]
+
+
+def test_the_same_key_read_from_different_places_is_the_same_key(
+        tmp_path: Path, canaries: dict[str, str], monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("STANDBY_KEY", canaries["ENCRYPTION_KEY"])
+    primary, standby = two_specs(tmp_path)
+    standby["dr"]["encryptionKey"] = {"env": "STANDBY_KEY"}
+    a, b = write(tmp_path / "primary.yaml", primary), write(tmp_path / "standby.yaml", standby)
+    code, out, err = run_cli(capsys, "dr", "validate", "-f", str(a), "-f", str(b))
+    assert code == 0, err
+    assert "valid DR pair" in out
+
+
+def test_a_join_record_of_another_pair_counts_for_nothing(
+        installed_pair: tuple[Path, Sandbox, Sandbox], tmp_path: Path) -> None:
+    pair, primary, standby = installed_pair
+    loaded = load_pair(pair)
+    record = tmp_path / "j" / ".acp-install" / "dr-join.json"
+    record.parent.mkdir(parents=True)
+    record.write_text(json.dumps({"done": ["etcd-sync", "restart-primary", "restart-standby"],
+                                  "primaryVIP": "192.168.7.1", "standbyVIP": "192.168.7.2"}))
+    join = Join(loaded.primary.spec, loaded.standby.spec, kubeconfig_of(primary), kubeconfig_of(standby),
+                workdir=tmp_path / "j", redactor=Redactor(), say=lambda _line: None)
+    assert join.done() == []
+    assert join.run() == ["etcd-sync", "restart-primary", "restart-standby"]
+    assert posts(standby) == 1
+
+
+def test_a_kubeconfig_that_skips_tls_verification_is_refused_before_any_token_is_read(
+        installed_pair: tuple[Path, Sandbox, Sandbox], tmp_path: Path) -> None:
+    import yaml
+
+    pair, primary, standby = installed_pair
+    loaded = load_pair(pair)
+    pgc = primary.global_cluster
+    assert pgc is not None
+    config = yaml.safe_load(pgc.kubeconfig())
+    for cluster in config["clusters"]:
+        cluster["cluster"].pop("certificate-authority-data", None)
+        cluster["cluster"]["insecure-skip-tls-verify"] = True
+    insecure = GlobalKubeconfig(yaml.safe_dump(config), "primary.kubeconfig")
+    join = Join(loaded.primary.spec, loaded.standby.spec, insecure, kubeconfig_of(standby),
+                workdir=tmp_path / "j", redactor=Redactor(), say=lambda _line: None)
+    with pytest.raises(DRJoinError, match="skips TLS verification"):
+        join.run()
+    for sb in (primary, standby):
+        gc = sb.global_cluster
+        assert gc is not None
+        assert not [r for r in gc.recorder.requests if r.path.endswith("/secrets/k8sadmin")]

@@ -306,3 +306,36 @@ def test_preflight_command_table_json_and_exit_code(tmp_path: Path, canaries: di
     doc = json.loads(out)
     assert code == 0 and doc["ok"]
     assert {"name": "vcenter-api", "status": "skip", "detail": "skipped (--skip-preflight)"} in doc["checks"]
+
+
+def test_an_unknown_check_name_is_a_usage_error(dcs_plan: tuple[Any, InstallPlan], sandbox: Sandbox) -> None:
+    from acp_install.errors import UsageError
+
+    loaded, plan = dcs_plan
+    with KubeClient(sandbox.kubeconfig_path) as kube, pytest.raises(UsageError) as caught:
+        run_preflight(plan, loaded.provider, kube, skip=["vip-fre"])
+    assert "--skip-preflight vip-fre: no such check" in str(caught.value) and "vip-free" in str(caught.value)
+
+
+def test_a_restart_after_the_install_does_not_check_the_site_again(
+        dcs_plan: tuple[Any, InstallPlan], sandbox: Sandbox, tmp_path: Path,
+        sockets: Callable[..., socket.socket]) -> None:
+    """Once the install applied anything, the VIP answering is our own cluster: ``--restart``
+    (what the "plan changed" error recommends) must not be refused by ``vip-free``."""
+    loaded, plan = dcs_plan
+    eng = Engine(plan, provider=loaded.provider, kubeconfig=sandbox.kubeconfig_path, workdir=tmp_path / "w",
+                 poll_interval=0.05, resync=1.0)
+    assert eng.run().complete
+    busy = where(sockets(listen=True))
+    with KubeClient(sandbox.kubeconfig_path) as kube:
+        cm = kube.get("v1", "ConfigMap", "acp-install-sandbox", "kube-public")
+        assert cm is not None
+        kube.apply({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {
+            "name": "acp-install-sandbox", "namespace": "kube-public"},
+            "data": {**cm["data"], "controlPlaneVIP": busy}})
+    events: list[Any] = []
+    eng = Engine(plan, provider=loaded.provider, kubeconfig=sandbox.kubeconfig_path, workdir=tmp_path / "w",
+                 poll_interval=0.05, resync=1.0, restart=True)
+    eng.subscribe(events.append)
+    assert eng.run().complete
+    assert not [e for e in events if getattr(e, "phase", "") == "preflight"]

@@ -9,6 +9,7 @@ runs the join alone for pairs installed earlier (or by hand).
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -182,10 +183,14 @@ def _join(pair: Pair, workdir: Path, primary_kc: str | None, standby_kc: str | N
     join.run()
 
 
-def _join_command(files: tuple[str, ...], workdir: str) -> str:
-    quoted = " ".join(f"-f {f}" for f in files)
-    return (f"acp-install dr join {quoted} --workdir {workdir} "
-            "--primary-global-kubeconfig PRIMARY.kubeconfig --standby-kubeconfig STANDBY-MINIALAUDA")
+def _join_command(files: tuple[str, ...], workdir: str, standby_kubeconfig: str) -> str:
+    """The one command that finishes the pair; only the primary's kubeconfig is the user's to
+    fetch (``acp-install kubeconfig --out FILE`` on the primary's bootstrap host)."""
+    from shlex import quote
+
+    given = " ".join(f"-f {quote(f)}" for f in files)
+    return (f"acp-install dr join {given} --workdir {quote(workdir)} --standby-kubeconfig "
+            f"{quote(standby_kubeconfig)} --primary-global-kubeconfig PRIMARY-GLOBAL.kubeconfig")
 
 
 _JOIN_OPTIONS = [
@@ -247,10 +252,13 @@ def join(files: tuple[str, ...], workdir: str, primary_kubeconfig: str | None,
               help="With --side: this side's cpaas-installer (default: found in minialauda).")
 @click.option("--poll-interval", type=float, default=1.5, show_default=True,
               help="Seconds between the installer progress polls.")
+@click.option("--skip-preflight", "skip_preflight", multiple=True, metavar="NAME",
+              help="Skip the named preflight check of each side's install (repeatable).")
 @_with(_JOIN_OPTIONS)
 def install(files: tuple[str, ...], side: str | None, kubeconfig: str | None, workdir: str,
-            dns_switched: bool, resolve: tuple[str, ...], accept_example_values: bool, installer_address: str | None,
-            poll_interval: float, primary_kubeconfig: str | None, standby_kubeconfig: str | None,
+            dns_switched: bool, resolve: tuple[str, ...], accept_example_values: bool,
+            installer_address: str | None, poll_interval: float, skip_preflight: tuple[str, ...],
+            primary_kubeconfig: str | None, standby_kubeconfig: str | None,
             primary_global_kubeconfig: str | None, standby_global_kubeconfig: str | None,
             insecure: bool, timeout: float) -> None:
     """Install a pair: the primary, the DNS gate, the standby, then the join."""
@@ -270,11 +278,15 @@ def install(files: tuple[str, ...], side: str | None, kubeconfig: str | None, wo
     else:
         mine = kubeconfig or (primary_kubeconfig if side == "primary" else standby_kubeconfig)
         sides = {side: resolve_kubeconfig(mine)}
+    resolver = _resolver(resolve, pair)
     for name, minialauda in sides.items():
+        skips = skip_preflight
         if name == "standby":
-            _dns_gate(pair, dns_switched, resolve)
+            _dns_gate(pair, dns_switched, resolver)
+            if dns_switched:  # asserted by hand: this host cannot tell
+                skips = (*skip_preflight, "platform-host")
         _install_side(pair, name, minialauda, root / name, accept_example_values, installer_address,
-                      poll_interval)
+                      poll_interval, skips, resolver)
     if "standby" not in sides:
         click.echo("primary installed; next, on the standby's bootstrap host after the DNS switch: "
                    f"acp-install dr install {' '.join(f'-f {f}' for f in files)} --side standby")
@@ -282,7 +294,9 @@ def install(files: tuple[str, ...], side: str | None, kubeconfig: str | None, wo
     have_primary = primary_kubeconfig or primary_global_kubeconfig
     if not have_primary:
         click.echo("standby installed, but DR is NOT active yet: the standby does not follow the "
-                   "primary until the join. Finish it with:\n  " + _join_command(files, str(root / "standby")))
+                   "primary until the join. Get the primary's new-cluster kubeconfig there with "
+                   "`acp-install kubeconfig --out PRIMARY-GLOBAL.kubeconfig`, copy it here, then:\n  "
+                   + _join_command(files, str(root / "standby"), sides["standby"]))
         return
     _join(pair, root / "standby", primary_kubeconfig, sides["standby"], primary_global_kubeconfig,
           standby_global_kubeconfig, insecure, timeout)
@@ -290,31 +304,41 @@ def install(files: tuple[str, ...], side: str | None, kubeconfig: str | None, wo
                + pair.standby.spec.controlPlaneVIP)
 
 
-def _dns_gate(pair: Pair, dns_switched: bool, resolve: tuple[str, ...]) -> None:
-    from ..dr.dns import check_dns, system_resolver
+def _resolver(resolve: tuple[str, ...], pair: Pair) -> Callable[[str], list[str]]:
+    """``--resolve HOST=ADDRESS`` answers first, this host's resolver for any other name (the
+    DNS gate and each side's ``platform-host`` preflight ask the same)."""
+    from ..dr.dns import system_resolver
 
-    host, vip = pair.standby.spec.platformHost, pair.standby.spec.controlPlaneVIP
-    if dns_switched:
-        click.echo(f"DNS gate: {host} -> {vip} asserted by --dns-switched (not resolved here)")
-        return
     answers: dict[str, list[str]] = {}
     for item in resolve:
         name, sep, address = item.partition("=")
         if not sep or not name or not address:
+            spec = pair.standby.spec
             raise UsageError(f"--resolve {item}: expected HOST=ADDRESS",
-                             hint=f"--resolve {host}={vip}")
+                             hint=f"--resolve {spec.platformHost}={spec.controlPlaneVIP}")
         answers.setdefault(name.lower(), []).append(address)
 
     def resolver(name: str) -> list[str]:
         return answers[name.lower()] if name.lower() in answers else system_resolver(name)
 
+    return resolver
+
+
+def _dns_gate(pair: Pair, dns_switched: bool, resolver: Callable[[str], list[str]]) -> None:
+    from ..dr.dns import check_dns
+
+    host, vip = pair.standby.spec.platformHost, pair.standby.spec.controlPlaneVIP
+    if dns_switched:
+        click.echo(f"DNS gate: {host} -> {vip} asserted by --dns-switched (not resolved here)")
+        return
     answer = check_dns(host, vip, "standby", resolver=resolver)
     click.echo(f"DNS gate: {host} resolves to {', '.join(answer.answers)} (the standby VIP)")
 
 
 def _install_side(pair: Pair, side: str, minialauda: str, workdir: Path,
                   accept_example_values: bool, installer_address: str | None,
-                  poll_interval: float) -> None:
+                  poll_interval: float, skip_preflight: tuple[str, ...],
+                  resolver: Callable[[str], list[str]]) -> None:
     from ..engine import Timeouts
     from ..plan import build_plan
     from ..spec.example import RULE
@@ -331,7 +355,8 @@ def _install_side(pair: Pair, side: str, minialauda: str, workdir: Path,
     renderer = view.make_view(sys.stdout, no_color=False, verbosity=0)
     try:
         result = install_cmds._run(build_plan(loaded), loaded.provider, minialauda, str(workdir),
-                                   renderer, Timeouts(), None, False, poll_interval, installer_address)
+                                   renderer, Timeouts(), None, False, poll_interval, installer_address,
+                                   skip_preflight=skip_preflight, resolver=resolver)
     except AcpInstallError:
         click.echo(f"== {side} side failed; fix the cause and re-run the same command (it resumes)",
                    err=True)

@@ -17,7 +17,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -364,7 +364,8 @@ def _run(plan: InstallPlan, provider: Any, kubeconfig: str | None, workdir: str,
          global_kubeconfig: str | None = None,
          installer_log: str | None = None, core_package: str | None = None,
          skip_preflight: tuple[str, ...] = (),
-         spec_file: str | None = None) -> InstallResult:
+         spec_file: str | None = None,
+         resolver: Callable[[str], Sequence[str]] | None = None) -> InstallResult:
     from ..engine import Engine
     from ..engine.phases import INSTALLER_LOG
 
@@ -376,7 +377,7 @@ def _run(plan: InstallPlan, provider: Any, kubeconfig: str | None, workdir: str,
                     heartbeat=heartbeat, allow_short_secrets=allow_short_secrets,
                     global_kubeconfig=global_kubeconfig, core_package=core_package,
                     skip_preflight=skip_preflight,
-                    spec_file=spec_file)
+                    spec_file=spec_file, resolver=resolver)
     engine.subscribe(renderer)
     try:
         with _cancel_on_signals(engine):

@@ -68,14 +68,24 @@ def moduleinfo_body(primary_vip: str, primary_token_b64: str, version: str) -> d
     }
 
 
-def _ca_context(kubeconfig: GlobalKubeconfig, insecure: bool) -> ssl.SSLContext | bool:
-    if insecure:
-        return False
+def _cluster(kubeconfig: GlobalKubeconfig) -> dict[str, Any]:
+    """The current context's cluster entry of a kubeconfig."""
     config = kubeconfig.config
     contexts = {c.get("name"): c.get("context") or {} for c in config.get("contexts") or []}
     current = contexts.get(config.get("current-context")) or {}
     clusters = {c.get("name"): c.get("cluster") or {} for c in config.get("clusters") or []}
-    cluster = clusters.get(current.get("cluster")) or next(iter(clusters.values()), {})
+    found: dict[str, Any] = clusters.get(current.get("cluster")) or next(iter(clusters.values()), {})
+    return found
+
+
+def _skips_tls(kubeconfig: GlobalKubeconfig) -> bool:
+    return bool(_cluster(kubeconfig).get("insecure-skip-tls-verify"))
+
+
+def _ca_context(kubeconfig: GlobalKubeconfig, insecure: bool) -> ssl.SSLContext | bool:
+    if insecure:
+        return False
+    cluster = _cluster(kubeconfig)
     if cluster.get("insecure-skip-tls-verify"):
         raise DRJoinError(f"the standby's kubeconfig ({kubeconfig.source}) skips TLS verification: "
                           "the join would send the primary's token to an unverified server",
@@ -89,7 +99,13 @@ def _ca_context(kubeconfig: GlobalKubeconfig, insecure: bool) -> ssl.SSLContext 
             raise DRJoinError(f"{kubeconfig.source}: certificate-authority-data is not a PEM CA",
                               hint="fix the kubeconfig or pass --standby-global-kubeconfig") from None
     elif cluster.get("certificate-authority"):
-        ctx.load_verify_locations(cafile=str(cluster["certificate-authority"]))
+        path = str(cluster["certificate-authority"])
+        try:
+            ctx.load_verify_locations(cafile=path)
+        except (OSError, ssl.SSLError) as err:
+            raise DRJoinError(f"{kubeconfig.source}: certificate-authority {path} is not a readable "
+                              f"PEM CA ({err.__class__.__name__})",
+                              hint="fix the path in the kubeconfig or pass --standby-global-kubeconfig") from None
     return ctx
 
 
@@ -126,7 +142,10 @@ class Join:
             data = json.loads(self.state_path.read_text())
         except (OSError, ValueError):
             return []
-        steps = data.get("done") if isinstance(data, dict) else None
+        if not isinstance(data, dict) or (data.get("primaryVIP"), data.get("standbyVIP")) != (
+                self.primary.controlPlaneVIP, self.standby.controlPlaneVIP):
+            return []  # another pair's record (or none): nothing of this join is done
+        steps = data.get("done")
         return [s for s in steps if s in JOIN_STEPS] if isinstance(steps, list) else []
 
     def _record(self, step: str) -> None:
@@ -142,6 +161,13 @@ class Join:
 
     def run(self) -> list[str]:
         """Run the steps not recorded as done; returns what this call did."""
+        for side, kc in (("primary", self.primary_kubeconfig), ("standby", self.standby_kubeconfig)):
+            if _skips_tls(kc) and not self.insecure:  # before any token is read over it
+                raise DRJoinError(f"the {side}'s new-cluster kubeconfig ({kc.source}) skips TLS "
+                                  "verification: the join would read and send k8sadmin tokens over "
+                                  "an unverified connection",
+                                  hint="use a kubeconfig with the cluster's CA (acp-install kubeconfig "
+                                       "on that side), or pass --insecure on purpose")
         if self.insecure:
             self.say("WARNING: --insecure: the standby's TLS certificate is NOT verified; the "
                      "primary's k8sadmin token goes to whatever answers at its address")

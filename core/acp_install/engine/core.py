@@ -9,7 +9,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -234,7 +234,8 @@ class Engine:
                  global_kubeconfig: str | os.PathLike[str] | None = None,
                  core_package: str | os.PathLike[str] | None = None,
                  preflight: bool = True, skip_preflight: Iterable[str] = (),
-                 spec_file: str | os.PathLike[str] | None = None) -> None:
+                 spec_file: str | os.PathLike[str] | None = None,
+                 resolver: Callable[[str], Sequence[str]] | None = None) -> None:
         self.spec_file = None if spec_file is None else os.path.abspath(spec_file)
         self.poll_interval = positive_seconds("the poll interval", poll_interval)
         self.installer_log = str(installer_log) if installer_log else None
@@ -266,6 +267,7 @@ class Engine:
         self.global_kubeconfig = None if global_kubeconfig is None else str(global_kubeconfig)
         self.preflight = preflight
         self.skip_preflight = tuple(skip_preflight)
+        self.resolver = resolver
         self._resolver, self._known = _resolver_of(secrets)
         # Redacts the in-memory values from the first event on (a failure before the secret
         # check must not show them either); the run adds every value the plan reads.
@@ -402,6 +404,10 @@ class Engine:
 
         digest = plan_digest(self.plan)
         with StateStore(self.workdir) as state:
+            # the site is checked before the first side effect only: not on a resume, nor on a
+            # --restart of a run that applied something (the VIP answers then: it is ours)
+            fresh = not any(name != "bootstrap" for name in state.data.get("phases") or {}) \
+                and not state.get_note("installer")
             self._check_digest(state, digest)
             if self.resubmit:
                 # Re-examine the request: Installer.check sends again only on Failed.
@@ -426,9 +432,8 @@ class Engine:
                 clients.append(kube)
                 self._note_tls(state, kube)
                 self._check_cluster(state, kube)
-                if self.preflight and not any(state.finished(p) for p in PHASE_NAMES
-                                              if p != "bootstrap"):
-                    self._check_site(kube)  # before the first side effect on the site only
+                if self.preflight and fresh:
+                    self._check_site(kube)
                 ctx.kube = kube
 
             ctx = Context(plan=self.plan, kube=_NOT_CONNECTED, state=state, emit=self._emit,
@@ -468,7 +473,8 @@ class Engine:
         start on a failure. Only on a fresh run: once the VIP is ours, ``vip-free`` is moot."""
         from .infra import raise_on_failure, run_preflight
 
-        results = run_preflight(self.plan, self.provider, kube, skip=self.skip_preflight)
+        results = run_preflight(self.plan, self.provider, kube, skip=self.skip_preflight,
+                                resolver=self.resolver)
         for r in results:
             self._emit(PhaseProgress("preflight", f"preflight {r.status}: {r.name}: {r.detail}"))
             if r.status == "warn":

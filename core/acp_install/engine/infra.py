@@ -257,7 +257,7 @@ def run_preflight(plan: InstallPlan, provider: Provider, kube: KubeClient, *,
     except AcpInstallError:
         sandbox = {}
     spec = plan.spec
-    node_registry = spec.nodeRegistryAddress or f"{spec.hostIP}:11443"
+    node_registry = spec.node_registry_address
     tasks: list[tuple[str, Callable[[], CheckResult]]] = [
         ("minialauda", lambda: _minialauda(kube)),
     ]
@@ -279,6 +279,12 @@ def run_preflight(plan: InstallPlan, provider: Provider, kube: KubeClient, *,
     tasks.append(("versions", lambda: _versions(plan)))
     for probe in provider.preflight_probes(spec):
         tasks.append((probe.name, lambda probe=probe: _probe(probe, sandbox, timeout)))  # type: ignore[misc]
+    unknown = sorted(skipped - {name for name, _fn in tasks})
+    if unknown:
+        from ..errors import UsageError
+
+        raise UsageError(f"--skip-preflight {', '.join(unknown)}: no such check",
+                         hint="checks: " + ", ".join(dict.fromkeys(name for name, _fn in tasks)))
     results: dict[int, CheckResult] = {}
     with ThreadPoolExecutor(max_workers=min(8, len(tasks))) as pool:
         futures = {}
