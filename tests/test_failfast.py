@@ -224,8 +224,8 @@ def test_cli_exit_code_and_flags(capsys: pytest.CaptureFixture[str],
                                  canaries: dict[str, str]) -> None:
     from acp_install.cli.main import main
 
-    # grace 10 s, scaled by the sandbox's default timeout scale; the monitor deadline stays long
-    rc = main(["install", "--sandbox", "--scenario", "image-pull", "--fail-fast-grace", "10"])
+    # an explicit grace is taken as given (not scaled); the monitor deadline stays long
+    rc = main(["install", "--sandbox", "--scenario", "image-pull", "--fail-fast-grace", "0.2"])
     err = capsys.readouterr().err
     assert rc == 16, err
     assert "failing fast: installer progress:" in err
@@ -234,6 +234,27 @@ def test_cli_exit_code_and_flags(capsys: pytest.CaptureFixture[str],
     assert "--fail-fast-grace must be a finite positive number" in capsys.readouterr().err
     assert main(["install", "--sandbox", "--heartbeat", "nan"]) == 2
     assert "--heartbeat must be a finite positive number" in capsys.readouterr().err
+
+
+def test_an_explicit_grace_is_not_scaled_only_the_default_is(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from acp_install.cli import install_cmds
+    from acp_install.cli.main import main
+
+    seen: list[Timeouts] = []
+
+    def capture(*args: object, **kwargs: object) -> None:
+        seen.append(next(a for a in args if isinstance(a, Timeouts)))
+        raise SystemExit(0)
+
+    monkeypatch.setattr(install_cmds, "_install_sandbox", capture)
+    for argv in (["--fail-fast-grace", "10", "--timeout-scale", "0.05"], ["--timeout-scale", "0.05"]):
+        with pytest.raises(SystemExit):
+            main(["install", "--sandbox", *argv])
+    explicit, default = seen
+    assert explicit.fail_fast_grace == 10.0
+    assert default.fail_fast_grace == pytest.approx(300 * 0.05)
+    assert Timeouts(scale=0.05, fail_fast=10).fail_fast_grace == 10.0
 
 
 def test_a_failed_request_naming_a_module_also_points_at_clustermodule(

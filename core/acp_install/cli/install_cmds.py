@@ -216,7 +216,8 @@ def _sandbox(crds: str | None, scenario: str, speed: float, tmp: Path) -> Iterat
 @click.option("--fail-fast-grace", type=float, default=None, metavar="SECONDS",
               help="How long a visible cause of a stall (a Machine condition at severity Error, "
                    "an image pull error...) may persist before the wait stops with the "
-                   "diagnosis (default 300, scaled like the timeouts; exit 16).")
+                   "diagnosis (default 300, scaled like the timeouts; a value given here is "
+                   "not scaled; exit 16).")
 @click.option("--heartbeat", type=float, default=30.0, show_default=True, metavar="SECONDS",
               help="While a phase waits and nothing else happens, say what it waits for and "
                    "since when at least this often.")
@@ -277,8 +278,7 @@ def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
                        fail_fast_grace, heartbeat)
         scale = timeout_scale if timeout_scale is not None else (
             SANDBOX_TIMEOUT_SCALE if use_sandbox else 1.0)
-        base = Timeouts(scale=scale) if fail_fast_grace is None else Timeouts(
-            scale=scale, fail_fast=fail_fast_grace)
+        base = Timeouts(scale=scale, fail_fast=fail_fast_grace)  # an explicit grace is not scaled
         overrides = _parse_timeouts(timeouts)
         timeouts_obj = base.with_overrides(**overrides) if overrides else base
         if use_sandbox:

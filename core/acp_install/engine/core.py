@@ -83,6 +83,10 @@ def positive_seconds(what: str, value: Any) -> float:
     return seconds
 
 
+#: The fail-fast grace when none is given, in seconds before ``Timeouts.scale``.
+DEFAULT_FAIL_FAST_GRACE = 300.0
+
+
 @attrs.frozen
 class Timeouts:
     """Per-phase deadlines, the installer stall threshold and the POST grace, in seconds.
@@ -93,6 +97,8 @@ class Timeouts:
     ``fail_fast``: how long a visible cause of a stall (a Machine condition at severity Error,
     an image pull error...) must persist before the wait stops with the diagnosis
     (:class:`~acp_install.errors.StallDiagnosed`) instead of running out the phase deadline.
+    ``None`` (the default) means 300 s times ``scale``; an explicit value is taken as given,
+    not scaled (someone who typed ``--fail-fast-grace 10`` means ten seconds).
     Every value must be a finite positive number (:class:`InvalidTiming`, a ``ValueError``).
     """
 
@@ -100,7 +106,7 @@ class Timeouts:
     installer_stall: float = 900.0
     scale: float = 1.0
     post_grace: float = 60.0
-    fail_fast: float = 300.0
+    fail_fast: float | None = None
 
     def __attrs_post_init__(self) -> None:
         unknown = sorted(set(self.phases) - set(PHASE_NAMES))
@@ -110,7 +116,8 @@ class Timeouts:
         positive_seconds("the timeout scale", self.scale)
         positive_seconds("the installer stall threshold", self.installer_stall)
         positive_seconds("the POST grace period", self.post_grace)
-        positive_seconds("the fail-fast grace period", self.fail_fast)
+        if self.fail_fast is not None:
+            positive_seconds("the fail-fast grace period", self.fail_fast)
         for phase, seconds in self.phases.items():
             positive_seconds(f"the timeout of phase {phase}", seconds)
         for phase in PHASE_NAMES:  # a scale this small or large must not make 0 or inf
@@ -129,7 +136,9 @@ class Timeouts:
 
     @property
     def fail_fast_grace(self) -> float:
-        return self.fail_fast * self.scale
+        if self.fail_fast is not None:
+            return float(self.fail_fast)
+        return DEFAULT_FAIL_FAST_GRACE * self.scale
 
     def with_overrides(self, **seconds: float) -> Timeouts:
         """``with_overrides(control_plane=1800)`` (underscores for dashes)."""
