@@ -90,6 +90,31 @@ CRD_RESOURCE = ResourceType(
     printer_columns=({"name": "Created At", "type": "date", "jsonPath": ".metadata.creationTimestamp"},),
 )
 
+ROLE_LABEL_PREFIX = "node-role.kubernetes.io/"
+
+
+def node_status(node: Mapping[str, Any]) -> str:
+    """kubectl's STATUS of a Node: the Ready condition as Ready/NotReady/Unknown, plus
+    ``SchedulingDisabled`` when cordoned — not the condition's raw ``True``."""
+    conditions = (node.get("status") or {}).get("conditions") or []
+    ready = next((c for c in conditions if isinstance(c, Mapping) and c.get("type") == "Ready"), None)
+    status = "Unknown" if ready is None else "Ready" if ready.get("status") == "True" else "NotReady"
+    if (node.get("spec") or {}).get("unschedulable"):
+        status += ",SchedulingDisabled"
+    return status
+
+
+def node_roles(node: Mapping[str, Any]) -> str:
+    """kubectl's ROLES of a Node: the ``node-role.kubernetes.io/<role>`` labels (and the older
+    ``kubernetes.io/role`` value), sorted and comma-joined, ``<none>`` without any."""
+    labels = (node.get("metadata") or {}).get("labels") or {}
+    roles = {k[len(ROLE_LABEL_PREFIX):] for k in labels if k.startswith(ROLE_LABEL_PREFIX)}
+    if labels.get("kubernetes.io/role"):
+        roles.add(str(labels["kubernetes.io/role"]))
+    roles.discard("")
+    return ",".join(sorted(roles)) or "<none>"
+
+
 BUILTIN: tuple[ResourceType, ...] = (
     _core(
         "Namespace",
@@ -130,8 +155,14 @@ BUILTIN: tuple[ResourceType, ...] = (
         False,
         status_subresource=True,
         short_names=("no",),
+        # kubectl's own columns for Nodes (NAME STATUS ROLES AGE VERSION): the apiserver computes
+        # STATUS and ROLES, they are not a field, so the cells come from functions (table.py)
         printer_columns=(
-            {"name": "Status", "type": "string", "jsonPath": ".status.conditions[?(@.type==\"Ready\")].status"},
+            {"name": "Status", "type": "string", "cell": node_status,
+             "description": "Ready, NotReady or Unknown (the Ready condition), SchedulingDisabled"},
+            {"name": "Roles", "type": "string", "cell": node_roles,
+             "description": "The node-role.kubernetes.io/<role> labels"},
+            {"name": "Age", "type": "string", "jsonPath": ".metadata.creationTimestamp", "age": True},
             {"name": "Version", "type": "string", "jsonPath": ".status.nodeInfo.kubeletVersion"},
         ),
     ),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .kinds import ResourceType
@@ -77,6 +77,14 @@ def _cell(value: Any, typ: str) -> Any:
     return value
 
 
+def _column_cell(obj: dict[str, Any], column: Mapping[str, Any]) -> Any:
+    if column.get("age"):
+        return _age((obj.get("metadata") or {}).get("creationTimestamp"))
+    if "cell" in column:
+        return column["cell"](obj)
+    return _cell(jsonpath(obj, column["jsonPath"]), column.get("type", "string"))
+
+
 def to_table(
     rt: ResourceType, objs: Iterable[dict[str, Any]], resource_version: str = "", include_object: str = "Metadata"
 ) -> dict[str, Any]:
@@ -89,7 +97,11 @@ def to_table(
             "priority": 0,
         }
     ]
-    extra = [c for c in rt.printer_columns if c.get("jsonPath") != ".metadata.creationTimestamp"]
+    # A built-in kind may place Age ("age": True, as kubectl's Nodes do: AGE before VERSION) and
+    # compute a cell ("cell": a function of the object, e.g. a Node's STATUS); otherwise Age is last.
+    extra = [c for c in rt.printer_columns
+             if c.get("jsonPath") != ".metadata.creationTimestamp" or c.get("age")]
+    age_placed = any(c.get("age") for c in extra)
     for c in extra:
         columns.append(
             {
@@ -100,13 +112,16 @@ def to_table(
                 "priority": c.get("priority", 0),
             }
         )
-    columns.append({"name": "Age", "type": "string", "format": "", "description": "CreationTimestamp", "priority": 0})
+    if not age_placed:
+        columns.append({"name": "Age", "type": "string", "format": "", "description": "CreationTimestamp",
+                        "priority": 0})
     rows = []
     for obj in objs:
         meta = obj.get("metadata") or {}
         cells = [meta.get("name", "")]
-        cells += [_cell(jsonpath(obj, c["jsonPath"]), c.get("type", "string")) for c in extra]
-        cells.append(_age(meta.get("creationTimestamp")))
+        cells += [_column_cell(obj, c) for c in extra]
+        if not age_placed:
+            cells.append(_age(meta.get("creationTimestamp")))
         if include_object == "Object":
             embedded: dict[str, Any] = obj
         elif include_object == "None":

@@ -75,6 +75,12 @@ def test_kubeconfig_secret_reaches_a_second_api_with_its_own_ca(sandbox_factory:
     # one Ready Node per Machine, as kubectl shows them
     wait_for(lambda: len([n for n in nodes(kubectl) if ready(n) == "True"]) == 4, timeout=20)
     assert "control-plane" in kubectl("get", "nodes", "--show-labels").stdout
+    # kubectl's Node columns: STATUS Ready (not the condition's "True"), ROLES from the role labels
+    header, *rows = (line.split() for line in kubectl("get", "nodes").stdout.splitlines())
+    assert header == ["NAME", "STATUS", "ROLES", "AGE", "VERSION"], header
+    assert [r[1] for r in rows] == ["Ready"] * 4, rows
+    assert sorted(r[2] for r in rows).count("control-plane") == 3, rows
+    assert all(r[4].startswith("v1.") for r in rows), rows
     # minialauda's CA does not verify the new cluster, minialauda's token is not its token
     with pytest.raises(httpx.ConnectError):
         httpx.get(server + "/version", verify=ssl.create_default_context(cadata=sb.ca_pem.decode()), timeout=5)
@@ -136,6 +142,8 @@ def test_node_not_ready(sandbox_factory: Factory, tmp_path: Path) -> None:
     kubectl, _ = on_global(sb, tmp_path)
     wait_for(lambda: sorted(ready(n) for n in nodes(kubectl)) == ["False", "True", "True"], timeout=20)
     (bad,) = [n for n in nodes(kubectl) if ready(n) == "False"]
+    status = {r.split()[0]: r.split()[1] for r in kubectl("get", "nodes").stdout.splitlines()[1:]}
+    assert status[bad["metadata"]["name"]] == "NotReady", status
     cond = next(c for c in bad["status"]["conditions"] if c["type"] == "Ready")
     assert cond["reason"] == "KubeletNotReady" and "cni plugin not initialized" in cond["message"]
     assert "NodeNotReady" in kubectl("get", "events", "-n", "default").stdout
