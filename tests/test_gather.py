@@ -178,3 +178,33 @@ def test_gather_refuses_bad_options(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert "--workdir" in capsys.readouterr().err
     assert main(["gather", "--workdir", str(tmp_path), "--out", "-"]) == 2
     assert main(["gather", "--workdir", str(tmp_path), "--timeout", "0"]) == 2
+
+
+def test_gather_redacts_a_secret_that_yaml_would_quote_or_fold(
+        tmp_path: Path, planted: Canaries, sandbox_factory: Callable[..., Sandbox],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A Secret's value with a quote and spaces, repeated in a ConfigMap and a Pod: YAML writes
+    ``'`` as ``''`` inside single quotes and folds long values at spaces, so redacting the
+    dumped text would miss it. The random middle of the value must be nowhere in the bundle."""
+    sb = sandbox_factory()
+    token = new_canary()
+    value = f"S3cr'et {token} value-123 with spaces"
+    sb.api.apply_object(secret("quoted", value), manager="test")
+    long_line = "word " * 20 + f"password: {value} " + "tail " * 20
+    sb.api.apply_object({"apiVersion": "v1", "kind": "ConfigMap",
+                         "metadata": {"name": "settings", "namespace": "cpaas-system"},
+                         "data": {"app.conf": f"password: {value}", "long": long_line, "plain": value}},
+                        manager="test")
+    sb.api.apply_object({"apiVersion": "v1", "kind": "Pod",
+                         "metadata": {"name": "app", "namespace": "cpaas-system",
+                                      "annotations": {"note": long_line}},
+                         "spec": {"containers": [{"name": "app", "image": "app:1",
+                                                  "env": [{"name": "PASSWORD", "value": value},
+                                                          {"name": "ARGS", "value": f"'{value}'"}]}]}},
+                        manager="test")
+    (tmp_path / "w").mkdir()  # no install ran: the bundle holds what the cluster has
+    root, _err = run_gather(sb.kubeconfig_path, tmp_path, planted.spec_path, tmp_path / "w", capsys)
+    configmaps = (root / "minialauda/configmaps.yaml").read_text()
+    assert "name: settings" in configmaps and "<redacted>" in configmaps
+    assert "name: app" in (root / "minialauda/pods.yaml").read_text()
+    scan(root, planted, value, token)

@@ -71,12 +71,23 @@ class Bundle:
     diagnosis: tuple[str, ...]
 
 
+@attrs.frozen
+class _Yaml:
+    """Data to be written as YAML, kept as data until the archive is written.
+
+    Why not the YAML text: a dumper rewrites strings (``'`` doubled inside single quotes, long
+    lines folded at spaces, escapes in double quotes), so a secret in a dumped value no longer
+    matches the redactor's needles. The data is redacted first and dumped afterwards."""
+
+    data: Any
+
+
 class _Collector:
     """Files held in memory until every secret is known; redacted when the archive is written."""
 
     def __init__(self, redact: Redactor) -> None:
         self.redact = redact
-        self.files: dict[str, str] = {}
+        self.files: dict[str, str | _Yaml] = {}
         self.missing: list[tuple[str, str]] = []
         self.diagnosis: list[str] = []
 
@@ -84,7 +95,20 @@ class _Collector:
         self.files[name] = text
 
     def add_yaml(self, name: str, data: Any) -> None:
-        self.add(name, yaml.safe_dump(_strip(data), sort_keys=False, default_flow_style=False))
+        self.files[name] = _Yaml(_strip(data))
+
+    def text(self, name: str, default: str = "") -> str:
+        """A collected text file as collected (not redacted yet), for the diagnosis."""
+        got = self.files.get(name, default)
+        return got if isinstance(got, str) else default
+
+    def rendered(self, name: str) -> str:
+        """A file's final, redacted bytes as text: YAML data redacted value by value before it
+        is dumped, then the text redacted once more (a secret used as a key, say)."""
+        got = self.files[name]
+        if isinstance(got, _Yaml):
+            got = yaml.safe_dump(self.redact.data(got.data), sort_keys=False, default_flow_style=False)
+        return self.redact(got)
 
     def miss(self, what: str, why: str) -> None:
         self.missing.append((what, why.splitlines()[0] if why else "unknown"))
@@ -287,7 +311,7 @@ def _installer(c: _Collector, state: Mapping[str, Any] | None, timeout: float) -
                 message = str(body.get("message") or "")  # a finished or idle one says nothing
         except httpx.HTTPError as err:
             c.miss("installer/progress.json", f"{address}: {type(err).__name__}: {err}"[:200])
-    history = [line for line in c.files.get("state/events.jsonl", "").splitlines()
+    history = [line for line in c.text("state/events.jsonl").splitlines()
                if '"phase": "monitor"' in line and '"event": "phase-progress"' in line]
     if history:
         c.add("installer/progress-seen.jsonl", "\n".join(history[-200:]) + "\n")
@@ -492,7 +516,8 @@ def gather(*, kubeconfig: str | None, workdir: str | os.PathLike[str] = ".",
                 checks = _global(c, gkube, deadline)
         except AcpInstallError as err:
             c.miss("global/", f"{found.server}: {err.message}")
-    global_pods = yaml.safe_load(c.files.get("global/pods-kube-system.yaml", "[]")) or []
+    pods = c.files.get("global/pods-kube-system.yaml")
+    global_pods = (pods.data if isinstance(pods, _Yaml) else None) or []
     diagnosis = _diagnose(seen, checks, progress_message, global_pods)
     c.add("SUMMARY.md", _summary(c, state, diagnosis, started))
     return _write(c, out, started, diagnosis)
@@ -509,7 +534,7 @@ def _write(c: _Collector, out: str | os.PathLike[str] | None, started: float,
         os.fchmod(fh.fileno(), 0o600)
         with tarfile.open(fileobj=fh, mode="w:gz") as tar:
             for name in names:
-                data = c.redact(c.files[name]).encode()
+                data = c.rendered(name).encode()
                 info = tarfile.TarInfo(f"{root}/{name}")
                 info.size, info.mtime, info.mode = len(data), int(started), 0o600
                 tar.addfile(info, io.BytesIO(data))
