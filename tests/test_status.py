@@ -220,3 +220,34 @@ def test_workers_sit_under_their_machine_deployment(capsys: pytest.CaptureFixtur
     masters = {m["name"] for m in kcp["children"]}
     assert len(workers) == 2 and len(masters) == 3
     assert workers | masters == live_machines(sb)  # every machine, each under its owner
+
+
+@pytest.mark.parametrize("provider_id", ["dcs", "vsphere", "hcs", "baremetal"])
+def test_every_machine_has_its_infrastructure_machine_cloned_from_the_template(
+        provider_id: str, capsys: pytest.CaptureFixture[str], sandbox_factory: Factory,
+        tmp_path: Path, canaries: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """As Cluster API does: the infrastructure machine a Machine names exists (the machine
+    template's spec.template.spec, named like the Machine), so status shows no fault for it."""
+    monkeypatch.setenv("HCS_SECRET_KEY", "hcs-secret-key-for-the-sandbox-0123456789")
+    sb = sandbox_factory(scenario="happy", speed=50)
+    spec = write(tmp_path / "spec.yaml", example(provider_id))
+    assert install(sb, spec, tmp_path / "w", "--until", "control-plane") == 0
+    capsys.readouterr()
+    rc, out = status(capsys, tmp_path / "w", sb, "-o", "json")
+    kcp = next(c for c in json.loads(out)["cluster"]["tree"]["children"] if c["kind"] == "KubeadmControlPlane")
+    machines = [m for m in kcp["children"] if m["kind"] == "Machine"]
+    assert rc == 22 and len(machines) == 3  # 22: stopped where --until said
+    for m in machines:
+        (infra,) = m["children"]
+        assert (infra["name"], infra["state"], infra["ready"]) == (m["name"], "", "True"), m
+    dyn = dynamic.DynamicClient(api_client(sb))
+    kcp_obj = dyn.resources.get(api_version="controlplane.cluster.x-k8s.io/v1beta1",
+                                kind="KubeadmControlPlane").get(name="global-kcp", namespace="cpaas-system")
+    tref = kcp_obj.spec.machineTemplate.infrastructureRef
+    template = dyn.resources.get(api_version=tref.apiVersion, kind=tref.kind).get(
+        name=tref.name, namespace="cpaas-system").to_dict()
+    infra_kind = dyn.resources.get(api_version=tref.apiVersion, kind=tref.kind.removesuffix("Template"))
+    for m in machines:
+        obj = infra_kind.get(name=m["name"], namespace="cpaas-system").to_dict()
+        assert obj["spec"] == template["spec"]["template"]["spec"]
+        assert obj["metadata"]["ownerReferences"][0]["kind"] == "Machine"

@@ -3,7 +3,8 @@
 For every ``Cluster`` whose control plane is a KubeadmControlPlane, the simulator plays the
 KCP controller (one Machine per replica, staggered like KCP's one-at-a-time scale-up), the
 MachineDeployment controller (worker Machines once the control plane is initialized), the
-infrastructure provider (infra cluster ``status.ready``; Machine addresses and providerID) and
+infrastructure provider (infra cluster ``status.ready``; the infra machine cloned from its template;
+Machine addresses and providerID) and
 the Cluster controller (phase, conditions). Scenario faults surface where the seed's "Common
 Stalls" table tells users to look: Machine conditions, KCP conditions, Events (the new
 cluster's Nodes and kube-system Pods are :mod:`.globalcluster`'s). Machine phase changes are
@@ -13,6 +14,7 @@ written to the log of the controller's Pod (:data:`CONTROLLER_POD`).
 from __future__ import annotations
 
 import contextlib
+import copy
 from typing import TYPE_CHECKING, Any
 
 from ..api import Api
@@ -235,7 +237,44 @@ class ClusterApiController(Controller):
             created, _ = self.api.create(machine_rt, body, ns, manager=MANAGER)
             self._born[created["metadata"]["uid"]] = self.clock.now()
             out.append(created)
+        for m in out:
+            self._ensure_infra_machine(m, template_ref)
         return out
+
+    def _ensure_infra_machine(self, machine: dict[str, Any], template_ref: dict[str, Any]) -> None:
+        """The infrastructure machine a Machine's ``infrastructureRef`` names, cloned from the
+        machine template (its ``spec.template.spec``, named like the Machine, owned by it) as
+        Cluster API does; admitted against the provider CRD like any write. Without the template
+        (not applied yet) the next pass retries; without the kind nothing can be made."""
+        ref = machine["spec"].get("infrastructureRef") or {}
+        meta = machine["metadata"]
+        ns = meta["namespace"]
+        rt, infra = self._get_ref(ref, ns)
+        if rt is None or infra is not None:
+            return
+        _, template = self._get_ref(template_ref, ns)
+        if template is None:
+            return
+        tmpl = ((template.get("spec") or {}).get("template") or {})
+        tmeta = tmpl.get("metadata") or {}
+        body: dict[str, Any] = {
+            "apiVersion": ref.get("apiVersion") or template.get("apiVersion"),
+            "kind": ref["kind"],
+            "metadata": {
+                "name": ref["name"],
+                "namespace": ns,
+                "labels": {**(tmeta.get("labels") or {}), **(meta.get("labels") or {})},
+                "annotations": {**(tmeta.get("annotations") or {}),
+                                "cluster.x-k8s.io/cloned-from-name": template["metadata"]["name"],
+                                "cluster.x-k8s.io/cloned-from-groupkind":
+                                    f"{str(template_ref.get('apiVersion', '')).split('/')[0]}/{template['kind']}"},
+                "ownerReferences": [{"apiVersion": CAPI, "kind": "Machine", "name": meta["name"],
+                                     "uid": meta["uid"], "controller": True, "blockOwnerDeletion": True}],
+            },
+            "spec": copy.deepcopy(tmpl.get("spec") or {}),
+        }
+        with contextlib.suppress(ApiError):  # raced with another pass: it exists now
+            self.api.create(rt, body, ns, manager=MANAGER)
 
     def _advance(
         self,
@@ -273,6 +312,10 @@ class ClusterApiController(Controller):
         elif self.scenario.kcp_never_ready and control_plane and index > 0 and step >= 2:
             phase = "Provisioned"  # joined VMs whose etcd member never becomes healthy
         self._machine_status(rt, machine, phase, reason or gate_msg, bool(reason))
+        if phase in ("Provisioned", "Running"):  # the provider has its VM: the infra machine is ready
+            infra_rt, infra = self._get_ref(machine["spec"].get("infrastructureRef") or {}, meta["namespace"])
+            if infra_rt is not None and infra is not None:
+                self._infra_ready(infra_rt, infra)
         return phase
 
     def _machine_status(self, rt: ResourceType, m: dict[str, Any], phase: str, why: str, failed: bool) -> None:
