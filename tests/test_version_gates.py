@@ -138,3 +138,48 @@ def test_image_tags_of_another_os_image_are_warnings(tmp_path: Path, canaries: d
     assert "ACP v4.3.2" in found["platform.dnsImageTag"].message
     assert found["platform.dnsImageTag"].fix.startswith("use 1.14.2-v4.3.11 (ACP v4.3.2)")
     assert found["platform.kubeOvnVersion"].fix.startswith("use v4.3.11 (ACP v4.3.2)")
+
+
+def all_findings(tmp_path: Path, data: dict[str, Any]) -> list[Any]:
+    """Every finding of a spec, whether it loads (warnings) or not (the SpecError's)."""
+    try:
+        return list(load_spec(write(tmp_path / "spec.yaml", data)).warnings)
+    except SpecError as err:
+        return list(err.findings)
+
+
+def gates(tmp_path: Path, data: dict[str, Any], path: str) -> list[Any]:
+    return [f for f in all_findings(tmp_path, data) if f.rule == "versions" and f.path == path]
+
+
+def standby(data: dict[str, Any]) -> dict[str, Any]:
+    return setpath(data, "dr", {"role": "standby", "primaryVIP": "10.0.0.10",
+                                "standbyVIP": data["controlPlaneVIP"],
+                                "encryptionKey": {"env": "ACP_TEST_DR_KEY"}, "etcdSyncVersion": "v4.3.2"})
+
+
+def test_feature_gates_name_the_release_that_brought_the_feature(
+        tmp_path: Path, canaries: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ACP_TEST_DR_KEY", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=")
+    # DCS controlPlaneHA: v1.0.21 (with the OS image of ACP v4.3.1, so no pairing error too)
+    ha = setpath(dcs(tmp_path, "v1.34.5-1", "v1.0.20"), "platform.controlPlaneHA", True)
+    [found] = gates(tmp_path, ha, "packages.provider.version")
+    assert found.severity == "error" and "platform.controlPlaneHA needs" in found.message
+    assert "huawei_dcs.mdx v1.0.21" in found.message
+    assert not gates(tmp_path, setpath(ha, "platform.controlPlaneHA", False), "packages.provider.version")
+    # HCS controlPlaneHA: v1.0.2
+    hcs = setpath(setpath(example("hcs"), "packages.provider.version", "v1.0.1"),
+                  "platform.controlPlaneHA", {"enabled": True, "policy": "anti-affinity"})
+    [found] = gates(tmp_path, hcs, "packages.provider.version")
+    assert found.severity == "error" and "v1.0.2" in found.message
+    assert not gates(tmp_path, setpath(hcs, "packages.provider.version", "v1.0.2"), "packages.provider.version")
+    # vSphere standby reconciliation: v1.0.13 (a fixed issue: a warning)
+    vs = standby(setpath(example("vsphere"), "packages.provider.version", "v1.0.12"))
+    [found] = gates(tmp_path, vs, "packages.provider.version")
+    assert found.severity == "warning" and "Standby Global Cluster reconciliation" in found.message
+    assert not gates(tmp_path, setpath(vs, "packages.provider.version", "v1.0.13"), "packages.provider.version")
+    # every provider's kubeadm package on a standby: v1.0.12 (the core's rule)
+    kubeadm = standby(setpath(example("hcs"), "packages.kubeadm.version", "v1.0.11"))
+    [found] = gates(tmp_path, kubeadm, "packages.kubeadm.version")
+    assert found.severity == "warning" and 'row "Kubeadm provider chart version"' in found.message
+    assert not gates(tmp_path, setpath(kubeadm, "dr.role", "primary"), "packages.kubeadm.version")

@@ -275,6 +275,45 @@ def acp_releases(k8s_version: str) -> tuple[str, ...]:
     return tuple(row["acp"] for row in _matrix_rows() if row["kubernetes"] == k8s_version)
 
 
+def package_gate(findings: Findings, version: str, minimum: tuple[int, int, int], *, package: str,
+                 needs: str, source: str, path: str = "packages.provider.version",
+                 severity: str = "error") -> Iterator[Finding]:
+    """One documented "X needs package ``minimum`` or later" gate (rule ``versions``): a finding
+    on ``path`` when ``version`` is an older major.minor.patch; silent when it does not parse.
+    ``needs`` says what needs it (``controlPlaneHA``), ``source`` the vendor page quoted.
+    The row named is the seed table's for that package (the kubeadm one for
+    ``packages.kubeadm.version``, else the infrastructure provider one)."""
+    have = release(version)
+    if have is None or have >= minimum:
+        return
+    row = ("Kubeadm provider chart version" if path == "packages.kubeadm.version"
+           else "Infrastructure provider chart version")
+    want = "v" + ".".join(map(str, minimum))
+    message = (f"{package} {version} is older than {want}, which {needs} needs "
+               f"({COMPATIBILITY_TABLE}, row \"{row}\"; {source})")
+    fix = f"use the {package} package {want} or later delivered with your release"
+    if severity == "error":
+        yield findings.error(path, message, fix, VERSIONS_RULE)
+    else:
+        yield findings.warning(path, message, fix, VERSIONS_RULE)
+
+
+#: docs/en/release-notes/kubeadm.mdx, v1.0.12: "Standby Global Cluster protection — Kubeadm
+#: bootstrap and control-plane reconciliation remain inactive on a standby Global Cluster."
+KUBEADM_STANDBY_FIX = (1, 0, 12)
+
+
+def kubeadm_findings(spec: InstallSpec) -> Iterator[Finding]:
+    """The kubeadm provider's documented gate: a DR standby before v1.0.12 reconciles the
+    replicated workload-cluster resources (a warning: a fixed issue, not a hard minimum)."""
+    if spec.dr is not None and spec.dr.role == "standby":
+        yield from package_gate(
+            Findings(rule=VERSIONS_RULE), spec.packages.kubeadm.version, KUBEADM_STANDBY_FIX,
+            package="Kubeadm provider", needs="a DR standby (Standby Global Cluster protection)",
+            source="docs/en/release-notes/kubeadm.mdx v1.0.12", path="packages.kubeadm.version",
+            severity="warning")
+
+
 def version_findings(spec: InstallSpec) -> Iterator[Finding]:
     """The core's version-input rule (rule ``versions``): a well-formed ``k8sVersion`` that no
     OS Support Matrix row lists is a warning, since the seed table wants the version of the OS

@@ -60,6 +60,10 @@ def check(spec: InstallSpec, broken: Collection[str] = ()) -> Iterator[Finding]:
         from ..providerkit import version_findings
 
         yield from version_findings(spec)
+    if ok("packages", "dr"):
+        from ..providerkit import kubeadm_findings
+
+        yield from kubeadm_findings(spec)
 
     for field in ("hostIP", "controlPlaneVIP"):
         problem = netcheck.ip_error(getattr(spec, field)) if ok(field) else None

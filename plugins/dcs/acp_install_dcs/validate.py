@@ -19,6 +19,7 @@ from acp_install.provider import (
     image_tag_findings,
     matrix_hint,
     netcheck,
+    package_gate,
     platform_of,
     release,
     worker_findings,
@@ -262,6 +263,11 @@ def version_gates(spec: InstallSpec) -> Iterator[Finding]:
                              "use the DCS provider version delivered with that release (earlier "
                              f"than {_dotted(OS_GATE_PROVIDER)}), or the OS image and k8sVersion of "
                              f"ACP {_dotted(OS_GATE_ACP)} or later", VERSIONS_RULE)
+    if p.controlPlaneHA:
+        # release-notes/huawei_dcs.mdx, v1.0.21: "Set `DCSCluster.spec.controlPlaneHA.enabled`
+        # to have the provider create and maintain a DCS DRS mutual-exclusion rule"
+        yield from package_gate(findings, shown, (1, 0, 21), package="DCS provider",
+                                needs="platform.controlPlaneHA", source="docs/en/release-notes/huawei_dcs.mdx v1.0.21")
     pools = [("platform.controlPlane.pool", p.controlPlane.pool)] + [
         (f"platform.workers[{i}].pool", w.pool) for i, w in enumerate(p.workers)]
     with_disks = next((f"{where}[{j}].persistentDisk" for where, pool in pools

@@ -14,6 +14,7 @@ from acp_install.provider import (
     image_tag_findings,
     matrix_hint,
     netcheck,
+    package_gate,
     platform_of,
     worker_findings,
 )
@@ -203,6 +204,12 @@ def _check_kcp_base(spec: InstallSpec, p: HcsPlatform) -> Iterator[Finding]:
 def check(spec: InstallSpec) -> Iterator[Finding]:
     """Every HCS rule; all findings, not just the first."""
     p = platform_of(spec, HcsPlatform)
+    if p.controlPlaneHA is not None and p.controlPlaneHA.enabled:
+        # release-notes/huawei_cloud_stack.mdx, v1.0.2: "`HCSCluster` accepts a new
+        # `spec.controlPlaneHA` block with `enabled` and `policy`"
+        yield from package_gate(findings, spec.packages.provider.version, (1, 0, 2),
+                                package="HCS provider", needs="platform.controlPlaneHA",
+                                source="docs/en/release-notes/huawei_cloud_stack.mdx v1.0.2")
     if spec.controlPlane.format == "ignition":
         yield findings.error("controlPlane.format", IGNITION_MESSAGE,
                              "HCS boots with cloud-init: remove the field or set it to cloud-config",

@@ -23,6 +23,7 @@ from acp_install.provider import (
     image_tag_findings,
     matrix_hint,
     netcheck,
+    package_gate,
     platform_of,
     worker_findings,
 )
@@ -52,6 +53,13 @@ findings = Findings(rule="vsphere")
 
 def check(spec: InstallSpec) -> Iterator[Finding]:
     p = platform_of(spec, VspherePlatform)
+    if spec.dr is not None and spec.dr.role == "standby":
+        # release-notes/vmware_vsphere.mdx, v1.0.13: "Standby Global Cluster reconciliation —
+        # vSphere provider resources can reconcile correctly on a standby Global Cluster"
+        yield from package_gate(findings, spec.packages.provider.version, (1, 0, 13),
+                                package="vSphere provider", needs="a DR standby (Standby Global "
+                                "Cluster reconciliation)", source="docs/en/release-notes/vmware_vsphere.mdx "
+                                "v1.0.13", severity="warning")
     fmt = spec.controlPlane.format
     if fmt == "ignition":
         yield findings.error("controlPlane.format", "ignition is not supported by VMware vSphere: the vSphere "
