@@ -261,3 +261,38 @@ def test_sigkill_leaves_nothing_in_tmpdir_and_the_next_run_cleans_up(
     state = read_state(work)
     assert state is not None and all(state["phases"][p]["status"] == "finished" for p in PHASE_NAMES)
     assert_no_canaries(_state_text(work), canaries)
+
+
+@pytest.mark.parametrize("with_scratch", [True, False], ids=["scratch-dir", "tmpdir"])
+def test_a_refused_server_url_leaves_no_client_key_behind(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, with_scratch: bool) -> None:
+    """The client key is decoded to disk while the kubeconfig loads; a server URL refused after
+    that (plain http) must not leave it in the scratch directory or in $TMPDIR."""
+    import base64
+    import tempfile
+
+    import yaml
+
+    from acp_install.clients.kube import KubeClient
+    from acp_install.errors import ClusterError
+    from acp_install_sandbox.tls import issue_certificate
+
+    client = issue_certificate(common_name="acp-install-test", usages=("digital signature", "client auth"))
+    kc = tmp_path / "kubeconfig"
+    kc.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "c",
+        "clusters": [{"name": "c", "cluster": {"server": "http://127.0.0.1:6443"}}],
+        "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}],
+        "users": [{"name": "u", "user": {
+            "client-certificate-data": base64.b64encode(client.cert_pem).decode(),
+            "client-key-data": base64.b64encode(client.key_pem).decode()}}]}))
+    tmpdir, scratch = tmp_path / "tmpdir", tmp_path / "scratch"
+    tmpdir.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmpdir))
+    monkeypatch.setattr(tempfile, "tempdir", str(tmpdir))
+    with pytest.raises(ClusterError, match="https://"):
+        KubeClient(kc, scratch=scratch if with_scratch else None)
+    key_body = client.key_pem.splitlines()[1]
+    left = [p for d in (tmpdir, scratch) if d.exists() for p in d.rglob("*")
+            if p.is_file() and key_body in p.read_bytes()]
+    assert left == [], f"the client key was left in {left}"

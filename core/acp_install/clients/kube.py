@@ -320,22 +320,29 @@ class KubeClient:
             raise ClusterError(f"cannot load kubeconfig {self.kubeconfig}: {detail}",
                                hint="pass --kubeconfig with the minialauda kubeconfig "
                                     "(/var/cpaas/data/alauda.kubeconfig)") from None
-        _check_server(self.kubeconfig, str(self.api_client.configuration.host))
-        self.insecure = not self.api_client.configuration.verify_ssl
-        if self.insecure:
-            host = urllib3.util.parse_url(self.server).host or ""
-            warnings.filterwarnings(
-                "ignore", category=urllib3.exceptions.InsecureRequestWarning,
-                message=rf"Unverified HTTPS request is being made to host '{re.escape(host)}'")
-        # A private discovery cache: the default one in /tmp is keyed by host:port only, and
-        # a sandbox reusing a port would otherwise see another run's kinds.
-        self._dyn: dynamic.DynamicClient | None = None
-        self._served: dict[tuple[str, str], Any] = {}
-        self._cache: ClusterCache | None = None
-        # every watched kind holds a connection of its own while the engine waits (informer.py)
-        pool = getattr(getattr(self.api_client, "rest_client", None), "pool_manager", None)
-        if pool is not None and hasattr(pool, "connection_pool_kw"):
-            pool.connection_pool_kw["maxsize"] = max(int(pool.connection_pool_kw.get("maxsize") or 1), 64)
+        # _load_client has written the decoded client key and certificate into the scratch
+        # directory: any refusal from here on (a plain-http server, say) removes them, since
+        # no close() will ever run for a client that was never returned
+        try:
+            _check_server(self.kubeconfig, str(self.api_client.configuration.host))
+            self.insecure = not self.api_client.configuration.verify_ssl
+            if self.insecure:
+                host = urllib3.util.parse_url(self.server).host or ""
+                warnings.filterwarnings(
+                    "ignore", category=urllib3.exceptions.InsecureRequestWarning,
+                    message=rf"Unverified HTTPS request is being made to host '{re.escape(host)}'")
+            # A private discovery cache: the default one in /tmp is keyed by host:port only, and
+            # a sandbox reusing a port would otherwise see another run's kinds.
+            self._dyn: dynamic.DynamicClient | None = None
+            self._served: dict[tuple[str, str], Any] = {}
+            self._cache: ClusterCache | None = None
+            # every watched kind holds a connection of its own while the engine waits (informer.py)
+            pool = getattr(getattr(self.api_client, "rest_client", None), "pool_manager", None)
+            if pool is not None and hasattr(pool, "connection_pool_kw"):
+                pool.connection_pool_kw["maxsize"] = max(int(pool.connection_pool_kw.get("maxsize") or 1), 64)
+        except BaseException:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            raise
 
     @property
     def cache(self) -> ClusterCache:
