@@ -90,14 +90,16 @@ SCALARS = ["yes", "no", "on", "off", "y", "n", "true", "True", "TRUE", "tRue", "
            "1e3", "1.0e3", ".5", ".inf", "-.inf", ".nan", "2024-01-01", "2024-1-1 10:00:00", "12:30",
            "1:20:30", "<<", "=", "v1.34", "192.168.1.10", "10.0.0.0/8", "'q'", '"d"', "!!int '1'",
            "[a, b]", "{a: 1}", "é", "0.0", "-0", "+0", "1__0", "0_1", "_1", "1_", "0x", "3.14_15",
-           "a # c", "|\n  lit\n", ">\n  fold\n  more\n", "|-\n  a\n\n  b\n", "&x v", "!!str 1", "!custom v"]
+           "a # c", "|\n  lit\n", ">\n  fold\n  more\n", "|-\n  a\n\n  b\n", "&x v", "!custom v"]
+# an explicit !!str: the round-trip reader refuses the tagged object; see
+# test_explicit_str_tag_reads_as_the_string
 
 
 @pytest.mark.parametrize("scalar", SCALARS)
 def test_a_scalar_reads_the_same_or_is_handed_over(scalar: str) -> None:
     for text in (f"k: {scalar}\n", f"- {scalar}\n", f"'{scalar}': v\n", f"a:\n  b:\n    - x: {scalar}\n"):
         pair = both_read(text)
-        if pair is not None and "!!str" not in scalar:
+        if pair is not None:
             assert pair[0] == pair[1], text
 
 
