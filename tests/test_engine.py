@@ -426,9 +426,11 @@ def test_events_are_typed_and_a_broken_subscriber_does_not_stop_the_install(
 
 
 def test_cancel_stops_between_phases_and_the_next_run_resumes(
-        start: Callable[..., Sandbox], plan: InstallPlan, tmp_path: Path,
+        sandbox_factory: Callable[..., Sandbox], plan: InstallPlan, tmp_path: Path,
         canaries: dict[str, str]) -> None:
-    sb = start()
+    # the control plane must still be coming up when the second run reaches it (it then runs,
+    # not finds it done): its Machines take seconds here, the resume milliseconds
+    sb = sandbox_factory(scenario="happy", speed=10)
     eng, _ = engine(plan, sb, tmp_path)
 
     def stop_after_manifest(event: Event) -> None:
