@@ -365,8 +365,13 @@ class Api:
         manager: str = "",
         field_validation: str | None = None,
         force: bool = False,
+        dry_run: bool = False,
     ) -> tuple[Obj, builtins.list[str], bool]:
-        """Apply a PATCH; returns (object, warnings, created)."""
+        """Apply a PATCH; returns (object, warnings, created).
+
+        ``dry_run`` (``dryRun=All``): validated and computed as for real, nothing stored or
+        recorded, no resourceVersion bumped, as a real API server does.
+        """
         ptype = PATCH_TYPES.get(content_type.split(";")[0].strip().lower())
         if ptype is None:
             raise ApiError(
@@ -392,6 +397,8 @@ class Api:
                 applied.setdefault("metadata", {})["name"] = name
                 admitted, warnings = self._admit(rt, applied, namespace, field_validation)
                 self._manage(admitted, manager, "Apply", patch)
+                if dry_run:
+                    return admitted, warnings, True
                 created = self.store.create(rt, admitted)
                 self.recorder.write("apply", created, manager=manager)
                 return created, warnings, True
@@ -399,6 +406,8 @@ class Api:
             merged["metadata"]["resourceVersion"] = live["metadata"]["resourceVersion"]
             admitted, warnings = self._admit(rt, merged, namespace, field_validation)
             self._manage(admitted, manager, "Apply", patch, subresource)
+            if dry_run:
+                return admitted, warnings, False
             updated = self.store.update(rt, admitted, subresource=subresource or None)
             self.recorder.write("apply", updated, manager=manager, subresource=subresource)
             return updated, warnings, False

@@ -447,6 +447,7 @@ class _Handler(BaseHTTPRequestHandler):
                 manager=query.get("fieldManager", ""),
                 field_validation=fv,
                 force=query.get("force") == "true",
+                dry_run=query.get("dryRun") == "All",
             )
             return self._send_json(201 if was_created else 200, patched, warnings)
         if method == "DELETE" and name is not None and not sub:

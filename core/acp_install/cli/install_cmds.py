@@ -213,6 +213,10 @@ def _sandbox(crds: str | None, scenario: str, speed: float, tmp: Path) -> Iterat
 @click.option("--timeout", "timeouts", multiple=True, metavar="PHASE=SECONDS",
               help="Deadline of one phase, e.g. control-plane=5400 (repeatable).")
 @click.option("--until", "until", metavar="PHASE", help="Stop after this phase.")
+@click.option("--dry-run", is_flag=True,
+              help="Change nothing: server-side dry run of every object the next phases would "
+                   "apply, shown as a diff against the live objects, with the installer request "
+                   "(secrets masked) and the phases that would run (same as `diff`).")
 @click.option("--fail-fast-grace", type=float, default=None, metavar="SECONDS",
               help="How long a visible cause of a stall (a Machine condition at severity Error, "
                    "an image pull error...) may persist before the wait stops with the "
@@ -262,7 +266,7 @@ def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
             wait_through_failures: bool = False, heartbeat: float = 30.0,
             accept_example_values: bool = False,
             allow_short_secrets: bool = False, global_kubeconfig: str | None = None,
-            core_package: str | None = None, skip_preflight: tuple[str, ...] = ()) -> int:
+            core_package: str | None = None, dry_run: bool = False, skip_preflight: tuple[str, ...] = ()) -> int:
     """Run the install: packages, manifest, control plane, installer request, monitor, verify.
 
     Resumable: a re-run in the same --workdir skips finished phases and never sends the
@@ -273,6 +277,14 @@ def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
     out = sys.stdout
     json_out = JsonRenderer(out) if fmt == "json" else None
     renderer = json_out or view.make_view(out, no_color=no_color, verbosity=view_verbosity(verbose, quiet))
+    if dry_run:
+        if use_sandbox or spec_file is None:
+            raise UsageError("--dry-run compares with a cluster: give -f SPEC and --kubeconfig",
+                             hint="not with --sandbox, which starts an empty cluster each time")
+        from .dryrun_cmds import show_dry_run
+
+        return show_dry_run(spec_file, kubeconfig, workdir or ".", fmt, verbose,
+                            accept_example_values)
     try:
         _check_options(until, timeout_scale, poll_interval, speed, installer_address,
                        fail_fast_grace, heartbeat)

@@ -39,6 +39,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
                "Run the seed's Verification on the new global cluster."),
     "gather": ("acp_install.cli.cluster_cmds", "gather",
                "Write a diagnostics bundle (tar.gz) for a support ticket."),
+    "diff": ("acp_install.cli.dryrun_cmds", "diff",
+             "What the next install run would change (server-side dry run)."),
     "report": ("acp_install.cli.report_cmds", "report",
                "Rebuild the install report page (report.html) from the work directory."),
     "dr": ("acp_install.cli.dr_cmds", "dr",

@@ -549,8 +549,13 @@ class KubeClient:
 
     # -- writes --------------------------------------------------------------------------------
 
-    def apply(self, obj: Mapping[str, Any], *, deadline: Deadline | None = None) -> Obj:
-        """Server-side apply one object (field manager ``acp-install``, conflicts forced)."""
+    def apply(self, obj: Mapping[str, Any], *, deadline: Deadline | None = None,
+              dry_run: bool = False) -> Obj:
+        """Server-side apply one object (field manager ``acp-install``, conflicts forced).
+
+        ``dry_run``: ``dryRun=All`` — the server validates and returns the object the apply
+        would give, and stores nothing (``install --dry-run``, ``diff``).
+        """
         body = dict(obj)
         meta = body.get("metadata") or {}
         res = self.resource(str(body.get("apiVersion")), str(body.get("kind")), deadline=deadline)
@@ -561,7 +566,8 @@ class KubeClient:
                 res, body=body, name=meta.get("name"),
                 namespace=meta.get("namespace") if res.namespaced else None,
                 field_manager=FIELD_MANAGER, force_conflicts=True,
-                _request_timeout=self.request_timeout).to_dict()
+                _request_timeout=self.request_timeout,
+                **({"dry_run": "All"} if dry_run else {})).to_dict()
             return out
 
         return self._call(send, what, deadline)
