@@ -17,6 +17,7 @@ import queue
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -31,6 +32,9 @@ if TYPE_CHECKING:
 __all__ = ["Finished", "run_streamed"]
 
 TAIL = 20
+#: seconds to keep reading after the tool exited: a child it left in the background may hold
+#: its stdout open for ever, and the tool's own exit code is the answer, not that child's end
+DRAIN = 2.0
 
 
 @attrs.frozen
@@ -93,6 +97,15 @@ def run_streamed(ctx: Context, argv: Sequence[str], *, label: str, cwd: str | Pa
     count = 0
     dl = ctx.dl
     stopped = False
+    drain_until: float | None = None  # set once the tool has exited
+    eof = False
+
+    def take(line: str) -> None:
+        nonlocal count
+        count += 1
+        tail.append(line)
+        ctx.progress(f"{label}: {line}")
+
     try:
         with dl.cancel.on_cancel(lambda: lines.put(None)):
             while True:
@@ -100,26 +113,45 @@ def run_streamed(ctx: Context, argv: Sequence[str], *, label: str, cwd: str | Pa
                     _stop(proc)
                     raise Interrupted(f"cancelled while {label} ran (stopped it)",
                                       hint="re-run the same command to resume")
+                if drain_until is None and proc.poll() is not None:
+                    drain_until = time.monotonic() + DRAIN
+                if drain_until is not None and time.monotonic() >= drain_until:
+                    break  # exited; what is left comes after its leftovers are stopped
                 if dl.expired:
-                    _stop(proc)
-                    stopped = True
+                    if proc.poll() is None:
+                        _stop(proc)
+                        stopped = True
                     break
+                wait = dl.remaining() if drain_until is None else drain_until - time.monotonic()
                 try:
-                    line = lines.get(timeout=min(1.0, max(dl.remaining(), 0.01)))
+                    # short polls while the tool runs: its exit is noticed without the end of
+                    # output, which a backgrounded child holding stdout would never send
+                    line = lines.get(timeout=min(0.2, max(wait, 0.01)))
                 except queue.Empty:
                     continue
                 if line is None:
                     if dl.cancelled:
                         continue  # the cancel callback's wake-up: handled above
+                    eof = True
                     break
-                count += 1
-                tail.append(line)
-                ctx.progress(f"{label}: {line}")
+                take(line)
     finally:
         if proc.poll() is None and (stopped or dl.cancelled):
             _stop(proc)
     code = None if stopped else proc.wait()
+    if not eof:
+        # what the tool left running in its process group still holds the pipe open: it goes
+        # too, so the reader sees the end of output and every line already written is read
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
     thread.join(5)
+    while True:
+        try:
+            line = lines.get_nowait()
+        except queue.Empty:
+            break
+        if line is not None:
+            take(line)
     if proc.stdout is not None:
         proc.stdout.close()
     return Finished(code, tuple(tail), count)
