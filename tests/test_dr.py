@@ -339,6 +339,14 @@ def test_a_full_pair_on_two_sandboxes_installed_gated_and_joined(
     assert "etcd-sync: done earlier" in out
     assert posts(standby) == 1
     assert len(standby.recorder.installer_payloads) == 1
+    # dr join with the same --workdir finds the join dr install recorded: no second restart
+    restarted = {side: len(pod_deletes(sb)) for side, sb in (("p", primary), ("s", standby))}
+    code, out, err = run_cli(capsys, "dr", "join", "-f", str(pair), "--workdir", str(tmp_path / "w"),
+                             "--primary-kubeconfig", str(primary.kubeconfig_path),
+                             "--standby-kubeconfig", str(standby.kubeconfig_path))
+    assert code == 0, err
+    assert "restart-primary: done earlier" in out
+    assert {side: len(pod_deletes(sb)) for side, sb in (("p", primary), ("s", standby))} == restarted
 
 
 @pytest.fixture
@@ -504,3 +512,32 @@ def test_a_kubeconfig_that_skips_tls_verification_is_refused_before_any_token_is
         gc = sb.global_cluster
         assert gc is not None
         assert not [r for r in gc.recorder.requests if r.path.endswith("/secrets/k8sadmin")]
+
+
+def test_against_a_sandbox_the_dns_gate_asks_no_resolver(
+        tmp_path: Path, canaries: dict[str, str], sandbox_factory: Callable[..., Sandbox],
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """A sandbox stands in for the site's DNS: the standby's gate looks nothing up off the host."""
+    import sys
+
+    pair = write_pair("dcs", tmp_path)
+    standby = sandbox_factory(speed=50)
+    looked_up: list[Any] = []
+    active = [True]
+
+    def hook(event: str, args: tuple[Any, ...]) -> None:
+        if event == "socket.getaddrinfo" and active[0]:
+            looked_up.append(args[0])
+
+    sys.addaudithook(hook)
+    try:
+        code, out, err = run_cli(capsys, "dr", "install", "-f", str(pair), "--side", "standby",
+                                 "--kubeconfig", str(standby.kubeconfig_path), "--workdir", str(tmp_path / "w"),
+                                 "--poll-interval", "0.1")
+    finally:
+        active[0] = False
+    assert code == 0, err
+    assert "DNS gate: platform.example.com -> 192.168.2.100 taken as switched: the standby's minialauda " \
+           "is a sandbox" in out
+    assert "platform.example.com" not in looked_up
+    assert all(not isinstance(h, str) or h.startswith("127.") or h == "localhost" for h in looked_up), looked_up

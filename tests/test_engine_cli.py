@@ -217,3 +217,19 @@ def test_an_unreachable_api_server_is_said_in_a_few_words(capsys: pytest.Capture
     assert rc == 10, err
     assert f"API discovery at https://127.0.0.1:{port} failed: connection refused" in err
     assert "MaxRetryError" not in out + err and "HTTPSConnectionPool" not in out + err
+
+
+def test_flags_that_would_be_ignored_are_usage_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                      canaries: dict[str, str]) -> None:
+    """--kubeconfig with --sandbox (the embedded sandbox is its own cluster) and a sandbox
+    scenario without --sandbox would both be silently ignored: exit 2, nothing run."""
+    (tmp_path / "kc").write_text("apiVersion: v1\nkind: Config\n")
+    rc, _out, err = run(capsys, "install", "--sandbox", "--provider", "dcs", "--kubeconfig", str(tmp_path / "kc"))
+    assert rc == 2 and "--kubeconfig with --sandbox" in err
+    from specs import example, write
+
+    spec = write(tmp_path / "spec.yaml", example("dcs"))
+    rc, _out, err = run(capsys, "install", "-f", str(spec), "--scenario", "machines-pending",
+                        "--workdir", str(tmp_path / "w"))
+    assert rc == 2 and "--scenario machines-pending without --sandbox" in err
+    assert not (tmp_path / "w").exists()

@@ -70,7 +70,7 @@ def _precheck(root: Path, names: Iterable[str], overwrite: bool,
                                      hint="give -o another directory (e.g. -o out/)")
             if not overwrite:
                 raise UsageError(f"{node} exists (acp-install did not create it in this run)",
-                                 hint="give -o a fresh directory, or --force to replace the files "
+                                 hint="give --output-dir a fresh directory, or --force to replace the files "
                                       "rendered there before")
 
 

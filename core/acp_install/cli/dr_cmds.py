@@ -221,15 +221,16 @@ def _with(options: list[Any]) -> Any:
 @click.option("-f", "--file", "files", multiple=True, required=True, type=click.Path(dir_okay=False),
               help="The DRPair file, or the primary's and the standby's spec.")
 @click.option("--workdir", type=click.Path(file_okay=False), default=".", show_default=True,
-              help="Where the join records its finished steps.")
+              help="The pair's work directory (as for dr install): the join records its finished "
+                   "steps in WORKDIR/standby/.acp-install/dr-join.json.")
 @_with(_JOIN_OPTIONS)
 def join(files: tuple[str, ...], workdir: str, primary_kubeconfig: str | None,
          standby_kubeconfig: str | None, primary_global_kubeconfig: str | None,
          standby_global_kubeconfig: str | None, insecure: bool, timeout: float) -> None:
     """Join an installed pair: global-etcd-sync on the standby, then the seed's Pod restarts."""
     pair, _found = check(files)
-    _join(pair, Path(workdir), primary_kubeconfig, standby_kubeconfig, primary_global_kubeconfig,
-          standby_global_kubeconfig, insecure, timeout)
+    _join(pair, Path(workdir) / "standby", primary_kubeconfig, standby_kubeconfig,
+          primary_global_kubeconfig, standby_global_kubeconfig, insecure, timeout)
 
 
 @dr.command("install")
@@ -282,7 +283,7 @@ def install(files: tuple[str, ...], side: str | None, kubeconfig: str | None, wo
     for name, minialauda in sides.items():
         skips = skip_preflight
         if name == "standby":
-            _dns_gate(pair, dns_switched, resolver)
+            _dns_gate(pair, dns_switched, resolver, resolve, minialauda)
             if dns_switched:  # asserted by hand: this host cannot tell
                 skips = (*skip_preflight, "platform-host")
         _install_side(pair, name, minialauda, root / name, accept_example_values, installer_address,
@@ -296,7 +297,7 @@ def install(files: tuple[str, ...], side: str | None, kubeconfig: str | None, wo
         click.echo("standby installed, but DR is NOT active yet: the standby does not follow the "
                    "primary until the join. Get the primary's new-cluster kubeconfig there with "
                    "`acp-install kubeconfig --out PRIMARY-GLOBAL.kubeconfig`, copy it here, then:\n  "
-                   + _join_command(files, str(root / "standby"), sides["standby"]))
+                   + _join_command(files, str(root), sides["standby"]))
         return
     _join(pair, root / "standby", primary_kubeconfig, sides["standby"], primary_global_kubeconfig,
           standby_global_kubeconfig, insecure, timeout)
@@ -324,15 +325,31 @@ def _resolver(resolve: tuple[str, ...], pair: Pair) -> Callable[[str], list[str]
     return resolver
 
 
-def _dns_gate(pair: Pair, dns_switched: bool, resolver: Callable[[str], list[str]]) -> None:
+def _dns_gate(pair: Pair, dns_switched: bool, resolver: Callable[[str], list[str]],
+              resolve: tuple[str, ...], minialauda: str) -> None:
     from ..dr.dns import check_dns
 
     host, vip = pair.standby.spec.platformHost, pair.standby.spec.controlPlaneVIP
     if dns_switched:
         click.echo(f"DNS gate: {host} -> {vip} asserted by --dns-switched (not resolved here)")
         return
+    answered = any(item.partition("=")[0].lower() == host.lower() for item in resolve)
+    if not answered and _sandbox_standins(minialauda):
+        # a sandbox stands in for the site's DNS: nothing is looked up off this host
+        click.echo(f"DNS gate: {host} -> {vip} taken as switched: the standby's minialauda is a "
+                   "sandbox (its stand-in answers for the platform host; no DNS lookup)")
+        return
     answer = check_dns(host, vip, "standby", resolver=resolver)
     click.echo(f"DNS gate: {host} resolves to {', '.join(answer.answers)} (the standby VIP)")
+
+
+def _sandbox_standins(minialauda: str) -> bool:
+    """Whether that minialauda announces itself as a sandbox (:mod:`acp_install.engine.standins`)."""
+    from ..clients.kube import KubeClient
+    from ..engine.standins import announcement
+
+    with KubeClient(minialauda) as kube:
+        return bool(announcement(kube))
 
 
 def _install_side(pair: Pair, side: str, minialauda: str, workdir: Path,

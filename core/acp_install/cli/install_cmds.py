@@ -159,6 +159,20 @@ def _check_options(until: str | None, timeout_scale: float | None, poll_interval
                                   "(or leave it out: it is discovered from the pod)")
 
 
+def _check_sandbox_options(use_sandbox: bool, kubeconfig: str | None, global_kubeconfig: str | None,
+                           scenario: str) -> None:
+    """A flag that would be silently ignored is a usage error (exit 2)."""
+    if use_sandbox and (kubeconfig or global_kubeconfig):
+        flag = "--kubeconfig" if kubeconfig else "--global-kubeconfig"
+        raise UsageError(f"{flag} with --sandbox: the embedded sandbox is its own cluster",
+                         hint="drop --sandbox to install into that cluster (a `sandbox up` one "
+                              "included), or drop " + flag)
+    if not use_sandbox and scenario != "happy":
+        raise UsageError(f"--scenario {scenario} without --sandbox: scenarios are the sandbox's",
+                         hint="add --sandbox, or start one with `acp-install sandbox up --scenario "
+                              f"{scenario}` and pass its --kubeconfig")
+
+
 def _demo_secrets(spec: Any) -> dict[str, str]:
     """A demo value for every unset ``{env: NAME}`` secret of the spec.
 
@@ -288,6 +302,7 @@ def install(spec_file: str | None, kubeconfig: str | None, workdir: str | None,
     try:
         _check_options(until, timeout_scale, poll_interval, speed, installer_address,
                        fail_fast_grace, heartbeat)
+        _check_sandbox_options(use_sandbox, kubeconfig, global_kubeconfig, scenario)
         scale = timeout_scale if timeout_scale is not None else (
             SANDBOX_TIMEOUT_SCALE if use_sandbox else 1.0)
         base = Timeouts(scale=scale, fail_fast=fail_fast_grace)  # an explicit grace is not scaled
