@@ -294,7 +294,13 @@ class _Handler(BaseHTTPRequestHandler):
             except ValueError:
                 self._error(400, "MANIFEST_INVALID", "manifest is not JSON")
                 return
-            missing = [d["digest"] for d in [manifest.get("config") or {}, *(manifest.get("layers") or [])]
+            refs = ([manifest.get("config") or {}, *(manifest.get("layers") or [])]
+                    if isinstance(manifest, dict) else None)
+            if not isinstance(refs, list) or not all(isinstance(d, dict) for d in refs):
+                # a list, a string, layers that are not descriptors: an answer, not a traceback
+                self._error(400, "MANIFEST_INVALID", "manifest is not a JSON object with descriptors")
+                return
+            missing = [d["digest"] for d in refs
                        if d.get("digest") and d["digest"] not in self.reg.blobs]
             if missing:
                 self._error(400, "MANIFEST_BLOB_UNKNOWN", f"blob unknown to registry: {missing[0]}")

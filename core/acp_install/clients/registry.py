@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 
@@ -71,14 +72,16 @@ class RegistryClient:
             if resp.status_code == 404:
                 return None
             self._raise_for(resp, repository)
-            try:
-                tags = resp.json().get("tags") or []
-            except ValueError:
+            body = _json_object(resp)
+            tags = body.get("tags") if body is not None else None
+            if body is None or not isinstance(tags, list | None):
+                # JSON of another shape (a list, a string) is no registry's answer either
                 raise PackageError(f"the local registry {self.address} answered "
-                                   f"/v2/{repository}/tags/list with something that is not JSON",
+                                   f"/v2/{repository}/tags/list with something that is not a "
+                                   "JSON object with a tags list",
                                    hint="check LOCAL_REGISTRY_ADDRESS (localRegistryAddress): "
-                                        "is it minialauda's registry?") from None
-            return [str(t) for t in tags]
+                                        "is it minialauda's registry?")
+            return [str(t) for t in tags or []]
 
         def on_retry(err: BaseException, sleep: float) -> None:
             if self._on_retry is not None:
@@ -144,12 +147,9 @@ class RegistryClient:
                 f"{'the registry account of the spec' if self._auth else 'anonymous access'} "
                 f"(HTTP {resp.status_code})",
                 hint="check credentials.registry (the account setup.sh created the registry with)")
-        try:
-            body = resp.json()
-            token = body.get("token") or body.get("access_token")
-        except ValueError:
-            token = None
-        if not token:
+        body = _json_object(resp)
+        token = (body.get("token") or body.get("access_token")) if body is not None else None
+        if not token or not isinstance(token, str):
             raise PackageError(f"the token service of the local registry {self.address} "
                                "answered without a token")
         return str(token)
@@ -157,13 +157,24 @@ class RegistryClient:
     def _raise_for(self, resp: httpx.Response, repository: str) -> None:
         if resp.status_code == 200:
             return
-        try:
-            errors = resp.json().get("errors") or []
+        body = _json_object(resp)
+        errors = body.get("errors") if body is not None else None
+        if isinstance(errors, list) and errors and all(isinstance(e, dict) for e in errors):
             detail = "; ".join(f"{e.get('code')}: {e.get('message')}" for e in errors)
-        except ValueError:
+        else:
             detail = resp.text[:200]
         raise PackageError(f"the local registry {self.address} answered HTTP {resp.status_code} "
                            f"for /v2/{repository}/tags/list: {self._redact(detail)}")
+
+
+def _json_object(resp: httpx.Response) -> dict[str, Any] | None:
+    """The body as a JSON object; ``None`` for anything else (not JSON, or a list, a string):
+    a registry's answers are objects, and ``.get`` on another shape is an internal error."""
+    try:
+        body = resp.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
 
 
 def _wire_reason(err: httpx.TransportError) -> str:
