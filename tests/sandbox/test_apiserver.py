@@ -447,3 +447,23 @@ def test_dcs_kinds_validated_with_real_crds(sandbox_factory: Any) -> None:
     causes = json.loads(err.value.body)["details"]["causes"]
     assert [c["field"] for c in causes] == ["spec.kubeadmConfigSpec.format"]
     wait_for(lambda: True)
+
+
+def test_a_port_in_use_fails_the_start_instead_of_hanging_it() -> None:
+    """The installer's port taken: start raises, and its cleanup stops servers that never
+    served (``shutdown()`` of a server whose loop never ran waits forever)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import socket, sys\n"
+        "from acp_install_sandbox import Sandbox\n"
+        "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(1)\n"
+        "try:\n"
+        "    Sandbox(installer_port=s.getsockname()[1]).start()\n"
+        "except OSError as err:\n"
+        "    print('refused', err.errno)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("refused ")
