@@ -100,6 +100,25 @@ def test_installer_failure_exit_code_json(capsys: pytest.CaptureFixture[str],
     assert "installer.log" in last["message"]
 
 
+def test_a_sandbox_failure_says_what_applies_to_a_sandbox(capsys: pytest.CaptureFixture[str],
+                                                           tmp_path: Path, canaries: dict[str, str]) -> None:
+    """The sandbox (its installer log, its cluster) ends with the command: no hint to read the
+    real installer's log path or to --resubmit to an installer that is gone."""
+    rc, _out, err = run(capsys, "install", "--sandbox", "--scenario", "installer-fail", "-q")
+    assert rc == 11, err
+    fix = err[err.index("  fix: ", err.index("error: the installer reports failure")):]
+    assert "--resubmit to send it again" not in fix and "/var/cpaas/data/installer.log" not in fix, fix
+    assert "removed with the sandbox" in fix and "--workdir DIR" in fix and "acp-install sandbox up" in fix
+    workdir = tmp_path / "w"
+    rc, _out, err = run(capsys, "install", "--sandbox", "--scenario", "installer-fail", "-q",
+                        "--workdir", str(workdir))
+    assert rc == 11, err
+    kept = workdir / "sandbox-installer.log"
+    assert f"read the sandbox's installer log, kept as {kept}" in err
+    assert "install timeout" in kept.read_text()  # the installer's own lines, kept after the sandbox
+    assert "--restart" in err[err.index("  fix: ", err.index("error: the installer reports failure")):]
+
+
 def test_usage_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     rc, _, err = run(capsys, "install", "--kubeconfig", str(tmp_path / "k"))
     assert rc == 2 and "missing -f" in err

@@ -473,14 +473,49 @@ def _install_sandbox(spec_file: str | None, workdir: str | None, renderer: Any, 
             if fmt == "text" and verbosity > view.QUIET:
                 click.echo(f"sandbox: {sb.server_url} (scenario {scenario}, speed {speed:g}x, "
                            f"CRDs {crds or 'shipped schemas'})", file=out)
-            result = _run(plan, loaded.provider, str(sb.kubeconfig_path),
-                          workdir or str(tmp / "work"), renderer, timeouts, until, restart,
-                          poll_interval, None, resync=5.0, resubmit=resubmit, secrets=demo,
-                          wait_through_failures=wait_through_failures, heartbeat=heartbeat,
-                          allow_short_secrets=allow_short_secrets,
-                          installer_log=str(sb.installer_log_path), skip_preflight=skip_preflight)
+            try:
+                result = _run(plan, loaded.provider, str(sb.kubeconfig_path),
+                              workdir or str(tmp / "work"), renderer, timeouts, until, restart,
+                              poll_interval, None, resync=5.0, resubmit=resubmit, secrets=demo,
+                              wait_through_failures=wait_through_failures, heartbeat=heartbeat,
+                              allow_short_secrets=allow_short_secrets,
+                              installer_log=str(sb.installer_log_path), skip_preflight=skip_preflight)
+            except AcpInstallError as err:
+                err.hint = _sandbox_hint(err.hint, sb.installer_log_path, workdir)
+                raise
             _summary(result, sb, fmt, out, renderer)
         return result
+
+
+SANDBOX_INSTALLER_LOG = "sandbox-installer.log"
+
+
+def _sandbox_hint(hint: str | None, installer_log: Path, workdir: str | None) -> str:
+    """What applies after a failed ``install --sandbox``: the sandbox (its installer log, its
+    cluster) ends with the command, so the real installer's log path and ``--resubmit`` do not.
+    With ``--workdir`` the sandbox's installer log is kept there; without, the temporary work
+    directory goes too, so say how to keep things next time."""
+    from ..engine.phases import INSTALLER_LOG, READ_INSTALLER_LOG, RESUBMIT_HINT
+
+    kept: Path | None = None
+    if workdir is not None and installer_log.is_file():
+        kept = Path(workdir) / SANDBOX_INSTALLER_LOG
+        try:
+            kept.write_bytes(installer_log.read_bytes())
+        except OSError:
+            kept = None
+    log = (f"the sandbox's installer log, kept as {kept}" if kept is not None
+           else f"the sandbox's installer log (it was {installer_log}, removed with the sandbox)")
+    text = (hint or "").replace(READ_INSTALLER_LOG, f"read {log} and fix the cause").replace(
+        "; " + RESUBMIT_HINT, "").replace(RESUBMIT_HINT, "").replace(INSTALLER_LOG, log)
+    after = ("a --sandbox run starts a new sandbox each time, so --resubmit and resuming do not "
+             "apply: re-run the same `acp-install install --sandbox` command"
+             + (f" with --restart (the state, the report and the installer log stay in {workdir})"
+                if workdir is not None else
+                " with --workdir DIR to keep the state, the report and the installer log")
+             + ", or start a persistent sandbox with `acp-install sandbox up` and install against "
+               "its kubeconfig")
+    return f"{text.strip('; ')}; {after}" if text.strip("; ") else after
 
 
 def _summary(result: InstallResult, sb: Any, fmt: str, out: TextIO, renderer: Any = None) -> None:

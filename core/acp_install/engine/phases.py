@@ -610,9 +610,13 @@ def _key(obj: Mapping[str, Any]) -> tuple[str, str, str]:
     return str(obj.get("kind")), str(meta.get("namespace") or ""), str(meta.get("name"))
 
 
-_FAILED_HINT = ("read /var/cpaas/data/installer.log (the most recent phase line and error) and "
-                "fix the cause; a failed request is never sent again on its own: re-run with "
-                "--resubmit to send it again once the cause is fixed")
+#: the parts of the hint after a failed installer request (a ``--sandbox`` run replaces them:
+#: its installer log and state go with the sandbox, ``--resubmit`` has nothing to resubmit to)
+READ_INSTALLER_LOG = ("read /var/cpaas/data/installer.log (the most recent phase line and error) and "
+                      "fix the cause")
+RESUBMIT_HINT = ("a failed request is never sent again on its own: re-run with --resubmit to send it "
+                 "again once the cause is fixed")
+_FAILED_HINT = f"{READ_INSTALLER_LOG}; {RESUBMIT_HINT}"
 
 
 class Installer:
