@@ -121,6 +121,9 @@ class Installer:
         self._index = 0
         self._phase_since = 0.0
         self._failures_left = 0
+        #: the last stage a progress answer reported Running: a stage finishes only once a client
+        #: has seen it, so what a client observes does not depend on how fast the machine is
+        self._seen = -1
         #: the same lines as the Pod log, in a file a client on this host can follow
         self.log_path: Path | None = None
 
@@ -151,6 +154,7 @@ class Installer:
             self.message = "installation request accepted"
             self.steps = [_Step(p) for p in PHASES]
             self._index = 0
+            self._seen = -1
             self._start_phase()
             self._failures_left = self.scenario.installer_5xx
             return 200, {"status": "Accepted", "message": "installation request accepted"}
@@ -161,6 +165,8 @@ class Installer:
                 self._failures_left -= 1
                 return 503, {"status": "Unavailable", "message": "installer temporarily unavailable, retry"}
             self.tick()
+            if self.status == "Running":
+                self._seen = self._index
             type_ = (
                 "NotStarted"
                 if self.status == "Pending"
@@ -193,7 +199,7 @@ class Installer:
             while self.status == "Running":
                 step = self.steps[self._index]
                 elapsed = self.clock() - self._phase_since
-                if elapsed < self.scenario.timing.installer_phase:
+                if elapsed < self.scenario.timing.installer_phase or self._seen < self._index:
                     return
                 key = step.phase.key
                 if self.scenario.installer_fail_at == key:
