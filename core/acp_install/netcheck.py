@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 
 _LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(\.{_LABEL})*$")
@@ -107,3 +108,13 @@ def unreachable_from_nodes(host: str, kind_network: str | None) -> str | None:
         return (f"{host} is inside the KIND network {kind_network}, which exists only inside the "
                 "bootstrap host")
     return None
+
+
+def resolve(host: str) -> list[str]:
+    """What this host's resolver answers for ``host`` (``getaddrinfo``, as the installer's clients
+    see it): its addresses, sorted, or an empty list when it does not resolve."""
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        return []
+    return sorted({str(info[4][0]) for info in infos})

@@ -96,12 +96,17 @@ class GlobalKubeconfig:
         return f"GlobalKubeconfig(source={self.source!r})"
 
     @property
-    def server(self) -> str:
+    def cluster(self) -> dict[str, Any]:
+        """The current context's cluster entry (server, CA, TLS settings)."""
         contexts = {c.get("name"): c.get("context") or {} for c in self.config.get("contexts") or []}
         current = contexts.get(self.config.get("current-context")) or {}
         clusters = {c.get("name"): c.get("cluster") or {} for c in self.config.get("clusters") or []}
-        cluster = clusters.get(current.get("cluster")) or next(iter(clusters.values()), {})
-        return str(cluster.get("server", "?"))
+        found: dict[str, Any] = clusters.get(current.get("cluster")) or next(iter(clusters.values()), {})
+        return found
+
+    @property
+    def server(self) -> str:
+        return str(self.cluster.get("server", "?"))
 
     def secret_values(self) -> Iterator[str]:
         """Every credential in it (tokens, keys, passwords), for the redactor."""

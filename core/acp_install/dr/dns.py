@@ -9,11 +9,11 @@ asserts it by hand where this host cannot resolve the site's DNS (an air-gapped 
 from __future__ import annotations
 
 import ipaddress
-import socket
 from collections.abc import Callable, Sequence
 
 import attrs
 
+from .. import netcheck
 from ..errors import GateClosed
 from ..records import Finding
 
@@ -23,13 +23,8 @@ __all__ = ["DnsAnswer", "Resolver", "check_dns", "system_resolver"]
 Resolver = Callable[[str], Sequence[str]]
 
 
-def system_resolver(host: str) -> list[str]:
-    """What this host's resolver answers (``getaddrinfo``, as the installer's clients see it)."""
-    try:
-        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError):
-        return []
-    return sorted({str(info[4][0]) for info in infos})
+#: this host's resolver (the DNS gate and the ``platform-host`` preflight ask the same one)
+system_resolver = netcheck.resolve
 
 
 @attrs.frozen

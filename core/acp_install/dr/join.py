@@ -68,24 +68,14 @@ def moduleinfo_body(primary_vip: str, primary_token_b64: str, version: str) -> d
     }
 
 
-def _cluster(kubeconfig: GlobalKubeconfig) -> dict[str, Any]:
-    """The current context's cluster entry of a kubeconfig."""
-    config = kubeconfig.config
-    contexts = {c.get("name"): c.get("context") or {} for c in config.get("contexts") or []}
-    current = contexts.get(config.get("current-context")) or {}
-    clusters = {c.get("name"): c.get("cluster") or {} for c in config.get("clusters") or []}
-    found: dict[str, Any] = clusters.get(current.get("cluster")) or next(iter(clusters.values()), {})
-    return found
-
-
 def _skips_tls(kubeconfig: GlobalKubeconfig) -> bool:
-    return bool(_cluster(kubeconfig).get("insecure-skip-tls-verify"))
+    return bool(kubeconfig.cluster.get("insecure-skip-tls-verify"))
 
 
 def _ca_context(kubeconfig: GlobalKubeconfig, insecure: bool) -> ssl.SSLContext | bool:
     if insecure:
         return False
-    cluster = _cluster(kubeconfig)
+    cluster = kubeconfig.cluster
     if cluster.get("insecure-skip-tls-verify"):
         raise DRJoinError(f"the standby's kubeconfig ({kubeconfig.source}) skips TLS verification: "
                           "the join would send the primary's token to an unverified server",

@@ -23,7 +23,6 @@ sandbox run does leaves 127.0.0.0/8.
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import socket
 import ssl
@@ -33,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import attrs
 
+from .. import netcheck
 from ..errors import AcpInstallError, PreflightFailed
 from ..records import Probe
 from . import standins
@@ -59,13 +59,6 @@ class CheckResult:
 
     def as_dict(self) -> dict[str, str]:
         return {"name": self.name, "status": self.status, "detail": self.detail}
-
-
-def _system_resolver(host: str) -> list[str]:
-    try:
-        return sorted({str(i[4][0]) for i in socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)})
-    except (socket.gaierror, UnicodeError):
-        return []
 
 
 def _split(host_port: str, default_port: int) -> tuple[str, int]:
@@ -101,20 +94,12 @@ def _tls(name: str, what: str, host: str, port: int, timeout: float) -> CheckRes
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE  # reachability and TLS only; trust is the provider's client's
     try:
-        with ctx.wrap_socket(conn, server_hostname=host if not _is_ip(host) else None) as tls:
+        with ctx.wrap_socket(conn, server_hostname=host if netcheck.ip_error(host) is not None else None) as tls:
             version = tls.version() or "TLS"
     except (OSError, ssl.SSLError) as err:
         conn.close()
         return CheckResult(name, "fail", f"{what} {host}:{port} answers but not with TLS ({err.__class__.__name__})")
     return CheckResult(name, "pass", f"{what} {host}:{port} answers {version}")
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
 
 
 def _registry(name: str, address: str, timeout: float, hint_only: bool) -> CheckResult:
@@ -156,7 +141,7 @@ def _platform_host(plan: InstallPlan, resolve: Resolver, sandbox: Mapping[str, s
     if spec.dr is not None:
         want = spec.dr.primaryVIP if spec.dr.role == "primary" else spec.dr.standbyVIP
     host = spec.platformHost
-    if _is_ip(host):
+    if netcheck.ip_error(host) is None:
         return CheckResult("platform-host", "pass", f"platformHost is the address {host}: nothing to resolve")
     if sandbox:
         answer = sandbox.get("platformHost")
@@ -251,7 +236,7 @@ def run_preflight(plan: InstallPlan, provider: Provider, kube: KubeClient, *,
                   timeout: float = 3.0) -> list[CheckResult]:
     """Every check, concurrently; results in report order (skipped ones included)."""
     skipped = set(skip)
-    resolve = resolver or _system_resolver
+    resolve = resolver or netcheck.resolve
     try:
         sandbox = dict(standins.announcement(kube))
     except AcpInstallError:
