@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import builtins
-import copy
 import json
 import threading
 from collections import deque
@@ -19,6 +18,7 @@ from typing import Any, Literal
 
 import yaml
 
+from .data import clone
 from .errors import ApiError
 from .holds import Holds
 from .kinds import CRD_RESOURCE, Kinds, ResourceType, from_crd_version
@@ -109,9 +109,18 @@ def decode_body(raw: bytes, *, yaml_ok: bool = False) -> Any:
     """JSON (or YAML for apply) bytes -> data; 400 on garbage, on an alias bomb and on nesting
     too deep to walk."""
     try:
+        text = raw.decode("utf-8")
         if yaml_ok:
-            return _load_yaml(raw.decode("utf-8"))
-        data = json.loads(raw.decode("utf-8"))
+            # clients send apply patches as JSON: read as JSON (as the API server does, and ~50x
+            # faster than through the YAML constructor); YAML only when it is not JSON
+            try:
+                data = json.loads(text) if text.lstrip().startswith("{") else None
+            except ValueError:
+                data = None
+            if data is None:
+                return _load_yaml(text)
+        else:
+            data = json.loads(text)
         if raw.count(b"[") + raw.count(b"{") > MAX_BODY_DEPTH:
             _check_depth(data)
         return data
@@ -165,7 +174,7 @@ class Api:
             for rt in gone[:1]:
                 self.store.drop_resource(rt)
         else:
-            self.kinds.crds.add(ev.obj)
+            self.kinds.crds.add(ev.obj, immutable=True)  # stored objects are never changed in place
 
     # -- lookups -----------------------------------------------------------------------------
 
@@ -192,7 +201,7 @@ class Api:
     ) -> tuple[Obj, builtins.list[str]]:
         if not isinstance(obj, dict):
             raise ApiError.bad_request("the body of the request must be a JSON object")
-        obj = copy.deepcopy(obj)
+        obj = clone(obj)
         obj.setdefault("apiVersion", rt.api_version)
         obj.setdefault("kind", rt.kind)
         if obj["kind"] != rt.kind:
@@ -225,7 +234,7 @@ class Api:
         elif rt.custom:
             mode = field_validation or self.default_field_validation
             unknown: Any = {"Strict": "error", "Ignore": "ignore"}.get(mode, "prune")
-            admitted, errors, unknown_paths = self.kinds.crds.admit(obj, unknown=unknown)
+            admitted, errors, unknown_paths = self.kinds.crds.admit(obj, unknown=unknown, owned=True)
             strict = [e for e in errors if e.reason == "UnknownField"]
             if strict:
                 fields = ", ".join(f'unknown field "{e.path}"' for e in strict)
@@ -325,7 +334,7 @@ class Api:
         self._manage(admitted, manager, "Update", None)
         if dry_run:
             return admitted, warnings
-        created = self.store.create(rt, admitted)
+        created = self.store.create(rt, admitted, adopt=True)
         self.recorder.write("create", created, manager=manager)
         return created, warnings
 
@@ -345,11 +354,12 @@ class Api:
             meta = obj.get("metadata") or {}
             if meta.get("name") not in (None, name):
                 raise ApiError.bad_request("the name of the object does not match the name on the URL")
-            obj = copy.deepcopy(obj)
+            obj = clone(obj)
             obj.setdefault("metadata", {})["name"] = name
         admitted, warnings = self._admit(rt, obj, namespace, field_validation)
         self._manage(admitted, manager, "Update", None, subresource)
-        updated = self.store.update(rt, admitted, subresource=subresource or None, check_rv=check_rv)
+        updated = self.store.update(rt, admitted, subresource=subresource or None, check_rv=check_rv,
+                                    adopt=True)
         self.recorder.write("update", updated, manager=manager, subresource=subresource)
         return updated, warnings
 
@@ -393,13 +403,13 @@ class Api:
             if live is None:
                 if subresource:
                     raise ApiError.not_found(rt.plural, name, rt.group)
-                applied = copy.deepcopy(patch)
-                applied.setdefault("metadata", {})["name"] = name
+                # admission copies: only the top level and metadata are changed here
+                applied = {**patch, "metadata": {**(patch.get("metadata") or {}), "name": name}}
                 admitted, warnings = self._admit(rt, applied, namespace, field_validation)
                 self._manage(admitted, manager, "Apply", patch)
                 if dry_run:
                     return admitted, warnings, True
-                created = self.store.create(rt, admitted)
+                created = self.store.create(rt, admitted, adopt=True)
                 self.recorder.write("apply", created, manager=manager)
                 return created, warnings, True
             merged = apply_patch(live, patch)
@@ -408,7 +418,7 @@ class Api:
             self._manage(admitted, manager, "Apply", patch, subresource)
             if dry_run:
                 return admitted, warnings, False
-            updated = self.store.update(rt, admitted, subresource=subresource or None)
+            updated = self.store.update(rt, admitted, subresource=subresource or None, adopt=True)
             self.recorder.write("apply", updated, manager=manager, subresource=subresource)
             return updated, warnings, False
         if live is None:
@@ -430,7 +440,7 @@ class Api:
         meta["name"] = name
         admitted, warnings = self._admit(rt, new, namespace, field_validation)
         self._manage(admitted, manager, "Update", None, subresource)
-        updated = self.store.update(rt, admitted, subresource=subresource or None)
+        updated = self.store.update(rt, admitted, subresource=subresource or None, adopt=True)
         self.recorder.write("patch", updated, manager=manager, subresource=subresource)
         return updated, warnings, False
 

@@ -12,8 +12,9 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
+
+from .data import clone
 
 __all__ = ["PatchError", "apply_patch", "fields_v1", "json_patch", "merge_patch", "strategic_merge"]
 
@@ -25,8 +26,8 @@ class PatchError(ValueError):
 def merge_patch(target: Any, patch: Any) -> Any:
     """RFC 7386: ``null`` deletes, objects merge recursively, anything else replaces."""
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = copy.deepcopy(target) if isinstance(target, dict) else {}
+        return clone(patch)
+    result = clone(target) if isinstance(target, dict) else {}
     for key, value in patch.items():
         if value is None:
             result.pop(key, None)
@@ -38,13 +39,13 @@ def merge_patch(target: Any, patch: Any) -> Any:
 def strategic_merge(target: Any, patch: Any) -> Any:
     """Approximate strategic merge patch (see module docstring)."""
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
+        return clone(patch)
     directive = patch.get("$patch")
     if directive == "replace":
-        return {k: copy.deepcopy(v) for k, v in patch.items() if k != "$patch"}
+        return {k: clone(v) for k, v in patch.items() if k != "$patch"}
     if directive == "delete":
         return None
-    result = copy.deepcopy(target) if isinstance(target, dict) else {}
+    result = clone(target) if isinstance(target, dict) else {}
     retain = patch.get("$retainKeys")
     for key, value in patch.items():
         if key.startswith("$setElementOrder/") or key in ("$retainKeys", "$patch"):
@@ -72,8 +73,8 @@ def strategic_merge(target: Any, patch: Any) -> Any:
 def _merge_list(live: list[Any], patch: list[Any]) -> list[Any]:
     keyed = all(isinstance(x, dict) and "name" in x for x in live + patch) and bool(patch)
     if not keyed:
-        return [x for x in copy.deepcopy(patch) if not (isinstance(x, dict) and "$patch" in x)]
-    out = copy.deepcopy(live)
+        return [x for x in clone(patch) if not (isinstance(x, dict) and "$patch" in x)]
+    out = clone(live)
     index = {x["name"]: i for i, x in enumerate(out)}
     for item in patch:
         if item.get("$patch") == "delete":
@@ -83,7 +84,7 @@ def _merge_list(live: list[Any], patch: list[Any]) -> list[Any]:
             out[index[item["name"]]] = strategic_merge(out[index[item["name"]]], item)
         else:
             index[item["name"]] = len(out)
-            out.append(copy.deepcopy(item))
+            out.append(clone(item))
     return out
 
 
@@ -91,23 +92,23 @@ def json_patch(target: Any, ops: Any) -> Any:
     """RFC 6902 JSON patch."""
     if not isinstance(ops, list):
         raise PatchError("a JSON patch must be a list of operations")
-    doc = copy.deepcopy(target)
+    doc = clone(target)
     for op in ops:
         if not isinstance(op, dict) or "op" not in op or "path" not in op:
             raise PatchError(f"invalid JSON patch operation: {op!r}")
         kind = op["op"]
         if kind == "add":
-            doc = _put(doc, op["path"], copy.deepcopy(op.get("value")), insert=True)
+            doc = _put(doc, op["path"], clone(op.get("value")), insert=True)
         elif kind == "remove":
             doc, _ = _pop(doc, op["path"])
         elif kind == "replace":
             _get(doc, op["path"])
-            doc = _put(doc, op["path"], copy.deepcopy(op.get("value")), insert=False)
+            doc = _put(doc, op["path"], clone(op.get("value")), insert=False)
         elif kind == "move":
             doc, value = _pop(doc, op["from"])
             doc = _put(doc, op["path"], value, insert=True)
         elif kind == "copy":
-            doc = _put(doc, op["path"], copy.deepcopy(_get(doc, op["from"])), insert=True)
+            doc = _put(doc, op["path"], clone(_get(doc, op["from"])), insert=True)
         elif kind == "test":
             if _get(doc, op["path"]) != op.get("value"):
                 raise PatchError(f"test operation failed at {op['path']}")
@@ -184,17 +185,17 @@ def _index(tok: str, size: int) -> int:
 def apply_patch(live: dict[str, Any] | None, applied: dict[str, Any]) -> dict[str, Any]:
     """Server-side apply, simplified: maps merge, lists and scalars from the applied config win."""
     if live is None:
-        return copy.deepcopy(applied)
+        return clone(applied)
     return _apply(live, applied)
 
 
 def _apply(live: Any, applied: Any) -> Any:
     if isinstance(live, dict) and isinstance(applied, dict):
-        out = copy.deepcopy(live)
+        out = clone(live)
         for k, v in applied.items():
             out[k] = _apply(out.get(k), v)
         return out
-    return copy.deepcopy(applied)
+    return clone(applied)
 
 
 def fields_v1(obj: Any) -> dict[str, Any]:

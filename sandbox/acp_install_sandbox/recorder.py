@@ -7,14 +7,16 @@ attached to a bug report safely.
 
 from __future__ import annotations
 
-import copy
+import pickle
 import threading
 import time
 from collections import deque
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import attrs
+
+from .data import clone
 
 __all__ = ["AppliedObject", "InstallerRequest", "RecordedRequest", "Recorder", "redact"]
 
@@ -23,11 +25,17 @@ _REDACTED = "<redacted>"
 
 def redact(obj: dict[str, Any]) -> dict[str, Any]:
     """A copy with Secret ``data``/``stringData`` values replaced."""
-    out = copy.deepcopy(obj)
-    if out.get("kind") == "Secret":
-        for field in ("data", "stringData"):
-            if isinstance(out.get(field), dict):
-                out[field] = {k: _REDACTED for k in out[field]}
+    return clone(_redacted(obj))
+
+
+def _redacted(obj: dict[str, Any]) -> dict[str, Any]:
+    """``obj`` itself, or for a Secret a shallow copy with the values replaced."""
+    if obj.get("kind") != "Secret":
+        return obj
+    out = dict(obj)
+    for field in ("data", "stringData"):
+        if isinstance(out.get(field), dict):
+            out[field] = dict.fromkeys(out[field], _REDACTED)
     return out
 
 
@@ -56,7 +64,14 @@ class AppliedObject:
     name: str
     manager: str
     subresource: str
-    obj: dict[str, Any] = attrs.field(eq=False, repr=False)
+    #: the redacted object, pickled: every write is recorded, few are read back (a copy at
+    #: write time and one per read is half the cost of copying both ways)
+    blob: bytes = attrs.field(eq=False, repr=False)
+
+    @property
+    def obj(self) -> dict[str, Any]:
+        """The object as written (a Secret's values redacted); a new copy on every read."""
+        return cast(dict[str, Any], pickle.loads(self.blob))
 
 
 @attrs.frozen
@@ -100,14 +115,14 @@ class Recorder:
             str(meta.get("name", "")),
             manager,
             subresource,
-            redact(obj),
+            pickle.dumps(_redacted(obj), pickle.HIGHEST_PROTOCOL),
         )
         with self._lock:
             self._writes.append(rec)
 
     def installer(self, method: str, path: str, status: int, body: Any) -> None:
         with self._lock:
-            self._installer.append(InstallerRequest(time.time(), method, path, status, copy.deepcopy(body)))
+            self._installer.append(InstallerRequest(time.time(), method, path, status, clone(body)))
             self._served["installer"] += 1
 
     @property

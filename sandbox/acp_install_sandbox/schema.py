@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import copy
 import datetime as _dt
 import ipaddress
 import json
@@ -35,6 +34,8 @@ from typing import Any, Literal
 
 import attrs
 import yaml
+
+from .data import clone
 
 __all__ = [
     "CRDRegistry",
@@ -136,7 +137,7 @@ def load_crd_documents(root: str | os.PathLike[str]) -> list[dict[str, Any]]:
             continue
         for doc in _parse_cached(path):
             if isinstance(doc, dict) and doc.get("kind") == "CustomResourceDefinition":
-                out.append(copy.deepcopy(doc))
+                out.append(clone(doc))
     return out
 
 
@@ -216,13 +217,14 @@ class CRDRegistry:
             reg.add(crd)
         return reg
 
-    def add(self, crd: Mapping[str, Any]) -> list[CRDVersion]:
-        """Register (or replace) one ``CustomResourceDefinition`` object."""
+    def add(self, crd: Mapping[str, Any], *, immutable: bool = False) -> list[CRDVersion]:
+        """Register (or replace) one ``CustomResourceDefinition`` object. ``immutable``: nobody
+        changes ``crd`` in place (a stored object), so it is kept without a copy."""
         versions = versions_of(crd)
         name = (crd.get("metadata") or {}).get("name") or (versions[0].crd_name if versions else "")
         with self._lock:
             self.remove(name)
-            self._crds[name] = copy.deepcopy(dict(crd))
+            self._crds[name] = dict(crd) if immutable else clone(dict(crd))
             for v in versions:
                 self._by_kind[(v.group, v.version, v.kind)] = v
                 self._by_plural[(v.group, v.version, v.plural)] = v
@@ -255,12 +257,12 @@ class CRDRegistry:
     def crds(self) -> list[dict[str, Any]]:
         """Deep copies of the registered ``CustomResourceDefinition`` objects."""
         with self._lock:
-            return [copy.deepcopy(c) for c in self._crds.values()]
+            return [clone(c) for c in self._crds.values()]
 
     def crd(self, name: str) -> dict[str, Any] | None:
         with self._lock:
             c = self._crds.get(name)
-            return copy.deepcopy(c) if c is not None else None
+            return clone(c) if c is not None else None
 
     def __contains__(self, crd_name: object) -> bool:
         with self._lock:
@@ -292,12 +294,14 @@ class CRDRegistry:
         *,
         apply_defaults: bool = True,
         check_meta: bool = True,
+        owned: bool = False,
     ) -> tuple[dict[str, Any], list[FieldError], list[str]]:
         """What the API server does on write: prune, default, validate.
 
         Returns ``(admitted_object, errors, unknown_field_paths)``. The admitted object is a
         copy with unknown fields pruned (unless ``unknown="ignore"``) and defaults applied.
-        With ``unknown="error"`` unknown fields are also listed in ``errors``.
+        With ``unknown="error"`` unknown fields are also listed in ``errors``. ``owned``: the
+        caller's ``obj`` is already a private copy, pruned and defaulted in place.
         """
         api_version = str(obj.get("apiVersion") or "")
         kind = str(obj.get("kind") or "")
@@ -310,8 +314,8 @@ class CRDRegistry:
         if crd is None:
             if api_version and kind:
                 errors.append(FieldError("kind", f"no CRD serves {kind} in {api_version}", "FieldValueNotSupported"))
-            return dict(copy.deepcopy(obj)), errors, []
-        return _admit_with(crd.schema, obj, unknown, apply_defaults, check_meta, crd.namespaced)
+            return dict(obj) if owned else dict(clone(obj)), errors, []
+        return _admit_with(crd.schema, obj, unknown, apply_defaults, check_meta, crd.namespaced, owned)
 
 
 def _admit_with(
@@ -321,9 +325,10 @@ def _admit_with(
     apply_defaults: bool,
     check_meta: bool,
     namespaced: bool,
+    owned: bool = False,
 ) -> tuple[dict[str, Any], list[FieldError], list[str]]:
     ctx = _Ctx(unknown=unknown, defaults=apply_defaults)
-    result = dict(copy.deepcopy(obj))
+    result = dict(obj) if owned else dict(clone(obj))
     if check_meta:
         ctx.errors.extend(validate_object_meta(result.get("metadata"), namespaced=namespaced))
     if schema:
@@ -539,7 +544,7 @@ def _walk_object(value: dict[str, Any], schema: Mapping[str, Any], path: str, ct
     if ctx.defaults:
         for key, sub in props.items():
             if key not in out and "default" in sub:
-                out[key] = copy.deepcopy(sub["default"])
+                out[key] = clone(sub["default"])
     for req in schema.get("required") or ():
         if req not in out:
             ctx.errors.append(FieldError(_join(path, req), "Required value", "FieldValueRequired"))
@@ -641,7 +646,7 @@ def _check_values(value: Any, schema: Mapping[str, Any], path: str, ctx: _Ctx) -
 def _check_combinators(value: Any, schema: Mapping[str, Any], path: str, ctx: _Ctx) -> None:
     def ok(sub: Mapping[str, Any]) -> bool:
         probe = _Ctx(unknown="ignore", defaults=False)
-        _walk(copy.deepcopy(value), sub, path, probe)
+        _walk(clone(value), sub, path, probe)
         return not probe.errors
 
     any_of = schema.get("anyOf")

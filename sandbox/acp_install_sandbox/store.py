@@ -12,7 +12,6 @@ is deleted are garbage-collected (background propagation).
 
 from __future__ import annotations
 
-import copy
 import re
 import threading
 import time
@@ -23,6 +22,7 @@ from typing import Any
 
 import attrs
 
+from .data import clone
 from .errors import ApiError
 from .kinds import ResourceType
 
@@ -136,7 +136,7 @@ class Store:
             obj = self._bucket(rt).get(self._id(rt, namespace, name))
             if obj is None:
                 raise ApiError.not_found(rt.plural, name, rt.group)
-            return copy.deepcopy(obj)
+            return clone(obj)
 
     def try_get(self, rt: ResourceType, namespace: str | None, name: str) -> Obj | None:
         try:
@@ -149,7 +149,7 @@ class Store:
     ) -> tuple[list[Obj], int]:
         with self._lock:
             items = [
-                copy.deepcopy(o)
+                clone(o)
                 for (ns, _), o in sorted(self._bucket(rt).items())
                 if (not namespace or ns == namespace) and (match is None or match(o))
             ]
@@ -157,7 +157,9 @@ class Store:
 
     # -- writes -----------------------------------------------------------------------------
 
-    def create(self, rt: ResourceType, obj: Obj) -> Obj:
+    def create(self, rt: ResourceType, obj: Obj, *, adopt: bool = False) -> Obj:
+        """Store a new object; returns a copy of what was stored. ``adopt``: the caller hands
+        ``obj`` over (a copy of its own that it never touches again), so it is stored as is."""
         with self._lock:
             meta = obj.setdefault("metadata", {})
             if not meta.get("name") and meta.get("generateName"):
@@ -184,13 +186,14 @@ class Store:
             meta.update(uid=str(uuid.uuid4()), resourceVersion=str(self._rv), creationTimestamp=now_ts(), generation=1)
             for server_owned in ("deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"):
                 meta.pop(server_owned, None)
-            stored = copy.deepcopy(obj)
+            stored = obj if adopt else clone(obj)
             bucket[oid] = stored
             self._emit(rt, "ADDED", stored)
-            return copy.deepcopy(stored)
+            return clone(stored)
 
-    def update(self, rt: ResourceType, obj: Obj, *, subresource: str | None = None, check_rv: bool = True) -> Obj:
-        """Replace an object (PUT semantics).
+    def update(self, rt: ResourceType, obj: Obj, *, subresource: str | None = None, check_rv: bool = True,
+               adopt: bool = False) -> Obj:
+        """Replace an object (PUT semantics); ``adopt`` as for :meth:`create`.
 
         The main resource ignores ``status`` changes when the kind has a status subresource;
         the ``status`` subresource changes nothing but ``status``. ``generation`` is bumped
@@ -211,16 +214,16 @@ class Store:
             if check_rv and sent_rv and sent_rv != old_meta["resourceVersion"]:
                 raise ApiError.conflict(rt.plural, name, rt.group)
             if subresource == "status":
-                new = copy.deepcopy(old)
+                new = clone(old)
                 if "status" in obj:
-                    new["status"] = copy.deepcopy(obj["status"])
+                    new["status"] = clone(obj["status"])
                 else:
                     new.pop("status", None)
             else:
-                new = copy.deepcopy(obj)
+                new = obj if adopt else clone(obj)
                 if rt.status_subresource:
                     if "status" in old:
-                        new["status"] = copy.deepcopy(old["status"])
+                        new["status"] = clone(old["status"])
                     else:
                         new.pop("status", None)
                 new_meta = new.setdefault("metadata", {})
@@ -241,15 +244,15 @@ class Store:
                     new_meta["generation"] = int(old_meta.get("generation", 1)) + 1
             new["metadata"]["resourceVersion"] = old_meta["resourceVersion"]
             if new == old:
-                return copy.deepcopy(old)
+                return clone(old)
             if old_meta.get("deletionTimestamp") and not new["metadata"].get("finalizers"):
                 self._remove(rt, oid, new)
-                return copy.deepcopy(new)
+                return clone(new)
             self._rv += 1
             new["metadata"]["resourceVersion"] = str(self._rv)
             bucket[oid] = new
             self._emit(rt, "MODIFIED", new)
-            return copy.deepcopy(new)
+            return clone(new)
 
     def delete(
         self,
@@ -281,23 +284,23 @@ class Store:
                 )
             if meta.get("finalizers"):
                 if meta.get("deletionTimestamp"):
-                    return copy.deepcopy(old)
-                new = copy.deepcopy(old)
+                    return clone(old)
+                new = clone(old)
                 self._rv += 1
                 new["metadata"].update(
                     deletionTimestamp=now_ts(), deletionGracePeriodSeconds=0, resourceVersion=str(self._rv)
                 )
                 bucket[oid] = new
                 self._emit(rt, "MODIFIED", new)
-                return copy.deepcopy(new)
+                return clone(new)
             self._remove(rt, oid, old)
-            return copy.deepcopy(old)
+            return clone(old)
 
     def _remove(self, rt: ResourceType, oid: tuple[str, str], last: Obj) -> None:
         bucket = self._bucket(rt)
         bucket.pop(oid, None)
         self._rv += 1
-        gone = copy.deepcopy(last)
+        gone = clone(last)
         gone["metadata"]["resourceVersion"] = str(self._rv)
         self._emit(rt, "DELETED", gone)
         if rt.key == ("", "namespaces"):

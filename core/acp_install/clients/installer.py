@@ -18,6 +18,7 @@ import attrs
 import httpx
 
 from ..errors import ClusterError, InstallerError
+from . import tls
 from .redact import Redactor
 from .retry import Deadline, retry_call
 
@@ -234,7 +235,7 @@ class InstallerClient:
         if not url.host:
             raise InstallerError(f"invalid installer address {address!r}: no host",
                                  hint=_ADDRESS_HINT)
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout,
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, verify=tls.system_trust(),
                                   headers={"User-Agent": "acp-install"})
 
     def close(self) -> None:

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import attrs
 
 from .. import netcheck
+from ..clients import tls
 from ..errors import AcpInstallError, PreflightFailed
 from ..records import Probe
 from . import standins
@@ -90,12 +91,10 @@ def _tls(name: str, what: str, host: str, port: int, timeout: float) -> CheckRes
     if conn is None:
         return CheckResult(name, "fail", f"{what} {host}:{port} does not answer from this host "
                            "(firewall, route or address?)")
-    ctx = ssl.create_default_context()
-    ctx.check_hostname = False
-    ctx.verify_mode = ssl.CERT_NONE  # reachability and TLS only; trust is the provider's client's
+    ctx = tls.unverified()  # reachability and TLS only; trust is the provider's client's
     try:
-        with ctx.wrap_socket(conn, server_hostname=host if netcheck.ip_error(host) is not None else None) as tls:
-            version = tls.version() or "TLS"
+        with ctx.wrap_socket(conn, server_hostname=host if netcheck.ip_error(host) is not None else None) as wrapped:
+            version = wrapped.version() or "TLS"
     except (OSError, ssl.SSLError) as err:
         conn.close()
         return CheckResult(name, "fail", f"{what} {host}:{port} answers but not with TLS ({err.__class__.__name__})")
@@ -108,7 +107,7 @@ def _registry(name: str, address: str, timeout: float, hint_only: bool) -> Check
     bad: Status = "warn" if hint_only else "fail"
     suffix = " (from this host; the nodes reach it from their subnet)" if hint_only else ""
     try:
-        resp = httpx.get(f"http://{address}/v2/", timeout=timeout)
+        resp = httpx.get(f"http://{address}/v2/", timeout=timeout, verify=tls.system_trust())
     except httpx.HTTPError as err:
         return CheckResult(name, bad, f"{address}/v2/ does not answer ({err.__class__.__name__}){suffix}")
     if resp.status_code in (200, 401):

@@ -14,10 +14,10 @@ written to the log of the controller's Pod (:data:`CONTROLLER_POD`).
 from __future__ import annotations
 
 import contextlib
-import copy
 from typing import TYPE_CHECKING, Any
 
 from ..api import Api
+from ..data import clone
 from ..errors import ApiError
 from ..kinds import ResourceType
 from ..scenarios import Scenario
@@ -271,7 +271,7 @@ class ClusterApiController(Controller):
                 "ownerReferences": [{"apiVersion": CAPI, "kind": "Machine", "name": meta["name"],
                                      "uid": meta["uid"], "controller": True, "blockOwnerDeletion": True}],
             },
-            "spec": copy.deepcopy(tmpl.get("spec") or {}),
+            "spec": clone(tmpl.get("spec") or {}),
         }
         with contextlib.suppress(ApiError):  # raced with another pass: it exists now
             self.api.create(rt, body, ns, manager=MANAGER)
