@@ -12,9 +12,12 @@ from acp_install import load_provider, parse
 from acp_install.provider import (
     SSH_PUBLIC_KEY,
     Findings,
+    InstallSpec,
     KubeadmContribution,
     ObjectRef,
     SecretRef,
+    kcp_base_findings,
+    matrix_field,
     platform_of,
     secret_object,
     spec_example,
@@ -115,3 +118,74 @@ def test_providers_share_one_layout_and_no_private_copies(provider: str) -> None
         assert not re.search(r"^def (_platform|platform_of|_e|_w)\(", text, re.M), source.name
         assert '"kind": "Secret", "metadata"' not in text, source.name
         assert "WorkerGroup(" not in text, source.name
+
+
+@attrs.frozen
+class _KcpBase:
+    """A provider's platform section as kcp_base_findings reads it (the KcpBaseSection fields)."""
+
+    dnsImageTag: str | None = matrix_field("coredns", " (from the template)")
+    etcdImageTag: str | None = matrix_field("etcd")
+    kubeOvnVersion: str | None = matrix_field("kubeOvnChart", " (create page)", where=" (guide)",
+                                              unset="required, unset is a warning")
+    clusterAnnotations: dict[str, str] = attrs.field(factory=dict)
+
+
+#: the OS Support Matrix row of the example's Kubernetes version v1.34.5-3 (ACP v4.3.2)
+_DNS, _ETCD = "1.14.2-v4.3.11", "v3.5.28-260625"
+
+
+def _base_spec(**top: object) -> InstallSpec:
+    data = example("hcs")
+    data.update(top)
+    spec = parse(data, provider=load_provider("hcs")).spec
+    assert spec.k8sVersion == "v1.34.5-3"
+    return spec
+
+
+def test_kcp_base_findings_word_the_missing_annotations_as_the_provider_says() -> None:
+    findings = Findings(rule="foo")
+    got = list(kcp_base_findings(findings, _base_spec(), _KcpBase(_DNS, _ETCD), annotation="the Foo page's "
+                                 "Cluster annotation", unset="is not rendered"))
+    assert [(f.severity, f.path, f.rule) for f in got] == [
+        ("warning", "kubeOvnJoinCIDR", "annotations"), ("warning", "platform.kubeOvnVersion", "annotations")]
+    assert got[0].message == "not set: the Foo page's Cluster annotation cpaas.io/kube-ovn-join-cidr is not rendered"
+    assert got[1].message == "not set: the Foo page's Cluster annotation cpaas.io/kube-ovn-version is not rendered"
+    assert got[1].fix is not None and "kube-ovn (chart) column" in got[1].fix and "ACP v4.3.2" in got[1].fix
+
+
+def test_kcp_base_findings_are_silent_when_the_field_or_an_annotation_gives_the_value() -> None:
+    findings = Findings(rule="foo")
+    by_annotation = _KcpBase(_DNS, _ETCD, clusterAnnotations={"cpaas.io/kube-ovn-join-cidr": "100.64.0.0/16",
+                                                         "cpaas.io/kube-ovn-version": "v1.15.5"})
+    assert list(kcp_base_findings(findings, _base_spec(), by_annotation,
+                                  annotation="a", unset="b")) == []
+    joined = _base_spec(kubeOvnJoinCIDR="100.64.0.0/16")
+    got = list(kcp_base_findings(findings, joined, _KcpBase(_DNS, _ETCD), annotation="a", unset="b"))
+    assert [f.path for f in got] == ["platform.kubeOvnVersion"]
+
+
+def test_kcp_base_findings_pass_the_providers_source_to_the_unset_tag_warnings() -> None:
+    findings = Findings(rule="foo")
+    got = list(kcp_base_findings(findings, _base_spec(kubeOvnJoinCIDR="100.64.0.0/16"),
+                                 _KcpBase(kubeOvnVersion="v1.15.5"),
+                                 annotation="a", unset="b", also=" or the Foo ConfigMap"))
+    tags = [f for f in got if f.path in ("platform.dnsImageTag", "platform.etcdImageTag")]
+    assert [f.path for f in tags] == ["platform.dnsImageTag", "platform.etcdImageTag"]
+    assert all(f.rule == "image-tags" and f.fix and f.fix.endswith(" or the Foo ConfigMap") for f in tags)
+
+
+def test_matrix_field_is_unset_by_default_and_documents_the_column_in_the_providers_words() -> None:
+    fields = {f.name: f for f in attrs.fields(_KcpBase)}
+    assert _KcpBase().dnsImageTag is None and _KcpBase().kubeOvnVersion is None
+    assert fields["dnsImageTag"].metadata["doc"] == (
+        "clusterConfiguration.dns.imageTag: the coredns column of the OS Support Matrix row "
+        "(from the template); unset is a warning.")
+    assert fields["etcdImageTag"].metadata["doc"] == (
+        "clusterConfiguration.etcd.local.imageTag: the etcd column of the OS Support Matrix row; "
+        "unset is a warning.")
+    assert fields["kubeOvnVersion"].metadata["doc"] == (
+        "cpaas.io/kube-ovn-version Cluster annotation (create page): the kube-ovn (chart) column of "
+        "the OS Support Matrix (guide); required, unset is a warning.")
+    with pytest.raises(ValueError, match="'kubeOvn' is not an OS Support Matrix column"):
+        matrix_field("kubeOvn")

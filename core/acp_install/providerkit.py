@@ -21,7 +21,7 @@ from ruamel.yaml import YAML
 from . import netcheck, templating
 from .naming import PREFIX, WHY_PREFIX
 from .records import Finding, KubeadmContribution, KubeadmFile, ObjectRef, SpecExample, WorkerGroup
-from .spec.model import InstallSpec
+from .spec.model import InstallSpec, doc
 from .yamlio import join_path
 
 P = TypeVar("P")
@@ -378,6 +378,73 @@ def image_tag_findings(findings: Findings, *, dns_image_tag: str | None, etcd_im
                 f"{COMPATIBILITY_TABLE}'s \"MicroOS image or VM template\" row)",
                 f"use {matrix_hint(k8s_version, what).removeprefix('; for Kubernetes ' + k8s_version + ' it lists ')}"
                 " or make k8sVersion the version of the image these tags come from", VERSIONS_RULE)
+
+
+class KcpBaseSection(Protocol):
+    """What :func:`kcp_base_findings` reads of a provider's ``platform:`` section: the image tags
+    and the kube-ovn chart version it renders, and the user's further Cluster annotations."""
+
+    @property
+    def dnsImageTag(self) -> str | None: ...
+
+    @property
+    def etcdImageTag(self) -> str | None: ...
+
+    @property
+    def kubeOvnVersion(self) -> str | None: ...
+
+    @property
+    def clusterAnnotations(self) -> Mapping[str, str]: ...
+
+
+def kcp_base_findings(findings: Findings, spec: InstallSpec, platform: KcpBaseSection, *,
+                      annotation: str, unset: str, also: str = "") -> Iterator[Finding]:
+    """The warnings for the values the documented KubeadmControlPlane base and Cluster need from
+    the user and cannot default: the CoreDNS / etcd tags (:func:`image_tag_findings`, ``also``
+    passed on), then ``kubeOvnJoinCIDR`` and ``platform.kubeOvnVersion`` when neither the field
+    nor a ``clusterAnnotations`` entry gives the Cluster annotation it renders. Warnings: the
+    install works, the cluster just differs from the documented one.
+
+    The wording is the provider's, since each vendor page says it its own way: ``annotation``
+    names the documented annotation (``"the Example page's Cluster annotation"``), ``unset``
+    what a missing one means (``"is not rendered"``, ``"is required"``); the message reads
+    ``not set: <annotation> cpaas.io/kube-ovn-join-cidr <unset>``."""
+    yield from image_tag_findings(findings, dns_image_tag=platform.dnsImageTag,
+                                  etcd_image_tag=platform.etcdImageTag, k8s_version=spec.k8sVersion,
+                                  kube_ovn_version=platform.kubeOvnVersion, also=also)
+    if not spec.kubeOvnJoinCIDR and "cpaas.io/kube-ovn-join-cidr" not in platform.clusterAnnotations:
+        yield findings.warning("kubeOvnJoinCIDR", f"not set: {annotation} cpaas.io/kube-ovn-join-cidr "
+                               f"{unset}", "give a /16 that overlaps neither clusterCIDR nor serviceCIDR",
+                               "annotations")
+    if not platform.kubeOvnVersion and "cpaas.io/kube-ovn-version" not in platform.clusterAnnotations:
+        yield findings.warning("platform.kubeOvnVersion", f"not set: {annotation} cpaas.io/kube-ovn-version "
+                               f"{unset}", "set it to the kube-ovn (chart) column of your release's row in the "
+                               f"{OS_SUPPORT_MATRIX}{matrix_hint(spec.k8sVersion, 'kubeOvnChart')}",
+                               "annotations")
+
+
+#: What the spec field of each OS Support Matrix column renders, as :func:`matrix_field`
+#: documents it: the text before the provider's note, and the text after it.
+_MATRIX_FIELDS = {
+    "coredns": ("clusterConfiguration.dns.imageTag: the coredns column of the OS Support Matrix row", ""),
+    "etcd": ("clusterConfiguration.etcd.local.imageTag: the etcd column of the OS Support Matrix row", ""),
+    "kubeOvnChart": ("cpaas.io/kube-ovn-version Cluster annotation",
+                     ": the kube-ovn (chart) column of the OS Support Matrix"),
+}
+
+
+def matrix_field(column: str, note: str = "", *, where: str = "", unset: str = "unset is a warning") -> Any:
+    """The optional spec field that takes one OS Support Matrix ``column`` (``coredns`` for
+    ``dnsImageTag``, ``etcd`` for ``etcdImageTag``, ``kubeOvnChart`` for ``kubeOvnVersion``):
+    default ``None``, since the value is a release fact the tool never invents, and the
+    ``explain`` text every provider writes alike but for its own words: ``note`` (a
+    parenthesis after the matrix row of a tag, after the annotation of the chart), ``where``
+    (after the matrix) and what ``unset`` means. :func:`kcp_base_findings` warns about the
+    unset ones and ``image_fields`` renders the tags."""
+    if column not in _MATRIX_FIELDS:
+        raise ValueError(f"{column!r} is not an OS Support Matrix column ({', '.join(_MATRIX_FIELDS)})")
+    head, tail = _MATRIX_FIELDS[column]
+    return attrs.field(default=None, metadata=doc(f"{head}{note}{tail}{where}; {unset}."))
 
 
 #: A Kubernetes annotation / label key: optional DNS-subdomain prefix and '/', then a name.

@@ -15,7 +15,7 @@ from typing import Any
 
 import attrs
 
-from acp_install.provider import SecretRef, doc
+from acp_install.provider import SecretRef, doc, matrix_field
 
 
 @attrs.frozen
@@ -177,22 +177,11 @@ class BaremetalPlatform:
         default="cloud.alauda.io/alauda",
         metadata=doc("kubeadm imageRepository (images are preloaded; not <registry>/tkestack)."),
     )
-    dnsImageTag: str | None = attrs.field(
-        default=None,
-        metadata=doc("clusterConfiguration.dns.imageTag: the coredns column of the OS Support "
-                     "Matrix row (the image baked into the base image); unset is a warning."),
-    )
-    etcdImageTag: str | None = attrs.field(
-        default=None,
-        metadata=doc("clusterConfiguration.etcd.local.imageTag: the etcd column of the OS Support "
-                     "Matrix row (the image baked into the base image); unset is a warning."),
-    )
-    kubeOvnVersion: str | None = attrs.field(
-        default=None,
-        metadata=doc("cpaas.io/kube-ovn-version Cluster annotation ('Recommended'): the kube-ovn "
-                     "(chart) column of the OS Support Matrix; unset is a warning (the provider "
-                     "falls back to the kube-ovn ModulePlugin version)."),
-    )
+    dnsImageTag: str | None = matrix_field("coredns", " (the image baked into the base image)")
+    etcdImageTag: str | None = matrix_field("etcd", " (the image baked into the base image)")
+    kubeOvnVersion: str | None = matrix_field(
+        "kubeOvnChart", " ('Recommended')",
+        unset="unset is a warning (the provider falls back to the kube-ovn ModulePlugin version)")
     clusterAnnotations: dict[str, str] = attrs.field(
         factory=dict,
         metadata=doc("Further Cluster annotations; they override the rendered ones of the same key."),

@@ -11,7 +11,7 @@ from typing import Literal
 
 import attrs
 
-from acp_install.provider import SecretRef, doc
+from acp_install.provider import SecretRef, doc, matrix_field
 
 
 @attrs.frozen
@@ -156,23 +156,9 @@ class DcsPlatform:
         default="cloud.alauda.io/alauda",
         metadata=doc("kubeadm imageRepository (the DCS global KCP's documented value)."),
     )
-    dnsImageTag: str | None = attrs.field(
-        default=None,
-        metadata=doc("clusterConfiguration.dns.imageTag: the coredns column of the OS Support "
-                     "Matrix row (or corednsTag of the cpaas.io/dcs-vm-template ConfigMap); "
-                     "unset is a warning."),
-    )
-    etcdImageTag: str | None = attrs.field(
-        default=None,
-        metadata=doc("clusterConfiguration.etcd.local.imageTag: the etcd column of the OS Support "
-                     "Matrix row (or etcdTag of the cpaas.io/dcs-vm-template ConfigMap); unset "
-                     "is a warning."),
-    )
-    kubeOvnVersion: str | None = attrs.field(
-        default=None,
-        metadata=doc("cpaas.io/kube-ovn-version Cluster annotation: the kube-ovn (chart) column "
-                     "of the OS Support Matrix; required by the DCS docs, unset is a warning."),
-    )
+    dnsImageTag: str | None = matrix_field("coredns", " (or corednsTag of the cpaas.io/dcs-vm-template ConfigMap)")
+    etcdImageTag: str | None = matrix_field("etcd", " (or etcdTag of the cpaas.io/dcs-vm-template ConfigMap)")
+    kubeOvnVersion: str | None = matrix_field("kubeOvnChart", unset="required by the DCS docs, unset is a warning")
     osFamily: str | None = attrs.field(
         default=None,
         metadata=doc("cpaas.io/os-family Cluster annotation (OS family of the image, e.g. "

@@ -8,7 +8,6 @@ from collections.abc import Iterator, Sequence
 
 from acp_install.provider import (
     COMPATIBILITY_TABLE,
-    OS_SUPPORT_MATRIX,
     SSH_PUBLIC_KEY,
     VERSIONS_RULE,
     Finding,
@@ -16,8 +15,7 @@ from acp_install.provider import (
     InstallSpec,
     acp_releases,
     annotation_findings,
-    image_tag_findings,
-    matrix_hint,
+    kcp_base_findings,
     netcheck,
     package_gate,
     platform_of,
@@ -203,19 +201,8 @@ def _check_kcp_base(spec: InstallSpec, p: DcsPlatform) -> Iterator[Finding]:
     """The values the documented base needs from the user and cannot default (warnings: the
     install works, the cluster just differs from the documented one)."""
     yield from annotation_findings(findings, "platform.clusterAnnotations", p.clusterAnnotations)
-    yield from image_tag_findings(findings, dns_image_tag=p.dnsImageTag, etcd_image_tag=p.etcdImageTag,
-                                  k8s_version=spec.k8sVersion, kube_ovn_version=p.kubeOvnVersion,
-                                  also=" or the cpaas.io/dcs-vm-template ConfigMap (corednsTag, etcdTag)")
-    if not spec.kubeOvnJoinCIDR and "cpaas.io/kube-ovn-join-cidr" not in p.clusterAnnotations:
-        yield findings.warning("kubeOvnJoinCIDR", "not set: the DCS Cluster annotation "
-                               "cpaas.io/kube-ovn-join-cidr is required",
-                               "give a /16 that overlaps neither clusterCIDR nor serviceCIDR", "annotations")
-    if not p.kubeOvnVersion and "cpaas.io/kube-ovn-version" not in p.clusterAnnotations:
-        yield findings.warning("platform.kubeOvnVersion", "not set: the DCS Cluster annotation "
-                               "cpaas.io/kube-ovn-version is required",
-                               "set it to the kube-ovn (chart) column of your release's row in the "
-                               f"{OS_SUPPORT_MATRIX}{matrix_hint(spec.k8sVersion, 'kubeOvnChart')}",
-                               "annotations")
+    yield from kcp_base_findings(findings, spec, p, annotation="the DCS Cluster annotation", unset="is required",
+                                 also=" or the cpaas.io/dcs-vm-template ConfigMap (corednsTag, etcdTag)")
 
 
 #: Alauda OS and Provider Compatibility (docs/en/overview/providers/huawei-dcs.mdx): "For ACP

@@ -11,7 +11,7 @@ from typing import Any
 
 import attrs
 
-from acp_install.provider import SecretRef, SpecAlias, doc
+from acp_install.provider import SecretRef, SpecAlias, doc, matrix_field
 
 #: The seed and older HCS docs call the credential Secret's name HCS_SECRET_NAME
 #: (``hcsSecretName``); both are still accepted, with a warning, for HCS specs only.
@@ -191,21 +191,9 @@ class HcsPlatform:
                      "'the approved release baseline', so it has no default and unset is a "
                      "warning (kubeadm would pull from registry.k8s.io)."),
     )
-    dnsImageTag: str | None = attrs.field(
-        default=None,
-        metadata=doc("clusterConfiguration.dns.imageTag: the coredns column of the OS Support "
-                     "Matrix row; unset is a warning."),
-    )
-    etcdImageTag: str | None = attrs.field(
-        default=None,
-        metadata=doc("clusterConfiguration.etcd.local.imageTag: the etcd column of the OS Support "
-                     "Matrix row; unset is a warning."),
-    )
-    kubeOvnVersion: str | None = attrs.field(
-        default=None,
-        metadata=doc("cpaas.io/kube-ovn-version Cluster annotation (create-cluster page): the "
-                     "kube-ovn (chart) column of the OS Support Matrix; unset is a warning."),
-    )
+    dnsImageTag: str | None = matrix_field("coredns")
+    etcdImageTag: str | None = matrix_field("etcd")
+    kubeOvnVersion: str | None = matrix_field("kubeOvnChart", " (create-cluster page)")
     sentryDeployType: str | None = attrs.field(
         default="Baremetal",
         metadata=doc("cpaas.io/sentry-deploy-type Cluster annotation (the page: 'set to "

@@ -6,13 +6,11 @@ import re
 from collections.abc import Iterator, Sequence
 
 from acp_install.provider import (
-    OS_SUPPORT_MATRIX,
     Finding,
     Findings,
     InstallSpec,
     annotation_findings,
-    image_tag_findings,
-    matrix_hint,
+    kcp_base_findings,
     netcheck,
     package_gate,
     platform_of,
@@ -187,18 +185,8 @@ def _check_kcp_base(spec: InstallSpec, p: HcsPlatform) -> Iterator[Finding]:
                                "set the image repository of your approved release baseline (the HCS "
                                "page names no value) that holds the coredns and etcd images",
                                "image-tags")
-    yield from image_tag_findings(findings, dns_image_tag=p.dnsImageTag, etcd_image_tag=p.etcdImageTag,
-                                  k8s_version=spec.k8sVersion, kube_ovn_version=p.kubeOvnVersion)
-    if not spec.kubeOvnJoinCIDR and "cpaas.io/kube-ovn-join-cidr" not in p.clusterAnnotations:
-        yield findings.warning("kubeOvnJoinCIDR", "not set: the HCS page's Cluster annotation "
-                               "cpaas.io/kube-ovn-join-cidr is not rendered",
-                               "give a /16 that overlaps neither clusterCIDR nor serviceCIDR", "annotations")
-    if not p.kubeOvnVersion and "cpaas.io/kube-ovn-version" not in p.clusterAnnotations:
-        yield findings.warning("platform.kubeOvnVersion", "not set: the HCS page's Cluster "
-                               "annotation cpaas.io/kube-ovn-version is not rendered",
-                               "set it to the kube-ovn (chart) column of your release's row in the "
-                               f"{OS_SUPPORT_MATRIX}{matrix_hint(spec.k8sVersion, 'kubeOvnChart')}",
-                               "annotations")
+    yield from kcp_base_findings(findings, spec, p, annotation="the HCS page's Cluster annotation",
+                                 unset="is not rendered")
 
 
 def check(spec: InstallSpec) -> Iterator[Finding]:

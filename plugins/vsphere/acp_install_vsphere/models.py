@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import attrs
 
-from acp_install.provider import SecretRef, doc
+from acp_install.provider import SecretRef, doc, matrix_field
 
 #: Where a fresh encryption key is generated when neither ``encryptionKey`` nor
 #: ``generatedKeyFile`` is given: in the home directory of the user running acp-install, one
@@ -248,21 +248,9 @@ class VspherePlatform:
                      "global-encryption-key. Back the file up: losing it breaks new control "
                      "planes."),
     )
-    dnsImageTag: str | None = attrs.field(
-        default=None,
-        metadata=doc("clusterConfiguration.dns.imageTag: the coredns column of the OS Support "
-                     "Matrix row (must match the image preloaded in the template); unset is a warning."),
-    )
-    etcdImageTag: str | None = attrs.field(
-        default=None,
-        metadata=doc("clusterConfiguration.etcd.local.imageTag: the etcd column of the OS Support "
-                     "Matrix row (must match the image preloaded in the template); unset is a warning."),
-    )
-    kubeOvnVersion: str | None = attrs.field(
-        default=None,
-        metadata=doc("cpaas.io/kube-ovn-version Cluster annotation: the kube-ovn (chart) column of "
-                     "the OS Support Matrix (create-cluster guide); unset is a warning."),
-    )
+    dnsImageTag: str | None = matrix_field("coredns", " (must match the image preloaded in the template)")
+    etcdImageTag: str | None = matrix_field("etcd", " (must match the image preloaded in the template)")
+    kubeOvnVersion: str | None = matrix_field("kubeOvnChart", where=" (create-cluster guide)")
     sentryDeployType: str | None = attrs.field(
         default="Baremetal",
         metadata=doc("cpaas.io/sentry-deploy-type Cluster annotation (the create-cluster guide's "

@@ -14,14 +14,12 @@ import re
 from collections.abc import Iterator
 
 from acp_install.provider import (
-    OS_SUPPORT_MATRIX,
     SSH_PUBLIC_KEY,
     Finding,
     Findings,
     InstallSpec,
     annotation_findings,
-    image_tag_findings,
-    matrix_hint,
+    kcp_base_findings,
     netcheck,
     package_gate,
     platform_of,
@@ -138,19 +136,8 @@ def _check_failure_domains(p: VspherePlatform) -> Iterator[Finding]:
 def _check_kcp_base(spec: InstallSpec, p: VspherePlatform) -> Iterator[Finding]:
     """Values the documented base needs from the user and cannot default (warnings)."""
     yield from annotation_findings(findings, "platform.clusterAnnotations", p.clusterAnnotations)
-    yield from image_tag_findings(findings, dns_image_tag=p.dnsImageTag, etcd_image_tag=p.etcdImageTag,
-                                  k8s_version=spec.k8sVersion, kube_ovn_version=p.kubeOvnVersion,
-                                  also="; they must match the images preloaded in the template")
-    if not spec.kubeOvnJoinCIDR and "cpaas.io/kube-ovn-join-cidr" not in p.clusterAnnotations:
-        yield findings.warning("kubeOvnJoinCIDR", "not set: the create-cluster guide's Cluster "
-                               "annotation cpaas.io/kube-ovn-join-cidr is not rendered",
-                               "give a /16 that overlaps neither clusterCIDR nor serviceCIDR", "annotations")
-    if not p.kubeOvnVersion and "cpaas.io/kube-ovn-version" not in p.clusterAnnotations:
-        yield findings.warning("platform.kubeOvnVersion", "not set: the create-cluster guide's Cluster "
-                               "annotation cpaas.io/kube-ovn-version is not rendered",
-                               "set it to the kube-ovn (chart) column of your release's row in the "
-                               f"{OS_SUPPORT_MATRIX}{matrix_hint(spec.k8sVersion, 'kubeOvnChart')}",
-                               "annotations")
+    yield from kcp_base_findings(findings, spec, p, annotation="the create-cluster guide's Cluster annotation",
+                                 unset="is not rendered", also="; they must match the images preloaded in the template")
 
 
 def _check_vcenter(p: VspherePlatform) -> Iterator[Finding]:
