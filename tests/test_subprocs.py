@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import types
 
+import pytest
+
 from acp_install.clients.retry import Deadline
-from acp_install.engine.subprocs import run_streamed
+from acp_install.engine.subprocs import Finished, run_streamed
+from acp_install.errors import BootstrapError
 
 
 def _ctx(seconds: float) -> tuple[types.SimpleNamespace, list[str]]:
@@ -33,3 +36,27 @@ def test_a_tool_still_running_at_the_deadline_is_stopped() -> None:
     ctx, _seen = _ctx(0.5)
     got = run_streamed(ctx, ["sh", "-c", "echo started; exec sleep 30"], label="tool")  # type: ignore[arg-type]
     assert got.returncode is None and not got.ok
+
+
+def test_raise_unless_ok_explains_a_stop_and_a_failure_in_the_tools_words() -> None:
+    """The one ending every phase that runs a tool shares: nothing for exit 0; the deadline
+    (seconds, the last lines, the --timeout hint) for a stopped tool; the exit code, what it
+    said and the phase's fix for a failed one."""
+    def end(finished: Finished, last: str = "lines") -> None:
+        finished.raise_unless_ok(BootstrapError, stopped="tool did not finish within the x deadline",
+                                 failed="tool failed", said="it", fix="fix what tool says", timeout="x",
+                                 seconds=12.4, last=last)
+
+    end(Finished(0, ("fine",), 1))
+    with pytest.raises(BootstrapError) as stopped:
+        end(Finished(None, ("one", "two"), 2))
+    assert stopped.value.message == ("tool did not finish within the x deadline (12s); it was stopped. "
+                                     "Its last lines:\n  | one\n  | two")
+    assert stopped.value.hint == "raise it with --timeout x=SECONDS and re-run"
+    with pytest.raises(BootstrapError) as stopped_words:
+        end(Finished(None, (), 0), last="words")
+    assert "it was stopped. Its last words:\n  (no output)" in stopped_words.value.message
+    with pytest.raises(BootstrapError) as failed:
+        end(Finished(3, ("broken",), 1))
+    assert failed.value.message == "tool failed (exit 3); it said:\n  | broken"
+    assert failed.value.hint == "fix what tool says"

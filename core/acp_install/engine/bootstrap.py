@@ -146,16 +146,10 @@ class Bootstrap:
                                       "Customer Portal) and corePackage.setupScript")
         ctx.progress(f"sh {script.name} in {script.parent}")
         done = run_streamed(ctx, ["sh", script.name], label=script.name, cwd=script.parent)
-        if done.returncode is None:
-            raise BootstrapError(f"{script.name} did not finish within the bootstrap deadline "
-                                 f"({ctx.dl.seconds:.0f}s); it was stopped. Its last lines:\n"
-                                 f"{done.words()}",
-                                 hint="raise it with --timeout bootstrap=SECONDS and re-run")
-        if not done.ok:
-            raise BootstrapError(f"{script} failed (exit {done.returncode}); it said:\n"
-                                 f"{done.words()}",
-                                 hint="fix what setup.sh says (its log is above), then re-run: "
-                                      "the package is not unpacked again")
+        done.raise_unless_ok(BootstrapError, stopped=f"{script.name} did not finish within the bootstrap deadline",
+                             failed=f"{script} failed", said="it",
+                             fix="fix what setup.sh says (its log is above), then re-run: the package is "
+                                 "not unpacked again", timeout="bootstrap", seconds=ctx.dl.seconds)
         ctx.progress(f"{script.name} finished; waiting for {setup.kubeconfig}")
         while True:
             server = minialauda_answers(ctx, setup.kubeconfig)

@@ -153,13 +153,8 @@ class Push:
             raise PackageError(f"cannot run packtool {packtool}: {err.strerror or err}",
                                hint="point packages.packtool at the Core Package's "
                                     "installer/res/<arch>/packtool") from None
-        if done.returncode is None:
-            raise PackageError(f"packtool did not finish pushing {pkg.tarball} before the push "
-                               f"phase deadline ({ctx.dl.seconds:.0f}s); it was stopped. Its last "
-                               f"words:\n{done.words()}",
-                               hint="raise it with --timeout push=SECONDS and re-run")
-        if not done.ok:
-            raise PackageError(f"packtool pack push of {pkg.tarball} to {address} failed (exit "
-                               f"{done.returncode}); packtool said:\n{done.words()}",
-                               hint="fix what packtool says, then re-run: charts already "
-                                    "pushed are not pushed again")
+        done.raise_unless_ok(PackageError, stopped=f"packtool did not finish pushing {pkg.tarball} before the "
+                             "push phase deadline", last="words",
+                             failed=f"packtool pack push of {pkg.tarball} to {address} failed", said="packtool",
+                             fix="fix what packtool says, then re-run: charts already pushed are not pushed "
+                                 "again", timeout="push", seconds=ctx.dl.seconds)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from ..errors import Interrupted
+from ..errors import AcpInstallError, Interrupted
 
 if TYPE_CHECKING:
     from .phases import Context
@@ -52,6 +52,19 @@ class Finished:
     def words(self) -> str:
         """The tool's last lines, for an error message."""
         return "\n".join(f"  | {line}" for line in self.tail) if self.tail else "  (no output)"
+
+    def raise_unless_ok(self, error: type[AcpInstallError], *, stopped: str, failed: str, said: str,
+                        fix: str, timeout: str, seconds: float, last: str = "lines") -> None:
+        """Raise ``error`` unless the tool exited 0, in the tool's own words either way, so
+        every phase that runs one explains its end alike: stopped at the deadline (``stopped``,
+        the ``seconds`` it had, its last ``last``, and ``--timeout <timeout>=SECONDS`` as the
+        hint) or a non-zero exit (``failed``, the exit code, what ``said`` said; ``fix`` as the
+        hint)."""
+        if self.returncode is None:
+            raise error(f"{stopped} ({seconds:.0f}s); it was stopped. Its last {last}:\n{self.words()}",
+                        hint=f"raise it with --timeout {timeout}=SECONDS and re-run")
+        if not self.ok:
+            raise error(f"{failed} (exit {self.returncode}); {said} said:\n{self.words()}", hint=fix)
 
 
 def _reader(stream: object, out: queue.Queue[str | None]) -> None:
