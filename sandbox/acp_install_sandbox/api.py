@@ -497,12 +497,15 @@ class Api:
     def set_status(
         self, rt: ResourceType, namespace: str | None, name: str, status: Obj, *, manager: str = "acp-install-sandbox"
     ) -> Obj | None:
-        """Replace ``status`` of an object if it still exists (controllers' write)."""
+        """Replace ``status`` of an object if it still exists (controllers' write). Returns the
+        object written, or None when nothing was: it is gone, or its status already is
+        ``status`` (controllers set every status on every pass; most passes change nothing, and
+        the comparison reads the stored object without copying it)."""
+        if self.store.status_is(rt, namespace, name, status) is not False:
+            return None
         live = self.store.try_get(rt, namespace, name)
         if live is None:
             return None
-        if live.get("status") == status:
-            return live
         live["status"] = status
         sub = "status" if rt.status_subresource else ""
         out, _ = self.replace(rt, namespace, name, live, subresource=sub, manager=manager, check_rv=False)

@@ -108,6 +108,8 @@ class GlobalCluster:
         self._restarts: dict[str, int] = {}
         self._lock = threading.RLock()
         self._events: set[str] = set()
+        self._kubeconfig: str | None = None
+        self._synced: tuple[Any, ...] | None = None  # what the last sync saw (see sync)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -139,10 +141,13 @@ class GlobalCluster:
         return f"https://{self._server.address}:{self._server.port}"
 
     def kubeconfig(self) -> str:
-        """The kubeconfig Cluster API writes into ``<cluster>-kubeconfig`` (key ``value``)."""
-        return kubeconfig_text(server=self.server_url, ca_pem=self.ca_pem, token=self.token,
-                               name=self.name, user=f"{self.name}-admin",
-                               context=f"{self.name}-admin@{self.name}")
+        """The kubeconfig Cluster API writes into ``<cluster>-kubeconfig`` (key ``value``);
+        rendered once (it is asked for on every controller pass and never changes)."""
+        if self._kubeconfig is None:
+            self._kubeconfig = kubeconfig_text(server=self.server_url, ca_pem=self.ca_pem, token=self.token,
+                                               name=self.name, user=f"{self.name}-admin",
+                                               context=f"{self.name}-admin@{self.name}")
+        return self._kubeconfig
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -198,8 +203,15 @@ class GlobalCluster:
 
     def sync(self, machines: list[dict[str, Any]], registry: str) -> None:
         """Nodes and kube-system Pods from minialauda's Machines; platform Pods restarted;
-        ModuleInfo statuses. Called by minialauda's controller loop on every pass."""
+        ModuleInfo statuses. Called by minialauda's controller loop on every pass; what it does
+        follows only from the Machines, the registry, this cluster's own objects and whether the
+        platform is deployed, so a pass that sees all of them as the last one did does nothing
+        (it would only read and copy every object again, 50 times a second)."""
         with self._lock:
+            seen = (tuple((m["metadata"]["name"], m["metadata"].get("resourceVersion")) for m in machines),
+                    registry, self.store.resource_version, self.platform_deployed)
+            if seen == self._synced:
+                return
             joined = sorted((m for m in machines if (m.get("status") or {}).get("nodeRef")),
                             key=lambda m: m["metadata"]["name"])
             for i, machine in enumerate(joined):
@@ -209,6 +221,7 @@ class GlobalCluster:
             if self.platform_deployed:
                 self._platform_pods()
             self._module_infos()
+            self._synced = seen if self.store.resource_version == seen[2] else None
 
     def _node(self, machine: dict[str, Any], *, not_ready: bool) -> None:
         nodes = _rt("nodes")

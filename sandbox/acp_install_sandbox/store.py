@@ -138,6 +138,13 @@ class Store:
                 raise ApiError.not_found(rt.plural, name, rt.group)
             return clone(obj)
 
+    def status_is(self, rt: ResourceType, namespace: str | None, name: str, status: Any) -> bool | None:
+        """Whether the stored object's ``status`` equals ``status`` (None: no such object),
+        compared in place: no copy of the object is made."""
+        with self._lock:
+            obj = self._bucket(rt).get(self._id(rt, namespace, name))
+            return None if obj is None else obj.get("status") == status
+
     def try_get(self, rt: ResourceType, namespace: str | None, name: str) -> Obj | None:
         try:
             return self.get(rt, namespace, name)
