@@ -11,10 +11,12 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from acp_install.engine import (
@@ -97,6 +99,27 @@ def engine(plan: InstallPlan, sb: Sandbox, workdir: Path, loaded: LoadedSpec | N
 
 def posts(sb: Sandbox) -> list[Any]:
     return [r for r in sb.recorder.installer_requests if r.method == "POST"]
+
+
+def stored(sb: Sandbox, api_version: str, kind: str) -> list[dict[str, Any]]:
+    """Every ``kind`` object the sandbox holds, read from its store (no API request)."""
+    rt = sb.api.kinds.by_kind(api_version, kind)
+    return [] if rt is None else list(sb.api.store.list(rt)[0])
+
+
+def settle(what: str, reached: Callable[[], bool]) -> None:
+    """Until the sandbox shows ``what`` (observed state, not elapsed time): a test that runs
+    out a short deadline on a persistent fault first lets the fault show, so what the engine
+    sees at its deadline is the same on an idle machine and a loaded one. The bound only turns
+    a sandbox that never gets there into a failure instead of a hang."""
+    end = time.monotonic() + 120
+    while not reached():
+        assert time.monotonic() < end, f"the sandbox never showed {what}"
+        time.sleep(0.02)
+
+
+def conditions(obj: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {c.get("type"): c for c in (obj.get("status") or {}).get("conditions") or []}
 
 
 def assert_no_canaries(text: str, canaries: dict[str, str]) -> None:
@@ -194,8 +217,10 @@ def test_resume_after_interruption_skips_finished_phases(
         sandbox_factory: Callable[..., Sandbox], plan: InstallPlan, tmp_path: Path,
         canaries: dict[str, str]) -> None:
     # the installer must still be at work when the second run reaches monitor (which then
-    # runs, not finds it finished): its four stages take seconds here, the resume milliseconds
-    sb = sandbox_factory(scenario="happy", speed=10)
+    # runs, not finds it finished): a stage of the sandbox installer finishes only after a
+    # progress answer showed it running, so with no look between the runs it is in its
+    # first stage whatever the speed and the load (monitor's own check is the first look)
+    sb = sandbox_factory(scenario="happy")
     first = engine(plan, sb, tmp_path)[0].run(until="installer")
     assert not first.complete
     upto = PHASE_NAMES[:PHASE_NAMES.index("installer") + 1]
@@ -347,8 +372,18 @@ def test_machines_pending_stall_names_where_to_look(
         start: Callable[..., Sandbox], plan: InstallPlan, dcs_spec: LoadedSpec, tmp_path: Path,
         canaries: dict[str, str]) -> None:
     sb = start("machines-pending")
-    eng, rec = engine(plan, sb, tmp_path, dcs_spec,
-                      timeouts=fast(control_plane=3))
+    first, rec1 = engine(plan, sb, tmp_path, dcs_spec)
+    first.run(until="manifest")
+
+    def stuck() -> bool:
+        machines = stored(sb, "cluster.x-k8s.io/v1beta1", "Machine")
+        return bool(machines) and all(
+            conditions(m).get("InfrastructureReady", {}).get("reason") == "InstanceProvisionFailed"
+            for m in machines)
+
+    settle("Machines failing InfrastructureReady", stuck)
+    # the fault is persistent and already showing: the deadline only has to cover the phase's work
+    eng, rec = engine(plan, sb, tmp_path, dcs_spec, timeouts=fast(control_plane=1.5))
     with pytest.raises(WaitTimeout) as err:
         eng.run()
     text = str(err.value)
@@ -359,14 +394,17 @@ def test_machines_pending_stall_names_where_to_look(
     state = read_state(tmp_path)
     assert state is not None and state["phases"]["control-plane"]["status"] == "failed"
     assert not posts(sb)
-    assert_no_canaries(text + rec.text(), canaries)
+    assert_no_canaries(text + rec1.text() + rec.text(), canaries)
 
 
 def test_kcp_not_ready_stall(start: Callable[..., Sandbox], plan: InstallPlan,
                              tmp_path: Path, canaries: dict[str, str]) -> None:
     sb = start("kcp-not-ready")
-    eng, _ = engine(plan, sb, tmp_path,
-                    timeouts=fast(control_plane=3))
+    engine(plan, sb, tmp_path)[0].run(until="manifest")
+    settle("the KubeadmControlPlane's etcd unhealthy", lambda: any(
+        conditions(k).get("EtcdClusterHealthy", {}).get("status") == "False"
+        for k in stored(sb, "controlplane.cluster.x-k8s.io/v1beta1", "KubeadmControlPlane")))
+    eng, _ = engine(plan, sb, tmp_path, timeouts=fast(control_plane=1.5))
     with pytest.raises(WaitTimeout, match="describe kubeadmcontrolplane") as err:
         eng.run()
     assert "EtcdClusterHealthy=False" in str(err.value)  # the KCP's own failing conditions
@@ -389,7 +427,15 @@ def test_installer_failure_is_an_installer_error(start: Callable[..., Sandbox],
 def test_installer_stall_times_out(start: Callable[..., Sandbox], plan: InstallPlan,
                                    tmp_path: Path, canaries: dict[str, str]) -> None:
     sb = start("installer-stall")
-    eng, _ = engine(plan, sb, tmp_path, timeouts=fast(installer_stall=2))
+    engine(plan, sb, tmp_path)[0].run(until="installer")
+
+    def stalled() -> bool:  # each look lets the sandbox installer finish one more stage
+        answer = httpx.get(f"{sb.installer_url}/cpaas-installer/api/progress", timeout=30).json()
+        return bool(answer["type"] == "PlatformInstallation" and "module 'base'" in answer["message"])
+
+    settle("the installer stalled in platform installation", stalled)
+    # stalled already: the threshold only has to pass once monitor has seen the stage
+    eng, _ = engine(plan, sb, tmp_path, timeouts=fast(installer_stall=0.3))
     with pytest.raises(WaitTimeout) as err:
         eng.run()
     # the stage waits for a module: ClusterModule's row first, the installer log second
@@ -429,8 +475,10 @@ def test_cancel_stops_between_phases_and_the_next_run_resumes(
         sandbox_factory: Callable[..., Sandbox], plan: InstallPlan, tmp_path: Path,
         canaries: dict[str, str]) -> None:
     # the control plane must still be coming up when the second run reaches it (it then runs,
-    # not finds it done): its Machines take seconds here, the resume milliseconds
-    sb = sandbox_factory(scenario="happy", speed=10)
+    # not finds it done): the KubeadmControlPlane is held as applied (no status) until the
+    # second run's control-plane phase reports on it, i.e. after its check found it not Ready
+    sb = sandbox_factory(scenario="happy")
+    held = sb.hold("KubeadmControlPlane", None, "cpaas-system")
     eng, _ = engine(plan, sb, tmp_path)
 
     def stop_after_manifest(event: Event) -> None:
@@ -445,6 +493,12 @@ def test_cancel_stops_between_phases_and_the_next_run_resumes(
     assert state is not None and set(state["phases"]) == {"bootstrap", "push", "packages", "manifest"}
 
     eng2, rec = engine(plan, sb, tmp_path)
+
+    def release_once_reported(event: Event) -> None:
+        if isinstance(event, PhaseProgress) and event.phase == "control-plane":
+            sb.release(held)
+
+    eng2.subscribe(release_once_reported)
     assert eng2.run().complete
     assert rec.outcomes()["manifest"] == "skipped" and rec.outcomes()["control-plane"] == "done"
     assert len(posts(sb)) == 1
