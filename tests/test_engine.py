@@ -41,7 +41,7 @@ from acp_install_sandbox import Sandbox
 from specs import example, write
 
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
-FAST = {"poll_interval": 0.1, "resync": 2.0}
+FAST = {"poll_interval": 0.02, "resync": 2.0}
 
 
 def fast(installer_stall: float = 10.0, post_grace: float = 5.0, **phases: float) -> Timeouts:

@@ -208,14 +208,25 @@ def test_an_ambiguous_post_is_not_sent_twice(
     top of that.
     """
     sb = start("installer-5xx")
+    watching = threading.Event()  # set once the engine says it watches for the request
 
     def late(front: Front, raw: bytes) -> tuple[int, bytes] | None:
-        front.forward_post(raw, delay=1.0)
+        # delivered once the engine watches the progress API for it: late by an event, not by
+        # a guessed delay (an engine that sent again at once would be seen sending twice)
+        def deliver() -> None:
+            if watching.wait(30):
+                front.forward_post(raw)
+
+        thread = threading.Thread(target=deliver, daemon=True)
+        thread.start()
+        front._threads.append(thread)
         return (502, b'{"message": "bad gateway"}') if answer == "502" else None
 
     front = front_factory(sb, on_post=late)
     eng, rec = engine(plan, sb, tmp_path, installer_address=front.address,
                       timeouts=fast(post_grace=10))
+    eng.subscribe(lambda e: watching.set() if isinstance(e, EngineWarning)
+                  and "POST outcome unknown" in e.message else None)
     assert eng.run().complete
     assert front.posts_seen == 1, "the request was sent again before the grace period"
     assert len(posts(sb)) == 1
@@ -435,7 +446,7 @@ def test_a_refused_connection_after_first_contact_is_retried_until_the_deadline(
         server.shutdown()
         server.server_close()  # the installer restarts: its port refuses now
         with pytest.raises(InstallerError, match="unavailable") as err:
-            client.progress(deadline=Deadline(1.5))
+            client.progress(deadline=Deadline(1.0))
     # even with no grace at all the refusal is retried (and said) once the installer answered
     assert retries and all("retrying" in r for r in retries)
     assert "never answered" not in str(err.value)
