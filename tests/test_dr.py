@@ -281,7 +281,7 @@ def test_a_full_pair_on_two_sandboxes_installed_gated_and_joined(
     assert primary.address != standby.address
     argv = ["dr", "install", "-f", str(pair), "--workdir", str(tmp_path / "w"),
             "--primary-kubeconfig", str(primary.kubeconfig_path),
-            "--standby-kubeconfig", str(standby.kubeconfig_path), "--poll-interval", "0.1"]
+            "--standby-kubeconfig", str(standby.kubeconfig_path), "--poll-interval", "0.02"]
     # the DNS gate stops the standby until the platform host answers with the standby VIP
     code, out, err = run_cli(capsys, *argv, "--resolve", f"platform.example.com={PRIMARY_VIP}")
     assert code == 13, err
@@ -358,7 +358,7 @@ def installed_pair(tmp_path: Path, canaries: dict[str, str], sandbox_factory: Ca
     for side, sb in (("primary", primary), ("standby", standby)):
         code, out, err = run_cli(capsys, "dr", "install", "-f", str(pair), "--side", side,
                                  "--kubeconfig", str(sb.kubeconfig_path), "--workdir", str(tmp_path / "w"),
-                                 "--poll-interval", "0.1", "--dns-switched")
+                                 "--poll-interval", "0.02", "--dns-switched")
         assert code == 0, err
     assert "DR is NOT active yet" in out and "acp-install dr join" in out
     return pair, primary, standby
@@ -533,7 +533,7 @@ def test_against_a_sandbox_the_dns_gate_asks_no_resolver(
     try:
         code, out, err = run_cli(capsys, "dr", "install", "-f", str(pair), "--side", "standby",
                                  "--kubeconfig", str(standby.kubeconfig_path), "--workdir", str(tmp_path / "w"),
-                                 "--poll-interval", "0.1")
+                                 "--poll-interval", "0.02")
     finally:
         active[0] = False
     assert code == 0, err

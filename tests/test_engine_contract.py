@@ -55,7 +55,7 @@ def start(sandbox_factory: Callable[..., Sandbox]) -> Callable[..., Sandbox]:
 
 
 def from_spec(spec: Any, sb: Sandbox, workdir: Path, **options: Any) -> tuple[Engine, Recorded]:
-    options = {"timeouts": fast(), "poll_interval": 0.1, "resync": 2.0, **options}
+    options = {"timeouts": fast(), "poll_interval": 0.02, "resync": 2.0, **options}
     eng = Engine.from_spec(spec, kubeconfig=sb.kubeconfig_path, workdir=workdir, **options)
     rec = Recorded()
     eng.subscribe(rec)
@@ -383,7 +383,7 @@ def test_every_line_of_the_cli_json_stream_validates(capsys: pytest.CaptureFixtu
 def _cli(spec: Path, sb: Sandbox, workdir: Path, *extra: str) -> list[str]:
     return [sys.executable, "-m", "acp_install.cli.main", "install", "-f", str(spec),
             "--kubeconfig", str(sb.kubeconfig_path), "--workdir", str(workdir), "-o", "json",
-            "--timeout-scale", "1", "--poll-interval", "0.2", *extra]
+            "--timeout-scale", "1", "--poll-interval", "0.05", *extra]
 
 
 def test_sigterm_interrupts_a_cli_run_and_the_next_run_resumes(
@@ -424,7 +424,7 @@ def test_sigterm_interrupts_a_cli_run_and_the_next_run_resumes(
 
     # the next run resumes: finished phases skipped, the request not sent again, the
     # interrupted phase re-checked (and, the installer still stalled, it stalls)
-    again = subprocess.run(_cli(spec_path, sb, tmp_path / "w", "--timeout", "monitor=2"),
+    again = subprocess.run(_cli(spec_path, sb, tmp_path / "w", "--timeout", "monitor=1"),
                            capture_output=True, text=True, env=env, timeout=GUARD * 4)
     assert again.returncode == 12, again.stderr
     events = [json.loads(line) for line in again.stdout.splitlines()]
