@@ -83,6 +83,8 @@ def test_persistent_faults_end_with_their_code(sandbox_factory: Callable[..., Sa
     # every request after the first phase fails, for good
     sb.chaos(seed=1, rate=1.0, actions=actions, installer=installer)
     short = Timeouts(scale=0.01, installer_stall=2.0, post_grace=1.0)  # minutes of deadlines in a second
+    if installer:  # nothing before the installer phase is faulted: its 3 s deadline is the wait
+        short = short.with_overrides(installer=100)
     eng, rec = engine(plan, sb, tmp_path / "w", dcs_spec, timeouts=short)
     with pytest.raises(AcpInstallError) as err:
         eng.run()
