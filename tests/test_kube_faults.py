@@ -125,7 +125,7 @@ def test_refused_after_the_server_answered_is_a_restart_and_is_retried(
         assert kube.get("v1", "Namespace", "default", deadline=Deadline(LONG)) is not None
         sb.stop()
         with pytest.raises(ClusterError, match="connection refused"):
-            kube.get("v1", "Namespace", "default", deadline=Deadline(1.5))
+            kube.get("v1", "Namespace", "default", deadline=Deadline(1.0))
     assert any("connection refused" in r for r in retries)
 
 
