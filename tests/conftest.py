@@ -24,6 +24,13 @@ from support import CANARIES, GOLDEN
 os.environ.setdefault("ACP_SANDBOX_SPEED", "1000")
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto`` (the default, pyproject.toml): two workers per core. Many tests spend much of
+    their time waiting on a sandbox (its controllers tick, the installer is polled), so a core
+    has a second worker's CPU work to do while one waits; ``-n 0`` runs the suite serially."""
+    return 2 * (os.cpu_count() or 1)
+
+
 @pytest.fixture(autouse=True)
 def _private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests never write into the real home (e.g. generated keys under ~/.acp-install)."""
