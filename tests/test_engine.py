@@ -475,10 +475,11 @@ def test_cancel_stops_between_phases_and_the_next_run_resumes(
         sandbox_factory: Callable[..., Sandbox], plan: InstallPlan, tmp_path: Path,
         canaries: dict[str, str]) -> None:
     # the control plane must still be coming up when the second run reaches it (it then runs,
-    # not finds it done): the KubeadmControlPlane is held as applied (no status) until the
-    # second run's control-plane phase reports on it, i.e. after its check found it not Ready
+    # not finds it done): its Machines are held where they start (so the KubeadmControlPlane
+    # cannot be Ready) until the second run's control-plane phase reports on them, i.e. after
+    # its check found the control plane not Ready
     sb = sandbox_factory(scenario="happy")
-    held = sb.hold("KubeadmControlPlane", None, "cpaas-system")
+    held = sb.hold("Machine", None, "cpaas-system")
     eng, _ = engine(plan, sb, tmp_path)
 
     def stop_after_manifest(event: Event) -> None:
