@@ -109,7 +109,9 @@ def test_refused_before_any_contact_fails_in_one_line_without_retries(tmp_path: 
         "users": [{"name": "x", "user": {"token": "t"}}]}))
     retries: list[str] = []
     deadline = Deadline(LONG)
-    with KubeClient(path, on_retry=retries.append, connect_grace=0.5) as kube, \
+    # the first refusal is always retried (inside any grace), so a loud retry would show; a
+    # longer grace only adds backoff sleeps
+    with KubeClient(path, on_retry=retries.append, connect_grace=0.1) as kube, \
             pytest.raises(ClusterError) as err:
         kube.get("v1", "Namespace", "default", deadline=deadline)
     assert f"connection refused: nothing listens at https://127.0.0.1:{port}" in err.value.message
