@@ -25,7 +25,11 @@ from specs import example, write
 
 #: Far beyond the grace: reaching a deadline means fail-fast did not happen.
 LONG = 120.0
-GRACE = 0.5
+#: Every scenario's cause persists once visible, so the outcome does not depend on the grace.
+GRACE = 0.2
+#: How often a quiet wait looks again (monitor reads the new cluster's Pods once the installer
+#: has been quiet this long); fail-fast graces do not wait for it (FailFast.due).
+RESYNC = 0.3
 
 
 @pytest.fixture
@@ -40,14 +44,14 @@ def plan(loaded: LoadedSpec) -> InstallPlan:
 
 def run_until_failure(sandbox_factory: Callable[..., Sandbox], scenario: str, loaded: LoadedSpec,
                       plan: InstallPlan, workdir: Path, *, wait_through: bool = False,
-                      **phases: float) -> tuple[BaseException, list[Event]]:
+                      resync: float = RESYNC, **phases: float) -> tuple[BaseException, list[Event]]:
     sb = sandbox_factory(scenario=scenario)
     deadlines = {"packages": LONG, "manifest": LONG, "control_plane": LONG,
                  "extra_resources": LONG, "installer": LONG, "monitor": LONG, "verify": LONG}
     timeouts = Timeouts(installer_stall=LONG, fail_fast=GRACE).with_overrides(
         **{**deadlines, **phases})
     eng = Engine(plan, provider=loaded.provider, kubeconfig=sb.kubeconfig_path, workdir=workdir,
-                 timeouts=timeouts, poll_interval=0.1, resync=1.0,
+                 timeouts=timeouts, poll_interval=0.1, resync=resync,
                  wait_through_failures=wait_through)
     events: list[Event] = []
     eng.subscribe(events.append)
@@ -87,6 +91,18 @@ def test_a_machine_condition_at_severity_error_fails_fast(
         assert value not in str(err)
 
 
+def test_a_visible_cause_fails_fast_at_its_grace_not_at_the_next_resync(
+        sandbox_factory: Callable[..., Sandbox], loaded: LoadedSpec, plan: InstallPlan,
+        tmp_path: Path) -> None:
+    """Once the quota conditions are set nothing changes on minialauda, so the control-plane
+    wait would look again only at its resync (here beyond the phase deadline): it wakes when
+    the grace runs out instead."""
+    err, _ = run_until_failure(sandbox_factory, "machines-pending", loaded, plan, tmp_path,
+                               resync=10 * LONG)
+    assert_fail_fast(err, stalls.MACHINES_PENDING)
+    assert err.held < LONG / 2  # the deadline was not what ended the wait
+
+
 def test_etcd_cluster_unhealthy_fails_fast(sandbox_factory: Callable[..., Sandbox],
                                            loaded: LoadedSpec, plan: InstallPlan,
                                            tmp_path: Path, canaries: dict[str, str]) -> None:
@@ -111,7 +127,7 @@ def test_wait_through_failures_waits_for_the_deadline_and_says_so_once(
         sandbox_factory: Callable[..., Sandbox], loaded: LoadedSpec, plan: InstallPlan,
         tmp_path: Path, canaries: dict[str, str]) -> None:
     err, events = run_until_failure(sandbox_factory, "kcp-not-ready", loaded, plan, tmp_path,
-                                    wait_through=True, control_plane=4)
+                                    wait_through=True, control_plane=1.5)
     assert not isinstance(err, StallDiagnosed) and err.exit_code == 12
     assert "describe kubeadmcontrolplane" in str(err)
     waived = [w for w in warnings(events) if "waiting on until the phase deadline" in w]
@@ -125,7 +141,7 @@ def test_a_module_stall_points_at_clustermodule_not_only_the_installer_log(
     sb = sandbox_factory(scenario="installer-stall")
     eng = Engine(plan, provider=loaded.provider, kubeconfig=sb.kubeconfig_path,
                  workdir=tmp_path, poll_interval=0.1, resync=1.0,
-                 timeouts=Timeouts(installer_stall=2, fail_fast=GRACE).with_overrides(
+                 timeouts=Timeouts(installer_stall=1, fail_fast=GRACE).with_overrides(
                      monitor=LONG, control_plane=LONG))
     with pytest.raises(WaitTimeout) as err:
         eng.run()
@@ -174,6 +190,31 @@ def test_wait_through_warns_once_and_never_fires() -> None:
         clock.now = t
         assert watch.observe([symptom()]) is None
     assert sum("--wait-through-failures" in s and "persisted" in s for s in said) == 1
+
+
+def test_due_is_when_the_next_grace_runs_out_and_none_once_each_is_judged() -> None:
+    """What a wait that observes on changes and resyncs sleeps at most: until a grace ends."""
+    clock = Clock()
+    watch = stalls.FailFast(10, clock=clock)
+    assert watch.due() is None  # nothing seen: the wait's own resync decides
+    watch.observe([symptom()])
+    clock.now = 4
+    assert watch.due() == 6
+    watch.observe([symptom(), symptom("other")])  # the second one's grace ends at 14
+    clock.now = 9
+    assert watch.due() == 1
+    clock.now = 11  # past the first grace, not observed since: observe now
+    assert watch.due() == 0
+    found = watch.observe([symptom("other")])  # the first cleared just in time
+    assert found is None and watch.due() == 3
+    clock.now = 14
+    assert watch.observe([symptom("other")]) is not None and watch.due() is None
+    through = stalls.FailFast(10, clock=clock, wait_through=True)
+    through.observe([symptom(), symptom("other")])
+    clock.now = 30
+    assert through.due() == 0
+    assert through.observe([symptom(), symptom("other")]) is None
+    assert through.due() is None  # judged (waived): no wake-up until something changes
 
 
 MACHINE: dict[str, Any] = {

@@ -125,8 +125,8 @@ def test_gather_after_a_stalled_install(tmp_path: Path, planted: Canaries,
                                         capsys: pytest.CaptureFixture[str]) -> None:
     sb = sandbox_factory(scenario="machines-pending")
     workdir = tmp_path / "w"
-    with pytest.raises(WaitTimeout):
-        engine(sb, planted.spec_path, workdir, fail_fast=5.0).run()
+    with pytest.raises(WaitTimeout):  # the quota condition never clears: any grace fails fast
+        engine(sb, planted.spec_path, workdir, fail_fast=0.2).run()
     canary = new_canary()
     sb.api.apply_object(secret("planted", canary), manager="test")
     root, err = run_gather(sb.kubeconfig_path, tmp_path, planted.spec_path, workdir, capsys)
@@ -173,6 +173,40 @@ def test_gather_after_an_interrupted_install_with_the_clusters_gone(
     assert not (root / "minialauda").exists() and not (root / "global").exists()
     assert "not collected: minialauda/" in err
     scan(root, planted, gc_token, sb.token)
+
+
+def test_gather_reports_a_cluster_that_refuses_at_once(
+        tmp_path: Path, planted: Canaries, sandbox_factory: Callable[..., Sandbox],
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing listening at minialauda's or the new cluster's address is what a diagnostic
+    bundle reports, not a fault to wait out: no refused connection to a cluster that never
+    answered is retried (the engine's clients retry one for a few seconds of grace, which
+    would delay the bundle by that much per cluster)."""
+    from acp_install.clients.kube import KubeClient, refused
+
+    judged: list[bool] = []
+    transient = KubeClient._transient
+
+    def spy(self: KubeClient, err: BaseException) -> bool:
+        verdict = transient(self, err)
+        if refused(err):
+            judged.append(verdict)
+        return verdict
+
+    monkeypatch.setattr(KubeClient, "_transient", spy)
+    sb = sandbox_factory()
+    gone = tmp_path / "gone.kubeconfig"  # a kubeconfig of a cluster that is not there any more
+    gone.write_bytes(sb.kubeconfig_path.read_bytes())
+    sb.stop()
+    (tmp_path / "w").mkdir()
+    root, err = run_gather(gone, tmp_path, planted.spec_path, tmp_path / "w", capsys,
+                           "--global-kubeconfig", str(gone))
+    summary = (root / "SUMMARY.md").read_text()
+    assert "`minialauda/`:" in summary and "`global/`:" in summary
+    assert summary.count("connection refused: nothing listens at") == 2
+    assert judged and not any(judged)  # each refusal reported, none retried
+    assert not (root / "minialauda").exists() and not (root / "global").exists()
+    assert "not collected: minialauda/" in err
 
 
 def test_gather_refuses_bad_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -1,6 +1,6 @@
 """What a person sees of a run: the live view on a terminal, plain timestamped lines otherwise.
 
-The terminal cases run the real CLI under a pseudo-terminal against the embedded sandbox and
+The terminal cases run the real CLI under a pseudo-terminal against a sandbox and
 assert on the captured screen (the phase list, colour codes); the piped cases on the lines.
 Nothing here measures time: timestamps are checked for their shape, not their value.
 """
@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,9 @@ import pytest
 from acp_install.cli import view
 from acp_install.clients.installer import Progress
 from acp_install.engine import EngineWarning, PhaseFinished, PhaseProgress, PhaseStarted, RunFinished
+from acp_install_sandbox import Sandbox
+
+from specs import example, write
 
 ESC = "\x1b["
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -62,9 +66,17 @@ def run_in_pty(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[int, st
     return proc.wait(timeout=120), b"".join(chunks).decode("utf-8", "replace")
 
 
-def test_terminal_shows_the_live_phase_list_in_colour(tmp_path: Path) -> None:
-    rc, screen = run_in_pty(_cli("install", "--sandbox", "--provider", "dcs", "--workdir", str(tmp_path / "w")),
-                            _env(TERM="xterm-256color", COLUMNS="120"), tmp_path)
+def test_terminal_shows_the_live_phase_list_in_colour(tmp_path: Path, sandbox_factory: Callable[..., Sandbox],
+                                                      canaries: dict[str, str]) -> None:
+    # The Machines stop at Provisioned until the run has read them there, so the control plane
+    # is not Ready when its phase starts and the phase waits (and draws its wait) whatever the
+    # machine's load: at the suite's sandbox speed a busy machine found it "already done".
+    sb = sandbox_factory()
+    sb.hold("Machine", None, "cpaas-system", at=("status.phase", "Provisioned"), until="observed")
+    spec = write(tmp_path / "spec.yaml", example("dcs"))
+    rc, screen = run_in_pty(_cli("install", "-f", str(spec), "--kubeconfig", str(sb.kubeconfig_path),
+                                 "--workdir", str(tmp_path / "w")),
+                            _env(TERM="xterm-256color", COLUMNS="120", **canaries), tmp_path)
     assert rc == 0, screen
     assert ESC in screen  # colour and cursor codes: a live view, not plain lines
     # the final drawing follows the last line erase: every phase, done, with its time
@@ -72,6 +84,7 @@ def test_terminal_shows_the_live_phase_list_in_colour(tmp_path: Path) -> None:
     for phase in PHASES:
         assert re.search(rf"^✓ +{re.escape(phase)} +(already )?done.* \d+\.\ds$", last, re.M), (phase, last)
     assert "install complete" in last
+    assert re.search(r"^✓ +control-plane +done", last, re.M), last  # it waited (the hold)
     # while it ran, the current wait was drawn under the running phase
     assert "KubeadmControlPlane global-kcp" in ANSI.sub("", screen)
     assert not STAMP.search(screen.replace("\r", "")), "plain lines on a terminal"

@@ -21,8 +21,11 @@ collected in one go from wherever it can be reached:
 
 It works with a partial, failed or interrupted install and with unreachable clusters: each
 source is collected on its own, and one that fails is listed under "Not collected" with the
-reason. No secret value gets in: Secret objects are never written (name, type and key names
-only); every file passes through one redactor that knows every secret of the spec it could
+reason. A cluster that refuses the first connection is reported at once (no connect grace):
+nothing listening is the fact to report, and waiting a grace per cluster only delays the
+bundle; once a cluster has answered, a refused connection is retried like any transient fault.
+No secret value gets in: Secret objects are never written (name, type and key names only);
+every file passes through one redactor that knows every secret of the spec it could
 read, every Secret value it saw on either cluster and the new cluster's credentials.
 """
 
@@ -484,7 +487,7 @@ def gather(*, kubeconfig: str | None, workdir: str | os.PathLike[str] = ".",
     else:
         step("minialauda")
         try:
-            with KubeClient(kubeconfig, redact=c.redact) as kube:
+            with KubeClient(kubeconfig, redact=c.redact, connect_grace=0) as kube:
                 deadline = Deadline(timeout)
                 kube.get("v1", "Namespace", namespace, deadline=deadline)  # reachable?
                 seen = _minialauda(c, kube, namespace, deadline)
@@ -510,7 +513,7 @@ def gather(*, kubeconfig: str | None, workdir: str | os.PathLike[str] = ".",
             c.redact.add(value)
         c.redact.add(found.text)
         try:
-            with found.client(redact=c.redact) as gkube:
+            with found.client(redact=c.redact, connect_grace=0) as gkube:
                 deadline = Deadline(timeout)
                 gkube.list("v1", "Namespace", deadline=deadline)  # reachable?
                 checks = _global(c, gkube, deadline)

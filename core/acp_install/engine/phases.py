@@ -349,7 +349,7 @@ class ControlPlane:
 
         for obj, done, report in ((kcp, kcp_ready, report_kcp),
                                   (cluster, cluster_provisioned, report_cluster)):
-            if not wait_cached(ctx, obj, done, report):
+            if not wait_cached(ctx, obj, done, report, due=watch.due):
                 raise WaitTimeout(self._stall_message(ctx, kcp, cluster))
 
     def _stall_message(self, ctx: Context, kcp: KubeObject, cluster: KubeObject, *,
@@ -415,12 +415,15 @@ def _machines(ctx: Context, cluster: KubeObject) -> list[KubeObject]:
 
 
 def wait_cached(ctx: Context, obj: KubeObject, done: Callable[[KubeObject | None], bool],
-                on_change: Callable[[KubeObject | None], None]) -> bool:
+                on_change: Callable[[KubeObject | None], None],
+                due: Callable[[], float | None] | None = None) -> bool:
     """Until ``done`` holds for the live ``obj`` (True) or the deadline (False), from the cache.
 
     ``on_change`` sees the object on start, whenever the cache changed, and every ``resync``
-    seconds while nothing does (fail-fast graces count on that) — the last costs no request:
-    the watch stays open, so a wait of an hour makes as many requests as a wait of a minute.
+    seconds while nothing does — the last costs no request: the watch stays open, so a wait of
+    an hour makes as many requests as a wait of a minute. ``due`` (a fail-fast watch's
+    :meth:`~.stalls.FailFast.due`) brings that call forward to the moment a grace runs out, so
+    a visible cause fails fast at its grace, not at the next resync.
     """
     api_version, kind = str(obj["apiVersion"]), str(obj["kind"])
     name, namespace = str(_meta(obj)["name"]), _meta(obj).get("namespace")
@@ -437,7 +440,11 @@ def wait_cached(ctx: Context, obj: KubeObject, done: Callable[[KubeObject | None
             return True
         if ctx.dl.expired:
             return False
-        cache.wait_changed(version, ctx.dl.within(ctx.resync))
+        quiet = ctx.resync
+        grace_left = due() if due is not None else None
+        if grace_left is not None:
+            quiet = min(quiet, grace_left)
+        cache.wait_changed(version, ctx.dl.within(quiet))
         ctx.dl.cancel.check(f"the wait for {kind}/{name}")
 
 

@@ -235,6 +235,7 @@ class FailFast:
         self.warn = warn or (lambda _m: None)
         self._since: dict[str, float] = {}
         self._waived: set[str] = set()
+        self._observed_at = float("-inf")  # the clock at the latest observe()
 
     def observe(self, symptoms: Iterable[Symptom]) -> tuple[Symptom, float] | None:
         """Record one observation; the symptom (and for how long) once past the grace.
@@ -242,7 +243,7 @@ class FailFast:
         Symptoms absent from this observation are forgotten (they cleared). With
         ``wait_through`` it returns None and warns once per expired symptom.
         """
-        now = self.clock()
+        now = self._observed_at = self.clock()
         current = {s.key: s for s in symptoms}
         for key in list(self._since):
             if key not in current:
@@ -268,6 +269,21 @@ class FailFast:
                           "phase deadline (--wait-through-failures)")
             return None
         return expired
+
+    def due(self) -> float | None:
+        """Seconds until a tracked symptom outlives the grace (0: one has since the last
+        :meth:`observe`); ``None`` when none is still within its grace at that observation
+        (none tracked, or each already judged: failed fast, or waived once).
+
+        Why: a wait that observes only on changes and every resync interval would otherwise
+        fail fast at the first resync after the grace, not at the grace (a 10 s
+        ``--fail-fast-grace`` under a 30 s resync ended after 30 s). Such a wait sleeps no
+        longer than this before it observes again.
+        """
+        now = self.clock()
+        left = [since + self.grace - now for since in self._since.values()
+                if since + self.grace > self._observed_at]
+        return max(0.0, min(left)) if left else None
 
 
 def fail_fast_what(symptom: Symptom, held: float, grace: float) -> str:
