@@ -28,7 +28,9 @@ def json_lines(text: str) -> list[dict[str, Any]]:
 
 
 def test_sandbox_one_liner(capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                           canaries: dict[str, str]) -> None:
+                           canaries: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from acp_install.clients.installer import InstallerClient, InstallerUnavailable
+
     rc, out, err = run(capsys, "install", "--sandbox",
                        "--workdir", str(tmp_path))
     assert rc == 0, err
@@ -41,7 +43,19 @@ def test_sandbox_one_liner(capsys: pytest.CaptureFixture[str], tmp_path: Path,
     for value in canaries.values():
         assert value not in out + err
 
+    # status is a snapshot: the gone installer's refusal is said at once, never retried
+    judged: list[bool] = []
+    transient = InstallerClient._transient
+
+    def spy(self: InstallerClient, error: BaseException) -> bool:
+        verdict = transient(self, error)
+        if isinstance(error, InstallerUnavailable) and error.refused:
+            judged.append(verdict)
+        return verdict
+
+    monkeypatch.setattr(InstallerClient, "_transient", spy)
     rc, out, _ = run(capsys, "status", "--workdir", str(tmp_path))
+    assert judged and not any(judged)
     assert rc == 0
     assert "install complete" in out
     assert "installer request: sent" in out
@@ -82,9 +96,10 @@ def test_demo_secrets_are_supplied_and_never_printed(
 
 def test_stall_exit_code_and_guidance(capsys: pytest.CaptureFixture[str],
                                       canaries: dict[str, str]) -> None:
+    # the Machines never leave Pending: however short the deadline, it ends with their row
     rc, _out, err = run(capsys, "install", "--sandbox",
                        "--scenario", "machines-pending", "--timeout-scale", "1",
-                       "--timeout", "control-plane=2")
+                       "--timeout", "control-plane=0.5")
     assert rc == 12
     assert "Machines stay in Pending" in err
     assert "kubectl describe machine -n cpaas-system" in err

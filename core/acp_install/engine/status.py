@@ -352,15 +352,16 @@ def read_cluster(kubeconfig: str | None, seconds: float = 10.0, *,
 def installer_stage(address: str, seconds: float = 5.0) -> tuple[str, str]:
     """(the installer's stage in one line, "") or ("", why it could not be read).
 
-    A snapshot, not a wait: each request may take ``seconds``, but a refused or failing
-    installer is retried for a second at most (after the install it is usually gone).
+    A snapshot, not a wait: each request may take ``seconds``, but a failing installer is
+    retried for a second at most, and one that refuses the connection (after the install it is
+    usually gone) is said at once: nothing listening is the fact to show, not a fault to wait on.
     """
     from ..clients.installer import InstallerClient
     from ..clients.retry import Deadline
     from ..errors import AcpInstallError
 
     try:
-        with InstallerClient(address, timeout=seconds) as client:
+        with InstallerClient(address, timeout=seconds, connect_grace=0.0) as client:
             return client.progress(deadline=Deadline(min(seconds, 1.0))).summary(), ""
     except AcpInstallError as err:
         return "", err.message
