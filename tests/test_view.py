@@ -12,6 +12,7 @@ import os
 import re
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -44,8 +45,10 @@ def _cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "acp_install.cli.main", *args]
 
 
-def run_in_pty(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str]:
-    """Run ``argv`` with a pseudo-terminal as stdout/stderr; everything it wrote, and its code."""
+def run_in_pty(argv: list[str], env: dict[str, str], cwd: Path,
+               on_screen: Callable[[str], None] | None = None) -> tuple[int, str]:
+    """Run ``argv`` with a pseudo-terminal as stdout/stderr; everything it wrote, and its code.
+    ``on_screen`` sees the latest few kilobytes written, without escape codes, after each read."""
     import pty
 
     master, slave = pty.openpty()
@@ -62,22 +65,38 @@ def run_in_pty(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[int, st
         if not data:
             break
         chunks.append(data)
+        if on_screen is not None:
+            on_screen(ANSI.sub("", b"".join(chunks[-8:]).decode("utf-8", "replace")))
     os.close(master)
     return proc.wait(timeout=120), b"".join(chunks).decode("utf-8", "replace")
 
 
 def test_terminal_shows_the_live_phase_list_in_colour(tmp_path: Path, sandbox_factory: Callable[..., Sandbox],
                                                       canaries: dict[str, str]) -> None:
-    # The Machines stop at Provisioned until the run has read them there, so the control plane
-    # is not Ready when its phase starts and the phase waits (and draws its wait) whatever the
-    # machine's load: at the suite's sandbox speed a busy machine found it "already done".
+    # The Machines stop at Provisioned, so the control plane is not Ready when its phase starts
+    # and the phase waits whatever the machine's load (at the suite's sandbox speed a busy
+    # machine found it "already done"); they move on once the screen shows that wait.
     sb = sandbox_factory()
-    sb.hold("Machine", None, "cpaas-system", at=("status.phase", "Provisioned"), until="observed")
+    hold = sb.hold("Machine", None, "cpaas-system", at=("status.phase", "Provisioned"))
+    drawn = threading.Event()
+
+    def on_screen(text: str) -> None:
+        if not drawn.is_set() and "KubeadmControlPlane global-kcp" in text:
+            drawn.set()
+            sb.release(hold)
+
+    # a view that never draws the wait must fail the asserts below, not hang the suite
+    unstick = threading.Timer(60, sb.release, args=(hold,))
+    unstick.start()
     spec = write(tmp_path / "spec.yaml", example("dcs"))
-    rc, screen = run_in_pty(_cli("install", "-f", str(spec), "--kubeconfig", str(sb.kubeconfig_path),
-                                 "--workdir", str(tmp_path / "w")),
-                            _env(TERM="xterm-256color", COLUMNS="120", **canaries), tmp_path)
+    try:
+        rc, screen = run_in_pty(_cli("install", "-f", str(spec), "--kubeconfig", str(sb.kubeconfig_path),
+                                     "--workdir", str(tmp_path / "w"), "--poll-interval", "0.2"),
+                                _env(TERM="xterm-256color", COLUMNS="120", **canaries), tmp_path, on_screen)
+    finally:
+        unstick.cancel()
     assert rc == 0, screen
+    assert drawn.is_set(), "the control-plane wait was never drawn"
     assert ESC in screen  # colour and cursor codes: a live view, not plain lines
     # the final drawing follows the last line erase: every phase, done, with its time
     last = ANSI.sub("", screen.rsplit("\x1b[2K", 1)[-1]).replace("\r", "")
