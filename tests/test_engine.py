@@ -38,6 +38,7 @@ from acp_install.plugins import load_provider
 from acp_install.spec.load import LoadedSpec, load_spec
 from acp_install_sandbox import Sandbox
 
+from sandbox_helpers import wait_for
 from specs import example, write
 
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
@@ -537,3 +538,30 @@ def test_verify_reads_the_new_cluster_not_the_bootstrap_cluster(
     assert "ok   ClusterModule/global: phase Running, Ready" in lines
     assert not [w for w in rec.of(Warning) if w.phase == "verify"]
     assert_no_canaries(rec.text(), canaries)
+
+
+def test_a_hold_on_the_control_plane_binds_its_status(start: Callable[..., Sandbox], plan: InstallPlan,
+                                                      dcs_spec: LoadedSpec, tmp_path: Path,
+                                                      canaries: dict[str, str]) -> None:
+    """A hold on a KubeadmControlPlane (or Cluster, MachineDeployment, infrastructure object)
+    binds its status as a hold on a Machine binds the Machine: it used to be accepted and do
+    nothing, so a test holding one raced the control plane it meant to freeze."""
+    sb = start()
+    held = sb.hold("KubeadmControlPlane")
+    eng, _ = engine(plan, sb, tmp_path / "w", dcs_spec)
+    assert not eng.run(until="manifest").complete
+    kcp_rt = sb.api.kinds.by_kind("controlplane.cluster.x-k8s.io/v1beta1", "KubeadmControlPlane")
+    machine_rt = sb.api.kinds.by_kind("cluster.x-k8s.io/v1beta1", "Machine")
+    assert kcp_rt is not None and machine_rt is not None
+
+    def machines_running() -> bool:
+        items, _ = sb.api.store.list(machine_rt, "cpaas-system")
+        return len(items) == 3 and all((m.get("status") or {}).get("phase") == "Running" for m in items)
+
+    def kcp_status() -> dict[str, Any]:
+        return sb.api.store.get(kcp_rt, "cpaas-system", "global-kcp").get("status") or {}
+
+    wait_for(machines_running)  # the Machines moved on...
+    assert kcp_status() == {}  # ...while the held control plane's status was left alone
+    sb.release(held)
+    assert wait_for(lambda: kcp_status().get("readyReplicas") == 3)

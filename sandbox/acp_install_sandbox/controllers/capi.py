@@ -77,6 +77,12 @@ class ClusterApiController(Controller):
             except ApiError:
                 continue  # raced with a user edit; the next tick retries
 
+    def _held(self, obj: dict[str, Any]) -> bool:
+        """A hold on this object binds its status too (Clusters, control planes, machine
+        deployments and infrastructure objects; Machines are asked where they move on)."""
+        meta = obj["metadata"]
+        return self.held(str(obj.get("kind", "")), meta.get("namespace"), meta["name"], obj)
+
     def _get_ref(self, ref: dict[str, Any], ns: str) -> tuple[ResourceType | None, Any]:
         rt = self.rt(str(ref.get("apiVersion", "")), str(ref.get("kind", "")))
         if rt is None or not ref.get("name"):
@@ -158,7 +164,7 @@ class ClusterApiController(Controller):
 
     def _infra_ready(self, rt: ResourceType, infra: dict[str, Any]) -> None:
         status = _status(infra)
-        if status.get("ready") is True:
+        if status.get("ready") is True or self._held(infra):
             return
         status["ready"] = True
         # reason and message too: provider CRDs using metav1.Condition require them
@@ -383,6 +389,8 @@ class ClusterApiController(Controller):
 
     def _kcp_status(self, rt: ResourceType, kcp: dict[str, Any], machines: list[dict[str, Any]], running: int) -> None:
         meta = kcp["metadata"]
+        if self._held(kcp):
+            return
         cluster_name = machines[0]["metadata"]["labels"][CLUSTER_LABEL] if machines else ""
         if cluster_name and (meta.get("labels") or {}).get(CLUSTER_LABEL) != cluster_name:
             # the real KCP controller labels its KCP; kubectl's CLUSTER column reads it
@@ -436,6 +444,8 @@ class ClusterApiController(Controller):
 
     def _md_status(self, rt: ResourceType, md: dict[str, Any], replicas: int, ready: int) -> None:
         meta = md["metadata"]
+        if self._held(md):
+            return
         want = int((md.get("spec") or {}).get("replicas", 1))
         done = ready >= want
         status = _status(md)
@@ -468,6 +478,8 @@ class ClusterApiController(Controller):
         total: int,
     ) -> None:
         meta = cluster["metadata"]
+        if self._held(cluster):
+            return
         kcp_ready = False
         if kcp is not None:
             kcp_rt = self.rt(kcp["apiVersion"], kcp["kind"])
