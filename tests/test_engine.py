@@ -135,14 +135,15 @@ def assert_no_canaries(text: str, canaries: dict[str, str]) -> None:
 def test_full_install(start: Callable[..., Sandbox], plan: InstallPlan, dcs_spec: LoadedSpec,
                       tmp_path: Path, canaries: dict[str, str]) -> None:
     sb = start()
-    # the AppReleases stay uninstalled until the engine opens a watch on them: it has to wait
-    # (watched, asserted below) however fast the sandbox installs them against the engine
-    held = sb.hold("AppRelease")
+    # the AppReleases stay uninstalled, and the control plane's status untouched, until the
+    # engine opens a watch on them: it has to wait (watched, asserted below) however fast the
+    # sandbox moves them on against the engine
+    holds = {kind: sb.hold(kind) for kind in ("AppRelease", "KubeadmControlPlane")}
     opened = sb.api.watch
 
     def watch(rt: Any, *args: Any, **kwargs: Any) -> Any:
-        if rt.kind == "AppRelease":
-            sb.release(held)
+        if rt.kind in holds:
+            sb.release(holds[rt.kind])
         return opened(rt, *args, **kwargs)
 
     sb.api.watch = watch  # type: ignore[method-assign]
@@ -150,7 +151,7 @@ def test_full_install(start: Callable[..., Sandbox], plan: InstallPlan, dcs_spec
     result = eng.run()
 
     assert result.complete
-    assert held not in sb.api.holds.active  # released as the engine opened its watch
+    assert not set(holds.values()) & set(sb.api.holds.active)  # released as the engine opened its watches
     assert [p.name for p in result.phases] == list(PHASE_NAMES)
     assert [e.phase for e in rec.of(PhaseStarted)] == list(PHASE_NAMES)
     assert rec.outcomes()["installer"] == "done"
