@@ -229,9 +229,8 @@ def test_sigkill_leaves_nothing_in_tmpdir_and_the_next_run_cleans_up(
     tmpdir = tmp_path / "tmpdir"
     tmpdir.mkdir()
     work = tmp_path / "work"
-    # no Machine is created until released, so the control plane cannot be Ready: the run stays
-    # inside control-plane (a hold on the KubeadmControlPlane binds no controller: its status
-    # follows its Machines, and a fast run could finish before the kill)
+    # the Machines stay where they are created (Pending) until released, so the control plane
+    # cannot be Ready: the run stays inside control-plane until the kill
     hold = sb.hold("Machine", None, "cpaas-system")
     env = {**os.environ, **canaries, "TMPDIR": str(tmpdir), "ACP_INSTALL_ACCEPT_EXAMPLE_VALUES": "1"}
     argv = [sys.executable, "-m", "acp_install.cli.main", "install", "-f", str(spec), "--kubeconfig", str(kc),

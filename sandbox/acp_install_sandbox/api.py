@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import builtins
 import json
+import math
 import threading
 from collections import deque
 from collections.abc import Iterator
@@ -105,6 +106,24 @@ def _load_yaml(text: str) -> Any:
         loader.dispose()
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"{text} is out of range for a JSON number")
+    return value
+
+
+def _strict_json(text: str) -> Any:
+    """JSON as the API server reads it: no NaN, Infinity or numbers out of a double's range
+    (Python's reader accepts all three; NaN also never equals itself, so an unchanged apply
+    would look like a change)."""
+    return json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+
+
 def decode_body(raw: bytes, *, yaml_ok: bool = False) -> Any:
     """JSON (or YAML for apply) bytes -> data; 400 on garbage, on an alias bomb and on nesting
     too deep to walk."""
@@ -114,13 +133,13 @@ def decode_body(raw: bytes, *, yaml_ok: bool = False) -> Any:
             # clients send apply patches as JSON: read as JSON (as the API server does, and ~50x
             # faster than through the YAML constructor); YAML only when it is not JSON
             try:
-                data = json.loads(text) if text.lstrip().startswith("{") else None
+                data = _strict_json(text) if text.lstrip().startswith("{") else None
             except ValueError:
                 data = None
             if data is None:
                 return _load_yaml(text)
         else:
-            data = json.loads(text)
+            data = _strict_json(text)
         if raw.count(b"[") + raw.count(b"{") > MAX_BODY_DEPTH:
             _check_depth(data)
         return data

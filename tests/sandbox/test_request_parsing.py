@@ -79,6 +79,26 @@ def test_deeply_nested_body_is_refused(sandbox: Sandbox, body: bytes, content_ty
     assert serving(sandbox)
 
 
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1E400"])
+def test_json_without_a_json_number_is_refused_and_an_apply_reads_it_as_yaml(sandbox: Sandbox, literal: str) -> None:
+    """A real API server refuses NaN, Infinity and numbers out of a double's range in JSON;
+    an apply body that is not JSON is read as YAML, where they are strings (before the JSON
+    fast path every apply was, and NaN, never equal to itself, made an unchanged apply a change)."""
+    body = f'{{"metadata": {{"name": "n"}}, "data": {{"x": {literal}}}}}'.encode()
+    status, reply = raw(sandbox, "POST", "/api/v1/namespaces/default/configmaps", body,
+                        content_type="application/json")
+    assert status == 400 and ("not a JSON number" in reply["message"] or "out of range" in reply["message"]), reply
+    path = "/api/v1/namespaces/default/configmaps/n?fieldManager=t"
+    versions = []
+    for _ in range(2):
+        status, reply = raw(sandbox, "PATCH", path, body, content_type="application/apply-patch+yaml")
+        assert status in (200, 201), reply
+        versions.append(reply["metadata"]["resourceVersion"])
+    assert reply["data"] == {"x": literal}
+    assert versions[0] == versions[1]  # the same apply again changes nothing
+    assert serving(sandbox)
+
+
 @pytest.mark.parametrize("value", ["abc", "-1", "1e3", "0x10", " "])
 def test_bad_content_length_is_400(sandbox: Sandbox, value: str) -> None:
     request = (f"POST /api/v1/namespaces HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {sandbox.token}\r\n"

@@ -235,7 +235,7 @@ class InstallerClient:
         if not url.host:
             raise InstallerError(f"invalid installer address {address!r}: no host",
                                  hint=_ADDRESS_HINT)
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, verify=tls.system_trust(),
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, verify=tls.httpx_default(),
                                   headers={"User-Agent": "acp-install"})
 
     def close(self) -> None:

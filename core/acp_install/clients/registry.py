@@ -53,7 +53,7 @@ class RegistryClient:
         self._auth = (username, password) if username is not None and password is not None else None
         self._on_retry = on_retry
         self._redact = redact or Redactor()
-        self._http = httpx.Client(timeout=request_timeout, verify=tls.system_trust())
+        self._http = httpx.Client(timeout=request_timeout, verify=tls.httpx_default())
         self._token: str | None = None
 
     def close(self) -> None:

@@ -107,7 +107,7 @@ def _registry(name: str, address: str, timeout: float, hint_only: bool) -> Check
     bad: Status = "warn" if hint_only else "fail"
     suffix = " (from this host; the nodes reach it from their subnet)" if hint_only else ""
     try:
-        resp = httpx.get(f"http://{address}/v2/", timeout=timeout, verify=tls.system_trust())
+        resp = httpx.get(f"http://{address}/v2/", timeout=timeout, verify=tls.httpx_default())
     except httpx.HTTPError as err:
         return CheckResult(name, bad, f"{address}/v2/ does not answer ({err.__class__.__name__}){suffix}")
     if resp.status_code in (200, 401):
