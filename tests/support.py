@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from acp_install.yamlio import load_all
@@ -83,3 +84,11 @@ def secret_holders(plain: Path, revealed: Path, values: Iterable[str]) -> set[st
         else:
             assert mode == 0o644, f"{path.name} is {oct(mode)}"
     return holders
+
+
+#: Plain-HTTP requests of tests to loopback stand-ins (the sandbox's installer and registry),
+#: through one client per test process: ``httpx.get(...)`` builds a client, and with it a TLS
+#: context that parses a whole CA bundle (~10 ms of CPU), for every call.
+#: No keep-alive: the stand-ins drop and restart connections on purpose, and every request
+#: stands alone, as ``httpx.get`` made it.
+HTTP = httpx.Client(limits=httpx.Limits(max_keepalive_connections=0))

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from acp_install.engine import (
@@ -40,6 +39,7 @@ from acp_install_sandbox import Sandbox
 
 from sandbox_helpers import wait_for
 from specs import example, write
+from support import HTTP
 
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
 FAST = {"poll_interval": 0.02, "resync": 2.0}
@@ -444,7 +444,7 @@ def test_installer_stall_times_out(start: Callable[..., Sandbox], plan: InstallP
     engine(plan, sb, tmp_path)[0].run(until="installer")
 
     def stalled() -> bool:  # each look lets the sandbox installer finish one more stage
-        answer = httpx.get(f"{sb.installer_url}/cpaas-installer/api/progress", timeout=30).json()
+        answer = HTTP.get(f"{sb.installer_url}/cpaas-installer/api/progress", timeout=30).json()
         return bool(answer["type"] == "PlatformInstallation" and "module 'base'" in answer["message"])
 
     settle("the installer stalled in platform installation", stalled)

@@ -33,6 +33,7 @@ from acp_install.spec.load import LoadedSpec, load_spec
 from acp_install_sandbox import Sandbox
 
 from specs import example, write
+from support import HTTP
 
 
 @pytest.fixture
@@ -88,7 +89,7 @@ class Front:
                 self.wfile.write(body)
 
             def do_GET(self) -> None:
-                resp = httpx.get(front.upstream + self.path, timeout=10)
+                resp = HTTP.get(front.upstream + self.path, timeout=10)
                 body = resp.content
                 if resp.status_code == 200 and front.on_progress is not None:
                     body = json.dumps(front.on_progress(resp.json())).encode()
@@ -117,7 +118,7 @@ class Front:
 
     def forward_post(self, raw: bytes, delay: float = 0.0) -> tuple[int, bytes]:
         def send() -> httpx.Response:
-            return httpx.post(self.upstream + "/cpaas-installer/api/config/dcs", content=raw,
+            return HTTP.post(self.upstream + "/cpaas-installer/api/config/dcs", content=raw,
                               headers={"Content-Type": "application/json"}, timeout=10)
 
         if not delay:

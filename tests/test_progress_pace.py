@@ -9,6 +9,8 @@ from pathlib import Path
 from acp_install.clients.retry import Deadline
 from acp_install.engine.phases import INSTALLER_LOG, ProgressPace
 
+from support import HTTP
+
 
 def test_the_poll_backs_off_while_nothing_changes_and_tightens_after_a_change() -> None:
     pace = ProgressPace(10.0, None)
@@ -44,14 +46,13 @@ def test_an_unreadable_log_is_simply_not_followed(tmp_path: Path) -> None:
 
 
 def test_the_sandbox_installer_writes_its_log() -> None:
-    import httpx
 
     from acp_install_sandbox import Sandbox
 
     with Sandbox(speed=1000, installer_port=0) as sb:
-        httpx.post(sb.installer_url + "/cpaas-installer/api/config/global", json={"x": 1}, timeout=10)
+        HTTP.post(sb.installer_url + "/cpaas-installer/api/config/global", json={"x": 1}, timeout=10)
         for _ in range(200):
-            httpx.get(sb.installer_url + "/cpaas-installer/api/progress", timeout=10)
+            HTTP.get(sb.installer_url + "/cpaas-installer/api/progress", timeout=10)
             if "installation completed" in sb.installer_log_path.read_text():
                 break
         text = sb.installer_log_path.read_text()

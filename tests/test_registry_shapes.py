@@ -12,13 +12,14 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import httpx
 import pytest
 
 from acp_install.clients.registry import RegistryClient
 from acp_install.clients.retry import Deadline
 from acp_install.errors import PackageError
 from acp_install_sandbox.registry import Registry, RegistryServer
+
+from support import HTTP
 
 
 class _Lists(BaseHTTPRequestHandler):
@@ -78,12 +79,12 @@ def test_the_sandbox_registry_refuses_a_manifest_that_is_not_an_object(manifest:
     server = RegistryServer(Registry(), address="127.0.0.1")
     server.start()
     try:
-        resp = httpx.put(f"http://{server.host_port}/v2/charts/app/manifests/1.0",
+        resp = HTTP.put(f"http://{server.host_port}/v2/charts/app/manifests/1.0",
                          content=json.dumps(manifest).encode(),
                          headers={"Content-Type": "application/vnd.oci.image.manifest.v1+json"}, timeout=10.0)
         assert resp.status_code == 400
         assert resp.json()["errors"][0]["code"] == "MANIFEST_INVALID"
         # the connection and the server are still fine: the next request is answered
-        assert httpx.get(f"http://{server.host_port}/v2/charts/app/tags/list", timeout=10.0).status_code == 404
+        assert HTTP.get(f"http://{server.host_port}/v2/charts/app/tags/list", timeout=10.0).status_code == 404
     finally:
         server.stop()

@@ -29,6 +29,7 @@ from acp_install.testing.canaries import Canaries, new_canary
 from acp_install_sandbox import Sandbox
 
 from specs import example, write
+from support import HTTP
 
 FAST = ["--poll-interval", "0.1", "--timeout-scale", "0.05", "--accept-example-values"]
 
@@ -222,8 +223,6 @@ _DOM_FACTS = """JSON.stringify({
 
 def test_report_in_headless_chromium(failed_install: dict[str, Any], tmp_path: Path) -> None:
     """One launch: load the page, read the DOM, take a screenshot, collect console errors."""
-    import httpx
-
     browser = _chromium()
     if browser is None:
         pytest.skip("no Chromium on this machine (.ci/run installs Debian's chromium when apt works)")
@@ -239,7 +238,7 @@ def test_report_in_headless_chromium(failed_install: dict[str, Any], tmp_path: P
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         port = _devtools_port(user_data, proc)
-        targets = httpx.get(f"http://127.0.0.1:{port}/json/list", timeout=60).json()
+        targets = HTTP.get(f"http://127.0.0.1:{port}/json/list", timeout=60).json()
         target = next(t for t in targets if t.get("type") == "page")
         page = _Page(target["webSocketDebuggerUrl"])
         for domain in ("Page", "Runtime", "Log"):

@@ -21,6 +21,7 @@ from acp_install_sandbox import Sandbox
 
 from sandbox_helpers import Kubectl, global_kubeconfig, make_kubectl, wait_for
 from sandbox_manifests import INSTALLER_PAYLOAD, NS, apprelease, global_manifest
+from support import HTTP
 
 Factory = Callable[..., Sandbox]
 CONFIG = "/cpaas-installer/api/config/dcs"
@@ -37,8 +38,8 @@ def provision(sb: Sandbox, workers: int = 0) -> None:
 
 def installed(sb: Sandbox) -> None:
     """Step 8 and the wait for success (the installer waits for the control plane itself)."""
-    assert httpx.post(sb.installer_url + CONFIG, json=INSTALLER_PAYLOAD, timeout=5).status_code == 200
-    wait_for(lambda: httpx.get(sb.installer_url + "/cpaas-installer/api/progress", timeout=5).json()["status"]
+    assert HTTP.post(sb.installer_url + CONFIG, json=INSTALLER_PAYLOAD, timeout=5).status_code == 200
+    wait_for(lambda: HTTP.get(sb.installer_url + "/cpaas-installer/api/progress", timeout=5).json()["status"]
              == "Success", timeout=30)
 
 

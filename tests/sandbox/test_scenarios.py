@@ -24,6 +24,7 @@ from sandbox_manifests import (
     kcp,
     to_yaml,
 )
+from support import HTTP
 
 Factory = Callable[..., Sandbox]
 CONFIG = "/cpaas-installer/api/config/dcs"
@@ -63,7 +64,7 @@ def machines(sb: Sandbox) -> list[dict[str, Any]]:
 
 
 def progress(sb: Sandbox) -> httpx.Response:
-    return httpx.get(sb.installer_url + PROGRESS, timeout=5)
+    return HTTP.get(sb.installer_url + PROGRESS, timeout=5)
 
 
 # -- AppRelease --------------------------------------------------------------------------------
@@ -139,9 +140,9 @@ def test_happy_path_end_to_end(sandbox_factory: Factory, tmp_path: Path) -> None
     ).stdout
     url = f"http://{ip}:{sb.installer_port}"
     assert progress(sb).json()["type"] == "NotStarted"
-    r = httpx.post(url + CONFIG, json=INSTALLER_PAYLOAD, timeout=5)
+    r = HTTP.post(url + CONFIG, json=INSTALLER_PAYLOAD, timeout=5)
     assert r.status_code == 200
-    assert httpx.post(url + CONFIG, json=INSTALLER_PAYLOAD, timeout=5).status_code == 409
+    assert HTTP.post(url + CONFIG, json=INSTALLER_PAYLOAD, timeout=5).status_code == 409
 
     def done() -> Any:
         body = progress(sb).json()
@@ -165,11 +166,11 @@ def test_happy_path_end_to_end(sandbox_factory: Factory, tmp_path: Path) -> None
 
 
 def test_installer_rejects_bad_json(sandbox: Sandbox) -> None:
-    r = httpx.post(
+    r = HTTP.post(
         sandbox.installer_url + CONFIG, content=b"{nope", headers={"Content-Type": "application/json"}, timeout=5
     )
     assert r.status_code == 400
-    assert httpx.get(sandbox.installer_url + "/other", timeout=5).status_code == 404
+    assert HTTP.get(sandbox.installer_url + "/other", timeout=5).status_code == 404
     assert sandbox.recorder.installer_payloads == []
 
 
@@ -238,7 +239,7 @@ def test_image_pull(sandbox_factory: Factory, tmp_path: Path) -> None:
     waiting = pod["status"]["containerStatuses"][0]["state"]["waiting"]
     assert waiting["reason"] == "ImagePullBackOff" and "10.0.0.5:11443" in waiting["message"]
     assert "Failed to pull image" in kubectl("get", "events", "-n", "kube-system").stdout
-    httpx.post(sb.installer_url + CONFIG, json=INSTALLER_PAYLOAD, timeout=5)
+    HTTP.post(sb.installer_url + CONFIG, json=INSTALLER_PAYLOAD, timeout=5)
     body = wait_for(
         lambda: (b := progress(sb).json())["type"] == "NetworkAddons" and "pulling image" in b["message"] and b,
         timeout=10,
@@ -249,7 +250,7 @@ def test_image_pull(sandbox_factory: Factory, tmp_path: Path) -> None:
 @pytest.mark.parametrize("scenario", ["installer-stall", "installer-fail", "installer-5xx"])
 def test_installer_faults(sandbox_factory: Factory, scenario: str) -> None:
     sb = sandbox_factory(scenario=scenario)
-    assert httpx.post(sb.installer_url + CONFIG, json=INSTALLER_PAYLOAD, timeout=5).status_code == 200
+    assert HTTP.post(sb.installer_url + CONFIG, json=INSTALLER_PAYLOAD, timeout=5).status_code == 200
     codes: list[int] = []
 
     def settled() -> Any:
@@ -270,7 +271,7 @@ def test_installer_faults(sandbox_factory: Factory, scenario: str) -> None:
     elif scenario == "installer-fail":
         assert body["status"] == "Failed" and body["type"] == "PlatformInstallation"
         # a failed install may be retried
-        assert httpx.post(sb.installer_url + CONFIG, json=INSTALLER_PAYLOAD, timeout=5).status_code == 200
+        assert HTTP.post(sb.installer_url + CONFIG, json=INSTALLER_PAYLOAD, timeout=5).status_code == 200
     else:
         assert codes[:3] == [503, 503, 503] and body["status"] == "Success"
 
