@@ -76,6 +76,17 @@ class WatchEvent:
     obj: Obj = attrs.field(repr=False, eq=False)
 
 
+def _untimed(obj: Obj) -> Obj:
+    """``obj`` without the times of its managedFields entries: a write that changes nothing
+    else (the same apply again a second later) is no change, as on a real API server."""
+    meta = obj.get("metadata") or {}
+    entries = meta.get("managedFields")
+    if not entries:
+        return obj
+    return {**obj, "metadata": {**meta, "managedFields": [{k: v for k, v in e.items() if k != "time"}
+                                                          for e in entries]}}
+
+
 def _body(obj: Obj) -> Obj:
     """Everything that counts as spec for generation purposes."""
     return {k: v for k, v in obj.items() if k not in ("metadata", "status", "apiVersion", "kind")}
@@ -250,7 +261,7 @@ class Store:
                 if _body(new) != _body(old):
                     new_meta["generation"] = int(old_meta.get("generation", 1)) + 1
             new["metadata"]["resourceVersion"] = old_meta["resourceVersion"]
-            if new == old:
+            if new == old or _untimed(new) == _untimed(old):
                 return clone(old)
             if old_meta.get("deletionTimestamp") and not new["metadata"].get("finalizers"):
                 self._remove(rt, oid, new)

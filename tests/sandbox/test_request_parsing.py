@@ -99,6 +99,23 @@ def test_json_without_a_json_number_is_refused_and_an_apply_reads_it_as_yaml(san
     assert serving(sandbox)
 
 
+def test_the_same_apply_a_second_later_changes_nothing(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the time of the manager's managedFields entry would differ: no new resourceVersion
+    (the second apply of an unchanged object landed in another second now and then)."""
+    import itertools
+
+    import acp_install_sandbox.api as api_module
+
+    seconds = itertools.count()
+    monkeypatch.setattr(api_module, "now_ts", lambda: f"2026-01-01T00:00:{next(seconds):02d}Z")
+    body = b'{"metadata": {"name": "again"}, "data": {"x": "1"}}'
+    path = "/api/v1/namespaces/default/configmaps/again?fieldManager=t"
+    first = raw(sandbox, "PATCH", path, body, content_type="application/apply-patch+yaml")[1]
+    second = raw(sandbox, "PATCH", path, body, content_type="application/apply-patch+yaml")[1]
+    assert second["metadata"]["resourceVersion"] == first["metadata"]["resourceVersion"]
+    assert second["metadata"]["managedFields"] == first["metadata"]["managedFields"]
+
+
 @pytest.mark.parametrize("value", ["abc", "-1", "1e3", "0x10", " "])
 def test_bad_content_length_is_400(sandbox: Sandbox, value: str) -> None:
     request = (f"POST /api/v1/namespaces HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {sandbox.token}\r\n"
