@@ -6,7 +6,9 @@ only one module can be imported under that name.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import contextlib
+import sys
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -92,3 +94,22 @@ def secret_holders(plain: Path, revealed: Path, values: Iterable[str]) -> set[st
 #: No keep-alive: the stand-ins drop and restart connections on purpose, and every request
 #: stands alone, as ``httpx.get`` made it.
 HTTP = httpx.Client(limits=httpx.Limits(max_keepalive_connections=0))
+
+
+@contextlib.contextmanager
+def audit_events(event: str, arg: int) -> Iterator[list[Any]]:
+    """``args[arg]`` of every ``event`` audit event raised inside the block (e.g. the address of
+    each ``socket.connect``, the host of each ``socket.getaddrinfo``). An audit hook cannot be
+    removed: after the block it stays installed and records nothing."""
+    seen: list[Any] = []
+    active = [True]
+
+    def hook(name: str, args: tuple[Any, ...]) -> None:
+        if name == event and active[0]:
+            seen.append(args[arg])
+
+    sys.addaudithook(hook)
+    try:
+        yield seen
+    finally:
+        active[0] = False

@@ -26,6 +26,7 @@ from acp_install.errors import DRJoinError, GateClosed, Interrupted, SpecError
 from acp_install_sandbox import Sandbox
 
 from specs import write
+from support import audit_events
 
 PROVIDERS = ["dcs", "vsphere", "hcs", "baremetal"]
 PRIMARY_VIP = "192.168.1.100"
@@ -518,24 +519,12 @@ def test_against_a_sandbox_the_dns_gate_asks_no_resolver(
         tmp_path: Path, canaries: dict[str, str], sandbox_factory: Callable[..., Sandbox],
         capsys: pytest.CaptureFixture[str]) -> None:
     """A sandbox stands in for the site's DNS: the standby's gate looks nothing up off the host."""
-    import sys
-
     pair = write_pair("dcs", tmp_path)
     standby = sandbox_factory(speed=50)
-    looked_up: list[Any] = []
-    active = [True]
-
-    def hook(event: str, args: tuple[Any, ...]) -> None:
-        if event == "socket.getaddrinfo" and active[0]:
-            looked_up.append(args[0])
-
-    sys.addaudithook(hook)
-    try:
+    with audit_events("socket.getaddrinfo", 0) as looked_up:
         code, out, err = run_cli(capsys, "dr", "install", "-f", str(pair), "--side", "standby",
                                  "--kubeconfig", str(standby.kubeconfig_path), "--workdir", str(tmp_path / "w"),
                                  "--poll-interval", "0.02")
-    finally:
-        active[0] = False
     assert code == 0, err
     assert "DNS gate: platform.example.com -> 192.168.2.100 taken as switched: the standby's minialauda " \
            "is a sandbox" in out

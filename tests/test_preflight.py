@@ -14,7 +14,6 @@ import ipaddress
 import json
 import random
 import socket
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -32,6 +31,7 @@ from acp_install.plan import InstallPlan
 from acp_install_sandbox import Sandbox
 
 from specs import example, write
+from support import audit_events
 
 
 def loopback_socket(port: int = 0, *, listen: bool) -> socket.socket:
@@ -276,20 +276,10 @@ def test_a_sandbox_install_connects_to_loopback_only(dcs_plan: tuple[Any, Instal
                                                      sandbox: Sandbox) -> None:
     """Every socket connect of a whole install (preflight included), seen by an audit hook."""
     loaded, plan = dcs_plan
-    seen: list[Any] = []
-    active = [True]
-
-    def hook(event: str, args: tuple[Any, ...]) -> None:
-        if event == "socket.connect" and active[0]:
-            seen.append(args[1])
-
-    sys.addaudithook(hook)
-    try:
+    with audit_events("socket.connect", 1) as seen:
         eng = Engine(plan, provider=loaded.provider, kubeconfig=sandbox.kubeconfig_path,
                      workdir=tmp_path / "w", poll_interval=0.05, resync=1.0)
         assert eng.run().complete
-    finally:
-        active[0] = False
     hosts = {a[0] for a in seen if isinstance(a, tuple)}
     assert hosts, "the install made no connection at all?"
     assert all(ipaddress.ip_address(h).is_loopback for h in hosts), hosts
