@@ -340,7 +340,8 @@ def test_secret_in_a_finding_never_reaches_output(severity: str, site: Path, tmp
     codes = [main(["validate", "-f", spec]),
              main(["render", "-f", spec, "-o", str(tmp_path / "out")]),
              # -o json: the spec's findings are JSON lines; no cluster is reached
-             main(["install", "-f", spec, "--kubeconfig", str(tmp_path / "none"), "-o", "json"])]
+             main(["install", "-f", spec, "--kubeconfig", str(tmp_path / "none"), "--workdir",
+                   str(tmp_path / "w"), "-o", "json"])]
     captured = capsys.readouterr()
     text = captured.out + captured.err
     assert TOKEN not in text and "login with <redacted> failed" in text
@@ -352,7 +353,7 @@ def test_secret_in_a_finding_never_reaches_output(severity: str, site: Path, tmp
         events = [json.loads(line) for line in captured.out.splitlines() if line.startswith("{")]
         finding = next(e for e in events if e.get("path") == "platform.token")
         assert finding["event"] == "finding" and finding["message"] == "login with <redacted> failed"
-    for path in (tmp_path / "out").rglob("*"):
+    for path in [*(tmp_path / "out").rglob("*"), *(tmp_path / "w").rglob("*")]:
         assert not path.is_file() or TOKEN not in path.read_text()
 
 

@@ -178,7 +178,11 @@ def test_seeded_random_documents_write_the_same() -> None:
 
 # --- providers are loaded once ------------------------------------------------------------------
 
-def test_parse_reuses_the_provider_and_the_entry_point_scan(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_parse_reuses_the_provider_and_the_entry_point_scan(monkeypatch: pytest.MonkeyPatch,
+                                                            tmp_path: Path) -> None:
+    # the scan is redone when a directory on sys.path changes, the current one ("") included:
+    # run where no other test (another xdist worker writing into the checkout) changes it
+    monkeypatch.chdir(tmp_path)
     for name, value in CANARIES.items():
         monkeypatch.setenv(name, value)
     data = example("dcs")
